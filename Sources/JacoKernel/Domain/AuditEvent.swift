@@ -1,0 +1,69 @@
+import Foundation
+
+/// One entry of the audit log. Each event carries the hash of the one before it.
+public struct AuditEvent: Codable, Sendable, Equatable {
+    /// Position in the log, from 1, without gaps.
+    public var sequence: UInt64
+    /// When it happened (millisecond precision).
+    public var time: Date
+    /// Who caused it (identity or accessor ID of the caller).
+    public var identity: String
+    /// What happened, e.g. `token_issue`.
+    public var type: String
+    /// Details; never a secret or a digest.
+    public var payload: [String: String]
+    /// The hash of the previous event (zero for the first).
+    public var previousHash: Digest256
+    /// The hash of this event: content hash over every field above.
+    public var hash: Digest256
+
+    /// The bytes the hash is computed over: each field length-prefixed, payload sorted by key.
+    public var canonicalBytes: [UInt8] {
+        var out: [UInt8] = []
+        func field(_ bytes: some Collection<UInt8>) {
+            withUnsafeBytes(of: UInt32(bytes.count).bigEndian) { out += $0 }
+            out += bytes
+        }
+        field(String(sequence).utf8)
+        field(String(Int64((time.timeIntervalSince1970 * 1000).rounded())).utf8)
+        field(identity.utf8)
+        field(type.utf8)
+        for key in payload.keys.sorted() {
+            field(key.utf8)
+            field(payload[key]!.utf8)
+        }
+        field(previousHash.bytes)
+        return out
+    }
+}
+
+/// Audit event types written by the kernel.
+public enum AuditEventType {
+    /// The cluster's bootstrap token was created.
+    public static let clusterBootstrap = "cluster_bootstrap"
+    /// A token was issued.
+    public static let tokenIssue = "token_issue"
+    /// A token was revoked.
+    public static let tokenRevoke = "token_revoke"
+    /// Every type the kernel writes, for validating filters.
+    public static let all = [clusterBootstrap, tokenIssue, tokenRevoke]
+}
+
+/// The result of walking the audit hash chain.
+public struct AuditChainReport: Sendable, Equatable {
+    /// How many events were checked.
+    public var checked: Int
+    /// The first broken link, or nil when the chain is intact.
+    public var firstBrokenLink: BrokenLink?
+
+    /// Where and how the chain breaks.
+    public struct BrokenLink: Sendable, Equatable {
+        /// Sequence number of the first event that does not check out.
+        public var sequence: UInt64
+        /// What is wrong with it.
+        public var reason: String
+    }
+
+    /// Whether every event checked out.
+    public var isIntact: Bool { firstBrokenLink == nil }
+}

@@ -1,0 +1,24 @@
+/// The kernel's key layout in the store. Backends see only opaque keys.
+enum KeySpace {
+    /// `t/<accessor>` → token record.
+    static let tokenPrefix = "t/"
+    /// `ti/<identity>` → accessor ID (identity index).
+    static let identityPrefix = "ti/"
+    /// `td/<digest hex>` → accessor ID (secret digest index).
+    static let digestPrefix = "td/"
+    /// `a/<sequence, 16 hex digits>` → audit event.
+    static let auditPrefix = "a/"
+    /// The newest audit event's sequence and hash.
+    static let auditHead = "m/audit-head"
+    /// Present once the cluster is bootstrapped; holds the bootstrap token's accessor ID.
+    static let bootstrapMarker = "m/bootstrap"
+
+    static func token(_ accessorID: String) -> String { tokenPrefix + accessorID }
+    static func identity(_ identity: String) -> String { identityPrefix + identity }
+    static func digest(_ digest: Digest256) -> String { digestPrefix + digest.hex }
+
+    static func audit(_ sequence: UInt64) -> String {
+        let hex = String(sequence, radix: 16)
+        return auditPrefix + String(repeating: "0", count: max(0, 16 - hex.count)) + hex
+    }
+}

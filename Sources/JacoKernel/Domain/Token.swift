@@ -1,0 +1,96 @@
+import Foundation
+
+/// A bearer token as stored: everything but the secret, of which only the digest is kept.
+public struct Token: Codable, Sendable, Equatable {
+    /// Public, stable ID (a lowercase UUID).
+    public var accessorID: String
+    /// The unique name the token is bound to (set for tokens minted by `jaco token issue`).
+    public var identity: String?
+    /// The digest of the secret; the secret itself is never stored.
+    public var secretDigest: Digest256
+    /// Free text.
+    public var description: String
+    /// IDs of linked policies.
+    public var policyIDs: [String]
+    /// IDs of linked roles.
+    public var roleIDs: [String]
+    /// Whether the token may apply manifests that need privileges.
+    public var allowsPrivileged: Bool
+    /// Whether the token is local to one datacenter (Consul compatibility).
+    public var local: Bool
+    /// The namespace (Consul compatibility); `default` unless set.
+    public var namespace: String
+    /// When the token was issued.
+    public var issuedAt: Date
+    /// When the token expires, if it does.
+    public var expirationTime: Date?
+    /// When the token was revoked; revoked tokens are kept but never verify.
+    public var revokedAt: Date?
+
+    /// Creates a token record.
+    public init(
+        accessorID: String, identity: String?, secretDigest: Digest256, description: String = "",
+        policyIDs: [String] = [], roleIDs: [String] = [], allowsPrivileged: Bool = false,
+        local: Bool = false, namespace: String = "default", issuedAt: Date,
+        expirationTime: Date? = nil, revokedAt: Date? = nil
+    ) {
+        self.accessorID = accessorID
+        self.identity = identity
+        self.secretDigest = secretDigest
+        self.description = description
+        self.policyIDs = policyIDs
+        self.roleIDs = roleIDs
+        self.allowsPrivileged = allowsPrivileged
+        self.local = local
+        self.namespace = namespace
+        self.issuedAt = issuedAt
+        self.expirationTime = expirationTime
+        self.revokedAt = revokedAt
+    }
+
+    /// What `list` shows: the token without its digest.
+    public var summary: TokenSummary {
+        TokenSummary(
+            accessorID: accessorID, identity: identity, description: description,
+            allowsPrivileged: allowsPrivileged, issuedAt: issuedAt,
+            expirationTime: expirationTime, revokedAt: revokedAt)
+    }
+}
+
+/// A token as listed: never carries a digest or a secret.
+public struct TokenSummary: Codable, Sendable, Equatable {
+    /// Public ID.
+    public var accessorID: String
+    /// Bound identity, if any.
+    public var identity: String?
+    /// Free text.
+    public var description: String
+    /// Whether the token may admit privileged workloads.
+    public var allowsPrivileged: Bool
+    /// When it was issued.
+    public var issuedAt: Date
+    /// When it expires, if it does.
+    public var expirationTime: Date?
+    /// When it was revoked, if it was.
+    public var revokedAt: Date?
+}
+
+/// A freshly issued token: the only place its plaintext secret ever appears.
+public struct IssuedToken: Sendable {
+    /// The stored record.
+    public var token: Token
+    /// The plaintext secret; show it once, never store or log it.
+    public var secret: String
+}
+
+/// Well-known IDs shared with Consul.
+public enum BuiltIn {
+    /// The `global-management` policy.
+    public static let globalManagementPolicyID = "00000000-0000-0000-0000-000000000001"
+    /// The anonymous token's accessor ID.
+    public static let anonymousTokenID = "00000000-0000-0000-0000-000000000002"
+    /// The identity of the token created by bootstrap.
+    public static let bootstrapIdentity = "bootstrap"
+    /// The identity attributed to callers on the local unix socket.
+    public static let localIdentity = "local"
+}

@@ -1,0 +1,80 @@
+/// The format of Jaco secrets: `jaco_` + 32 random base62 characters (190 bits from the system
+/// CSPRNG) + 6 base62 characters of CRC-32 over the preceding text.
+///
+/// The prefix makes leaked secrets findable by secret scanners; the checksum catches a typo
+/// without a lookup. Consul-style UUID secrets (supplied by Consul API clients) are also accepted.
+public enum SecretFormat {
+    /// The prefix every generated secret starts with.
+    public static let prefix = "jaco_"
+    /// Number of random base62 characters.
+    public static let randomLength = 32
+    /// Number of base62 checksum characters.
+    public static let checksumLength = 6
+    /// Total length of a generated secret.
+    public static let length = prefix.utf8.count + randomLength + checksumLength
+
+    private static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+
+    /// A new secret from the system CSPRNG.
+    public static func generate() -> String {
+        var rng = SystemRandomNumberGenerator()
+        var out = Array(prefix.utf8)
+        out.reserveCapacity(length)
+        while out.count < prefix.utf8.count + randomLength {
+            // Rejection sampling keeps every character uniform: 248 = 4 * 62.
+            let byte = UInt8.random(in: 0...255, using: &rng)
+            if byte < 248 { out.append(alphabet[Int(byte % 62)]) }
+        }
+        out += checksumCharacters(of: out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Why a presented secret is not well-formed, or nil when it is.
+    public static func problem(with secret: String) -> String? {
+        var secret = secret
+        return secret.withUTF8 { problem(with: $0) }
+    }
+
+    /// Why the UTF-8 bytes of a presented secret are not well-formed, or nil when they are.
+    public static func problem(with bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        if bytes.isEmpty { return "the token is empty" }
+        if isUUID(bytes) { return nil }
+        guard bytes.starts(with: prefix.utf8) else {
+            return "the token does not start with '\(prefix)' and is not a UUID"
+        }
+        guard bytes.count == length else {
+            return "the token has \(bytes.count) characters, expected \(length); was it copied whole?"
+        }
+        guard bytes.allSatisfy({ alphabet.contains($0) || $0 == UInt8(ascii: "_") }) else {
+            return "the token contains characters that no Jaco token has"
+        }
+        let body = bytes[..<(length - checksumLength)]
+        guard checksumCharacters(of: body).elementsEqual(bytes[(length - checksumLength)...]) else {
+            return "the token's checksum does not match; it was mistyped or truncated"
+        }
+        return nil
+    }
+
+    private static func checksumCharacters(of bytes: some Collection<UInt8>) -> [UInt8] {
+        var crc = CRC32.checksum(bytes)
+        var out = [UInt8](repeating: alphabet[0], count: checksumLength)
+        for i in stride(from: checksumLength - 1, through: 0, by: -1) {
+            out[i] = alphabet[Int(crc % 62)]
+            crc /= 62
+        }
+        return out
+    }
+
+    /// Whether the bytes are a canonical 8-4-4-4-12 hex UUID.
+    static func isUUID(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count == 36 else { return false }
+        for (i, c) in bytes.enumerated() {
+            if i == 8 || i == 13 || i == 18 || i == 23 {
+                if c != UInt8(ascii: "-") { return false }
+            } else if !(c >= 48 && c <= 57 || c >= 97 && c <= 102 || c >= 65 && c <= 70) {
+                return false
+            }
+        }
+        return true
+    }
+}

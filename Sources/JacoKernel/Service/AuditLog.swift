@@ -1,0 +1,82 @@
+import Foundation
+
+/// Reads the audit log and checks its hash chain.
+public struct AuditLog: Sendable {
+    let storage: any Storage
+    let hasher: any SecretHasher
+
+    /// Events after sequence number `after`, oldest first, at most `limit`, optionally filtered.
+    public func events(
+        after: UInt64 = 0, limit: Int = .max, types: Set<String>? = nil, since: Date? = nil, by caller: Principal
+    ) async throws -> [AuditEvent] {
+        try caller.require(.aclRead)
+        var result: [AuditEvent] = []
+        var cursor = after
+        while result.count < limit {
+            let page = try await page(after: cursor, limit: 1000)
+            guard let last = page.last else { break }
+            cursor = last.sequence
+            result += page.filter { event in
+                (types?.contains(event.type) ?? true) && (since.map { event.time >= $0 } ?? true)
+            }
+        }
+        return Array(result.prefix(limit))
+    }
+
+    /// Walks the whole chain and names the first event that does not check out.
+    public func verifyChain() async throws -> AuditChainReport {
+        try await storage.read { snapshot in
+            var expected: UInt64 = 1
+            var previous = Digest256.zero
+            var startKey: String? = nil
+            while true {
+                let entries = try await snapshot.scan(prefix: KeySpace.auditPrefix, startingAfter: startKey, limit: 1000)
+                guard let lastEntry = entries.last else { break }
+                startKey = lastEntry.key
+                for entry in entries {
+                    let event: AuditEvent
+                    do { event = try EntityCodec.decode(AuditEvent.self, from: entry.value.bytes, key: entry.key) } catch {
+                        return broken(expected - 1, at: expected, "the stored event at '\(entry.key)' cannot be read")
+                    }
+                    if let problem = check(event, expected: expected, previous: previous) {
+                        return broken(expected - 1, at: expected, problem)
+                    }
+                    previous = event.hash
+                    expected += 1
+                }
+            }
+            let count = Int(expected - 1)
+            let head = try await snapshot.get(KeySpace.auditHead).map {
+                try EntityCodec.decode(AuditHead.self, from: $0.bytes, key: KeySpace.auditHead)
+            }
+            if let head, head.sequence != expected - 1 || head.hash != previous {
+                return broken(expected - 1, at: expected, "the log ends at event \(count) but its head records event \(head.sequence); events were removed")
+            }
+            return AuditChainReport(checked: count, firstBrokenLink: nil)
+        }
+    }
+
+    private func check(_ event: AuditEvent, expected: UInt64, previous: Digest256) -> String? {
+        if event.sequence != expected {
+            return "expected event \(expected) but found event \(event.sequence); events are missing or were reordered"
+        }
+        if event.previousHash != previous {
+            return "event \(expected) does not link to the hash of event \(expected - 1)"
+        }
+        if hasher.contentHash(event.canonicalBytes) != event.hash {
+            return "event \(expected) (\(event.type)) was modified after it was written: its hash does not match its content"
+        }
+        return nil
+    }
+
+    private func broken(_ checked: UInt64, at sequence: UInt64, _ reason: String) -> AuditChainReport {
+        AuditChainReport(checked: Int(checked), firstBrokenLink: .init(sequence: sequence, reason: reason))
+    }
+
+    private func page(after: UInt64, limit: Int) async throws -> [AuditEvent] {
+        try await storage.read { snapshot in
+            try await snapshot.scan(prefix: KeySpace.auditPrefix, startingAfter: after == 0 ? nil : KeySpace.audit(after), limit: limit)
+                .map { try EntityCodec.decode(AuditEvent.self, from: $0.value.bytes, key: $0.key) }
+        }
+    }
+}

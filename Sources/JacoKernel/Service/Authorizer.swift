@@ -1,0 +1,21 @@
+/// A right an operation needs.
+public enum Right: String, Sendable {
+    /// Read tokens, policies, roles and the audit log.
+    case aclRead = "acl:read"
+    /// Create, change and revoke tokens, policies and roles.
+    case aclWrite = "acl:write"
+}
+
+extension Principal {
+    /// Whether the principal holds `right`. Management tokens hold every right.
+    public func holds(_ right: Right) -> Bool {
+        isManagement
+    }
+
+    /// Throws `permission_denied` naming the missing right unless the principal holds it.
+    public func require(_ right: Right) throws(JacoError) {
+        guard holds(right) else {
+            throw JacoError(.permissionDenied, "the token for '\(auditName)' lacks permission '\(right.rawValue)'; ask an operator for a token that has it")
+        }
+    }
+}

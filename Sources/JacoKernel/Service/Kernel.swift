@@ -1,0 +1,79 @@
+import Foundation
+import Synchronization
+
+/// The running kernel: a store, a hasher, the verification cache kept current from the store's
+/// change feed, and the services built on them. Transports and the CLI talk to this.
+public final class Kernel: Sendable {
+    /// The storage engine.
+    public let storage: any Storage
+    /// The secret hasher.
+    public let hasher: any SecretHasher
+    /// Token operations.
+    public let tokens: TokenService
+    /// The audit log.
+    public let audit: AuditLog
+    /// The in-memory verification cache.
+    public let cache: VerificationCache
+
+    private let feed = Mutex<Task<Void, Never>?>(nil)
+
+    /// Starts a kernel on `storage`: loads the verification cache, then follows the change feed.
+    public static func start(
+        storage: any Storage, hasher: any SecretHasher, clock: @escaping @Sendable () -> Date = { Date.nowMilliseconds() }
+    ) async throws -> Kernel {
+        let kernel = Kernel(storage: storage, hasher: hasher, clock: clock)
+        try await kernel.reloadCache()
+        kernel.feed.withLock { $0 = Task { await kernel.followChanges() } }
+        return kernel
+    }
+
+    private init(storage: any Storage, hasher: any SecretHasher, clock: @escaping @Sendable () -> Date) {
+        let cache = VerificationCache(hasher: hasher)
+        let pipeline = WritePipeline(storage: storage, hasher: hasher, cache: cache, clock: clock)
+        self.storage = storage
+        self.hasher = hasher
+        self.cache = cache
+        self.tokens = TokenService(storage: storage, hasher: hasher, cache: cache, pipeline: pipeline, clock: clock)
+        self.audit = AuditLog(storage: storage, hasher: hasher)
+    }
+
+    /// Stops following the change feed and closes the store.
+    public func shutdown() async throws {
+        let task = feed.withLock { task in
+            defer { task = nil }
+            return task
+        }
+        task?.cancel()
+        await task?.value
+        try await storage.close()
+    }
+
+    private func reloadCache() async throws {
+        let (tokens, index) = try await storage.read { snapshot in
+            let tokens = try await snapshot.scan(prefix: KeySpace.tokenPrefix).map {
+                try EntityCodec.decode(Token.self, from: $0.value.bytes, key: $0.key)
+            }
+            return (tokens, snapshot.index)
+        }
+        cache.reset(tokens: tokens, at: index)
+    }
+
+    /// Applies the change feed to the cache until cancelled; resumes after errors, and reloads
+    /// from a snapshot when the feed can no longer resume (compacted).
+    private func followChanges() async {
+        while !Task.isCancelled {
+            do {
+                for try await change in storage.changes(after: cache.appliedIndex) {
+                    cache.apply(change)
+                }
+                return  // the store closed the feed
+            } catch let error as JacoError where error.code == .compacted {
+                try? await reloadCache()
+            } catch let error as JacoError where error.code == .closed {
+                return
+            } catch {
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+
+/// Issues, revokes, lists and verifies tokens. Secrets are shown once and never stored.
+public struct TokenService: Sendable {
+    let storage: any Storage
+    let hasher: any SecretHasher
+    let cache: VerificationCache
+    let pipeline: WritePipeline
+    let clock: @Sendable () -> Date
+
+    /// The longest identity accepted.
+    public static let maxIdentityLength = 128
+
+    /// Whether bootstrap has run.
+    public func isInitialized() async throws -> Bool {
+        try await storage.read { try await $0.get(KeySpace.bootstrapMarker) != nil }
+    }
+
+    /// Creates the bootstrap token (identity `bootstrap`, management rights, not privileged).
+    /// Runs once; a second call fails `already_initialized`.
+    public func bootstrap(requestedBy caller: String = BuiltIn.bootstrapIdentity) async throws -> IssuedToken {
+        try await pipeline.run { snapshot in
+            if try await snapshot.get(KeySpace.bootstrapMarker) != nil {
+                throw JacoError(.alreadyInitialized, "the cluster is already initialized; use an existing operator token")
+            }
+            let issued = try await newToken(identity: BuiltIn.bootstrapIdentity, allowsPrivileged: false, description: "Bootstrap Token (Global Management)", in: snapshot)
+            var planned = try plan(issued, auditType: AuditEventType.clusterBootstrap, caller: caller)
+            planned.transaction.conditions.append(.absent(KeySpace.bootstrapMarker))
+            planned.transaction.writes.append(.put(KeySpace.bootstrapMarker, Data(issued.token.accessorID.utf8)))
+            return planned
+        }
+    }
+
+    /// Mints a token bound to `identity`; the returned secret is the only copy.
+    public func issue(identity: String, allowsPrivileged: Bool = false, description: String? = nil, by caller: Principal) async throws -> IssuedToken {
+        try caller.require(.aclWrite)
+        try Self.validate(identity: identity)
+        return try await pipeline.run { snapshot in
+            try await requireInitialized(snapshot)
+            let issued = try await newToken(identity: identity, allowsPrivileged: allowsPrivileged, description: description ?? "Token for \(identity)", in: snapshot)
+            return try plan(issued, auditType: AuditEventType.tokenIssue, caller: caller.auditName)
+        }
+    }
+
+    /// Revokes the token bound to `identity`: sets revoked-at and keeps the record. Revoking a
+    /// revoked token changes nothing and returns it as it is.
+    @discardableResult
+    public func revoke(identity: String, by caller: Principal) async throws -> Token {
+        try caller.require(.aclWrite)
+        do {
+            return try await revokeOnce(identity: identity, by: caller)
+        } catch let already as AlreadyRevoked {
+            return already.token
+        }
+    }
+
+    private func revokeOnce(identity: String, by caller: Principal) async throws -> Token {
+        try await pipeline.run { snapshot in
+            try await requireInitialized(snapshot)
+            let (token, version) = try await token(identity: identity, in: snapshot)
+            if token.revokedAt != nil {
+                throw AlreadyRevoked(token: token)
+            }
+            var revoked = token
+            revoked.revokedAt = clock()
+            return PlannedWrite(
+                transaction: Transaction(
+                    conditions: [.modifiedAt(KeySpace.token(token.accessorID), version)],
+                    writes: [.put(KeySpace.token(token.accessorID), try EntityCodec.encode(revoked))]),
+                audit: AuditRecord(identity: caller.auditName, type: AuditEventType.tokenRevoke, payload: [
+                    "identity": identity, "accessor_id": token.accessorID,
+                ]),
+                result: revoked)
+        }
+    }
+
+    /// Every token, oldest first, without digests or secrets.
+    public func list(by caller: Principal) async throws -> [TokenSummary] {
+        try caller.require(.aclRead)
+        let tokens = try await storage.read { snapshot in
+            try await snapshot.scan(prefix: KeySpace.tokenPrefix).map {
+                try EntityCodec.decode(Token.self, from: $0.value.bytes, key: $0.key).summary
+            }
+        }
+        return tokens.sorted { ($0.issuedAt, $0.identity ?? $0.accessorID) < ($1.issuedAt, $1.identity ?? $1.accessorID) }
+    }
+
+    /// The principal of a presented secret, from memory; no I/O.
+    public func verify(secret: String) throws(JacoError) -> Principal {
+        try cache.verify(secret: secret)
+    }
+
+    /// Checks an identity: 1 to 128 characters of letters, digits, `.`, `_`, `-`, `@`, starting
+    /// with a letter or digit; `local` is reserved for unix-socket callers.
+    public static func validate(identity: String) throws(JacoError) {
+        let allowed = identity.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || ".-_@".unicodeScalars.contains($0)) }
+        guard !identity.isEmpty, identity.count <= maxIdentityLength, allowed,
+            let first = identity.unicodeScalars.first, first.properties.isAlphabetic || ("0"..."9").contains(first)
+        else {
+            throw JacoError(.validationFailed, "identity '\(identity)' is not valid: use 1 to \(maxIdentityLength) letters, digits, '.', '_', '-' or '@', starting with a letter or digit")
+        }
+        if identity == BuiltIn.localIdentity {
+            throw JacoError(.validationFailed, "identity 'local' is reserved for callers on the local unix socket; choose another name")
+        }
+    }
+
+    // MARK: - Helpers
+
+    private struct AlreadyRevoked: Error { var token: Token }
+
+    private func requireInitialized(_ snapshot: any StorageSnapshot) async throws {
+        if try await snapshot.get(KeySpace.bootstrapMarker) == nil {
+            throw JacoError(.clusterUninitialized, "the cluster is not initialized; run 'jaco cluster init' first")
+        }
+    }
+
+    private func token(identity: String, in snapshot: any StorageSnapshot) async throws -> (Token, StoreIndex) {
+        guard let accessor = try await snapshot.get(KeySpace.identity(identity)) else {
+            throw JacoError(.notFound, "no token has identity '\(identity)'; 'jaco token list' shows the identities")
+        }
+        let key = KeySpace.token(String(decoding: accessor.bytes, as: UTF8.self))
+        guard let stored = try await snapshot.get(key) else {
+            throw JacoError(.storageFailure, "the identity index names '\(key)', which does not exist")
+        }
+        return (try EntityCodec.decode(Token.self, from: stored.bytes, key: key), stored.modifyIndex)
+    }
+
+    private func newToken(identity: String, allowsPrivileged: Bool, description: String, in snapshot: any StorageSnapshot) async throws -> IssuedToken {
+        if try await snapshot.get(KeySpace.identity(identity)) != nil {
+            throw JacoError(.duplicateIdentity, "a token with identity '\(identity)' already exists; revoke it or choose another name")
+        }
+        let secret = SecretFormat.generate()
+        let token = Token(
+            accessorID: UUID().uuidString.lowercased(), identity: identity, secretDigest: hasher.digest(ofSecret: secret),
+            description: description, policyIDs: [BuiltIn.globalManagementPolicyID], allowsPrivileged: allowsPrivileged,
+            issuedAt: clock())
+        return IssuedToken(token: token, secret: secret)
+    }
+
+    private func plan(_ issued: IssuedToken, auditType: String, caller: String) throws -> PlannedWrite<IssuedToken> {
+        let token = issued.token
+        return PlannedWrite(
+            transaction: Transaction(
+                conditions: [.absent(KeySpace.identity(token.identity!)), .absent(KeySpace.token(token.accessorID)), .absent(KeySpace.digest(token.secretDigest))],
+                writes: [
+                    .put(KeySpace.token(token.accessorID), try EntityCodec.encode(token)),
+                    .put(KeySpace.identity(token.identity!), Data(token.accessorID.utf8)),
+                    .put(KeySpace.digest(token.secretDigest), Data(token.accessorID.utf8)),
+                ]),
+            audit: AuditRecord(identity: caller, type: auditType, payload: [
+                "identity": token.identity!, "accessor_id": token.accessorID,
+                "allows_privileged": String(token.allowsPrivileged),
+            ]),
+            result: issued)
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import Synchronization
+
+/// The in-memory digest → principal map that verification reads. It does no I/O: it is loaded
+/// at start and kept current from the store's change feed.
+public final class VerificationCache: Sendable {
+    private struct Entry {
+        var principal: Principal
+        var revokedAt: Date?
+        var expiresAt: Date?
+    }
+
+    private struct State {
+        var byDigest: [Digest256: Entry] = [:]
+        var digestByAccessor: [String: Digest256] = [:]
+        var applied: StoreIndex = 0
+        var waiters: [(index: StoreIndex, continuation: CheckedContinuation<Void, Never>)] = []
+    }
+
+    private let hasher: any SecretHasher
+    private let state = Mutex(State())
+
+    /// Creates an empty cache that hashes presented secrets with `hasher`.
+    public init(hasher: any SecretHasher) {
+        self.hasher = hasher
+    }
+
+    /// The store index the cache reflects.
+    public var appliedIndex: StoreIndex { state.withLock { $0.applied } }
+
+    /// Number of tokens (active, revoked or expired) in the cache.
+    public var count: Int { state.withLock { $0.byDigest.count } }
+
+    /// Verifies a presented secret: the principal, or `token_invalid`, `token_revoked`, `token_expired`.
+    public func verify(secret: String) throws(JacoError) -> Principal {
+        var secret = secret
+        let result: Result<Principal, JacoError> = secret.withUTF8 { bytes in
+            if let problem = SecretFormat.problem(with: bytes) {
+                return .failure(JacoError(.tokenInvalid, "\(problem); check the token, or ask an operator for a new one"))
+            }
+            let digest = hasher.digest(ofSecret: UnsafeRawBufferPointer(bytes))
+            guard let entry = state.withLock({ $0.byDigest[digest] }) else {
+                return .failure(JacoError(.tokenInvalid, "no token has this secret; check the token, or ask an operator for a new one"))
+            }
+            return Self.check(entry)
+        }
+        return try result.get()
+    }
+
+    private static func check(_ entry: Entry) -> Result<Principal, JacoError> {
+        let name = entry.principal.auditName
+        if let revokedAt = entry.revokedAt {
+            return .failure(JacoError(.tokenRevoked, "the token for '\(name)' was revoked at \(revokedAt.rfc3339); ask an operator for a new one"))
+        }
+        if let expiresAt = entry.expiresAt, expiresAt <= Date() {
+            return .failure(JacoError(.tokenExpired, "the token for '\(name)' expired at \(expiresAt.rfc3339); ask an operator for a new one"))
+        }
+        return .success(entry.principal)
+    }
+
+    /// Replaces the contents with `tokens`, as of store index `index`.
+    func reset(tokens: [Token], at index: StoreIndex) {
+        let waiters = state.withLock { s in
+            s.byDigest.removeAll(keepingCapacity: true)
+            s.digestByAccessor.removeAll(keepingCapacity: true)
+            for token in tokens { Self.insert(token, into: &s) }
+            return Self.advance(&s, to: index)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Applies one committed change from the feed.
+    func apply(_ change: Change) {
+        var updates: [(accessorID: String, token: Token?)] = []
+        for mutation in change.mutations where mutation.key.hasPrefix(KeySpace.tokenPrefix) {
+            let accessorID = String(mutation.key.dropFirst(KeySpace.tokenPrefix.count))
+            if let value = mutation.value {
+                // A record that does not decode cannot verify; treat it as gone.
+                updates.append((accessorID, try? EntityCodec.decode(Token.self, from: value, key: mutation.key)))
+            } else {
+                updates.append((accessorID, nil))
+            }
+        }
+        let waiters = state.withLock { s in
+            for update in updates {
+                if let old = s.digestByAccessor.removeValue(forKey: update.accessorID) {
+                    s.byDigest.removeValue(forKey: old)
+                }
+                if let token = update.token { Self.insert(token, into: &s) }
+            }
+            return Self.advance(&s, to: change.index)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns once the cache reflects store index `index` (e.g. the index a write committed at).
+    func waitUntilApplied(_ index: StoreIndex) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { s -> Bool in
+                if s.applied >= index { return true }
+                s.waiters.append((index, continuation))
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    private static func insert(_ token: Token, into s: inout State) {
+        s.byDigest[token.secretDigest] = Entry(principal: token.principal, revokedAt: token.revokedAt, expiresAt: token.expirationTime)
+        s.digestByAccessor[token.accessorID] = token.secretDigest
+    }
+
+    private static func advance(_ s: inout State, to index: StoreIndex) -> [CheckedContinuation<Void, Never>] {
+        s.applied = max(s.applied, index)
+        var ready: [CheckedContinuation<Void, Never>] = []
+        s.waiters.removeAll { waiter in
+            guard waiter.index <= s.applied else { return false }
+            ready.append(waiter.continuation)
+            return true
+        }
+        return ready
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+/// What one state change wants to write: the transaction, the audit event that records it,
+/// and the value to return once it committed.
+struct PlannedWrite<Result: Sendable> {
+    var transaction: Transaction
+    var audit: AuditRecord
+    var result: Result
+}
+
+/// The part of an audit event the caller supplies; the pipeline numbers and chains it.
+struct AuditRecord {
+    var identity: String
+    var type: String
+    var payload: [String: String]
+}
+
+/// Runs kernel writes: plan against a snapshot, append the chained audit event in the same
+/// transaction, commit, retry on conflict, and return once the verification cache has seen it.
+struct WritePipeline: Sendable {
+    let storage: any Storage
+    let hasher: any SecretHasher
+    let cache: VerificationCache
+    let clock: @Sendable () -> Date
+    let lock = AsyncLock()
+    let maxAttempts = 16
+
+    func run<R: Sendable>(_ plan: (any StorageSnapshot) async throws -> PlannedWrite<R>) async throws -> R {
+        try await lock.withLock {
+            for _ in 1...maxAttempts {
+                let (transaction, result) = try await storage.read { snapshot in
+                    let planned = try await plan(snapshot)
+                    var transaction = planned.transaction
+                    try await appendAudit(planned.audit, to: &transaction, in: snapshot)
+                    return (transaction, planned.result)
+                }
+                do {
+                    let index = try await storage.commit(transaction)
+                    await cache.waitUntilApplied(index)
+                    return result
+                } catch let error as JacoError where error.code == .conflict {
+                    continue  // another writer got there first: plan again on a fresh snapshot
+                }
+            }
+            throw JacoError(.unavailable, "the write kept conflicting with concurrent writers after \(maxAttempts) attempts; try again")
+        }
+    }
+
+    private func appendAudit(_ record: AuditRecord, to transaction: inout Transaction, in snapshot: any StorageSnapshot) async throws {
+        let stored = try await snapshot.get(KeySpace.auditHead)
+        let head = try stored.map { try EntityCodec.decode(AuditHead.self, from: $0.bytes, key: KeySpace.auditHead) }
+        var event = AuditEvent(
+            sequence: (head?.sequence ?? 0) + 1, time: clock(), identity: record.identity, type: record.type,
+            payload: record.payload, previousHash: head?.hash ?? .zero, hash: .zero)
+        event.hash = hasher.contentHash(event.canonicalBytes)
+        transaction.conditions.append(stored.map { .modifiedAt(KeySpace.auditHead, $0.modifyIndex) } ?? .absent(KeySpace.auditHead))
+        transaction.writes.append(.put(KeySpace.audit(event.sequence), try EntityCodec.encode(event)))
+        transaction.writes.append(.put(KeySpace.auditHead, try EntityCodec.encode(AuditHead(sequence: event.sequence, hash: event.hash))))
+    }
+}

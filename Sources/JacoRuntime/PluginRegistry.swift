@@ -1,0 +1,22 @@
+import JacoKernel
+import LMDBStore
+import MemoryStore
+import SHA256Hasher
+import SQLiteStore
+
+/// The composition root's one map from config names to plugin factories.
+public enum PluginRegistry {
+    /// Storage engines by `[storage] engine` name.
+    public static let storageEngines: [StorageEngineFactory] = [
+        MemoryStorePlugin.factory, SQLiteStorePlugin.factory, LMDBStorePlugin.factory,
+    ]
+
+    /// Hashers by `[hashing] algorithm` name.
+    public static let hashers: [HasherFactory] = SHA256HasherPlugin.factories
+
+    /// The default storage engine when `[storage]` names none.
+    public static let defaultEngine = "sqlite"
+
+    /// The default hashing algorithm when `[hashing]` names none.
+    public static let defaultAlgorithm = "sha256"
+}

@@ -1,0 +1,40 @@
+import Foundation
+import JacoKernel
+
+/// Turns a config into running plugin instances and a kernel. Daemon, CLI and tools share it.
+public enum Runtime {
+    /// Opens the storage engine that `[storage]` selects, after validating its keys.
+    public static func openStorage(_ config: JacoConfig, dataDirectory: URL) async throws -> any Storage {
+        let section = config.section("storage")
+        let name = try section.string("engine", default: PluginRegistry.defaultEngine)
+        guard let factory = PluginRegistry.storageEngines.first(where: { $0.name == name }) else {
+            throw section.error("unknown storage engine '\(name)' (valid: \(PluginRegistry.storageEngines.map(\.name).joined(separator: ", ")))")
+        }
+        try section.rejectUnknownKeys(allowed: ["engine"] + factory.keys)
+        return try await factory.open(section, PluginContext(dataDirectory: dataDirectory))
+    }
+
+    /// Makes the hasher that `[hashing]` selects, after validating its keys.
+    public static func makeHasher(_ config: JacoConfig, dataDirectory: URL) throws -> any SecretHasher {
+        let section = config.section("hashing")
+        let name = try section.string("algorithm", default: PluginRegistry.defaultAlgorithm)
+        guard let factory = PluginRegistry.hashers.first(where: { $0.algorithm == name }) else {
+            throw section.error("unknown hashing algorithm '\(name)' (valid: \(PluginRegistry.hashers.map(\.algorithm).joined(separator: ", ")))")
+        }
+        try section.rejectUnknownKeys(allowed: ["algorithm"] + factory.keys)
+        return try factory.make(section, PluginContext(dataDirectory: dataDirectory))
+    }
+
+    /// Validates the whole config and starts a kernel on it. The hasher is made first, so a
+    /// config error there does not leave a store open.
+    public static func startKernel(_ config: JacoConfig, dataDirectory: URL) async throws -> Kernel {
+        let hasher = try makeHasher(config, dataDirectory: dataDirectory)
+        let storage = try await openStorage(config, dataDirectory: dataDirectory)
+        do {
+            return try await Kernel.start(storage: storage, hasher: hasher)
+        } catch {
+            try? await storage.close()
+            throw error
+        }
+    }
+}

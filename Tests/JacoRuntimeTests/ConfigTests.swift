@@ -1,0 +1,116 @@
+import Foundation
+import JacoKernel
+import JacoRuntime
+import Testing
+
+/// The repository's root, found from this file's path.
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+func temporaryDirectory(_ label: String) throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-\(label)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// The config error from starting a kernel on `text`.
+func startError(_ text: String, in directory: URL? = nil) async throws -> JacoError? {
+    let dir = try directory ?? temporaryDirectory("config")
+    do {
+        let kernel = try await Runtime.startKernel(try JacoConfig.parse(text, source: "jaco.toml"), dataDirectory: dir)
+        try await kernel.shutdown()
+        return nil
+    } catch let error as JacoError {
+        return error
+    }
+}
+
+@Suite("Config")
+struct ConfigTests {
+    @Test("Every shipped config starts a kernel that issues and verifies", arguments: ["memory.toml", "sqlite.toml", "lmdb.toml"])
+    func shippedConfigs(file: String) async throws {
+        let dir = try temporaryDirectory("shipped")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = try JacoConfig.load(path: repositoryRoot.appendingPathComponent("Configs/\(file)").path)
+        let kernel = try await Runtime.startKernel(config, dataDirectory: dir)
+        let bootstrap = try await kernel.tokens.bootstrap()
+        let op = try kernel.tokens.verify(secret: bootstrap.secret)
+        let issued = try await kernel.tokens.issue(identity: "alice", by: op)
+        #expect(try kernel.tokens.verify(secret: issued.secret).identity == "alice")
+        try await kernel.shutdown()
+    }
+
+    @Test("The embedded default config is valid and uses SQLite")
+    func embeddedDefault() throws {
+        let config = try JacoConfig.parse(JacoConfig.embeddedDefault, source: "<built-in>")
+        #expect(try config.section("storage").string("engine", default: "") == "sqlite")
+    }
+
+    @Test("An unknown engine is named, with the valid ones")
+    func unknownEngine() async throws {
+        let error = try await startError("[storage]\nengine = \"rocksdb\"\n")
+        #expect(error?.code == .configInvalid)
+        #expect(error?.message == "jaco.toml: [storage] unknown storage engine 'rocksdb' (valid: memory, sqlite, lmdb)")
+    }
+
+    @Test("An unknown algorithm is named, with the valid ones")
+    func unknownAlgorithm() async throws {
+        let error = try await startError("[hashing]\nalgorithm = \"md5\"\n")
+        #expect(error?.message == "jaco.toml: [hashing] unknown hashing algorithm 'md5' (valid: sha256, hmac-sha256)")
+    }
+
+    @Test("An unknown key is named, with the engine's valid keys")
+    func unknownKey() async throws {
+        let error = try await startError("[storage]\nengine = \"sqlite\"\nsynchronus = \"full\"\n")
+        #expect(error?.message == "jaco.toml: [storage] unknown key 'synchronus' (valid: engine, path, synchronous, retain_changes, busy_timeout_ms)")
+    }
+
+    @Test("An unknown section is named, with the valid ones")
+    func unknownSection() throws {
+        let error = #expect(throws: JacoError.self) { _ = try JacoConfig.parse("[strage]\nengine = \"memory\"\n", source: "jaco.toml") }
+        #expect(error?.message == "jaco.toml: unknown section '[strage]' (valid: storage, hashing)")
+    }
+
+    @Test("A wrong type or value names the key", arguments: [
+        ("[storage]\nengine = 3\n", "'engine' must be a string, not an integer"),
+        ("[storage]\nengine = \"sqlite\"\nsynchronous = \"sometimes\"\n", "'synchronous' is 'sometimes' (valid: off, normal, full, extra)"),
+        ("[storage]\nengine = \"lmdb\"\nmap_size = \"lots\"\n", "'map_size' is 'lots'"),
+        ("[storage]\nengine = \"lmdb\"\nmap_size = 10\n", "'map_size' is 10 bytes; it must be between"),
+        ("[hashing]\nalgorithm = \"hmac-sha256\"\n", "'key_file' is required"),
+    ])
+    func badValues(text: String, expected: String) async throws {
+        let error = try await startError(text)
+        #expect(error?.code == .configInvalid)
+        #expect(error?.message.contains(expected) == true, "\(String(describing: error))")
+    }
+
+    @Test("Invalid TOML is reported with its line")
+    func badTOML() {
+        let error = #expect(throws: JacoError.self) { _ = try JacoConfig.parse("[storage]\nengine = \n", source: "jaco.toml") }
+        #expect(error?.message.hasPrefix("jaco.toml:2:") == true, "\(String(describing: error))")
+    }
+
+    @Test("A missing config file is named")
+    func missingFile() {
+        let error = #expect(throws: JacoError.self) { _ = try JacoConfig.load(path: "/nonexistent/jaco.toml") }
+        #expect(error?.message == "cannot read the config file '/nonexistent/jaco.toml': no such file")
+    }
+
+    @Test("An unreadable HMAC key file is named")
+    func missingKeyFile() async throws {
+        let error = try await startError("[hashing]\nalgorithm = \"hmac-sha256\"\nkey_file = \"/nonexistent/key\"\n")
+        #expect(error?.message.contains("'/nonexistent/key'") == true, "\(String(describing: error))")
+    }
+
+    @Test("hmac-sha256 with a key file starts, and its digests differ from sha256's")
+    func hmacFromFile() async throws {
+        let dir = try temporaryDirectory("hmac")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data(repeating: 0x42, count: 32).write(to: dir.appendingPathComponent("hmac.key"))
+        let config = try JacoConfig.parse("[storage]\nengine = \"memory\"\n[hashing]\nalgorithm = \"hmac-sha256\"\nkey_file = \"hmac.key\"\n", source: "t")
+        let kernel = try await Runtime.startKernel(config, dataDirectory: dir)
+        #expect(kernel.hasher.algorithm == "hmac-sha256")
+        let op = try kernel.tokens.verify(secret: try await kernel.tokens.bootstrap().secret)
+        #expect(op.identity == "bootstrap")
+        try await kernel.shutdown()
+    }
+}
