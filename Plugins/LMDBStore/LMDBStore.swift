@@ -236,8 +236,8 @@ final class LMDBStore: Storage, FaultInjecting, @unchecked Sendable {
 
     // MARK: Change feed
 
-    func changes(after index: StoreIndex) -> AsyncThrowingStream<Change, any Error> {
-        hub.stream(after: index) { [self] after, limit in
+    func changes(after index: StoreIndex) -> ChangeFeed {
+        hub.feed(after: index) { [self] after, limit in
             try await read { _ in try self.loadChanges(after: after, limit: limit) }
         }
     }

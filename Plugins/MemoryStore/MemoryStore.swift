@@ -61,8 +61,8 @@ final class MemoryStore: Storage, FaultInjecting {
         return change?.index ?? state.withLock { $0.index }
     }
 
-    func changes(after index: StoreIndex) -> AsyncThrowingStream<Change, any Error> {
-        hub.stream(after: index) { after, _ in
+    func changes(after index: StoreIndex) -> ChangeFeed {
+        hub.feed(after: index) { after, _ in
             throw JacoError(.compacted, "the memory store no longer holds changes after index \(after)")
         }
     }

@@ -198,8 +198,8 @@ final class SQLiteStore: Storage, FaultInjecting, @unchecked Sendable {
 
     // MARK: Change feed
 
-    func changes(after index: StoreIndex) -> AsyncThrowingStream<Change, any Error> {
-        hub.stream(after: index) { [self] after, limit in
+    func changes(after index: StoreIndex) -> ChangeFeed {
+        hub.feed(after: index) { [self] after, limit in
             let connection = try checkOutReader()
             defer { checkIn(connection) }
             let statement = try connection.statement("SELECT idx, body FROM changes WHERE idx > ?1 ORDER BY idx LIMIT ?2")

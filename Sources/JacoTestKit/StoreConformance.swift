@@ -270,7 +270,7 @@ public enum StoreConformance {
     }
 
     /// The first `count` changes of a feed, failing if they do not arrive within 10 seconds.
-    static func collect(_ feed: AsyncThrowingStream<Change, any Error>, count: Int) async throws -> [Change] {
+    static func collect(_ feed: ChangeFeed, count: Int) async throws -> [Change] {
         try await withThrowingTaskGroup(of: [Change]?.self) { group in
             group.addTask {
                 var changes: [Change] = []

@@ -138,7 +138,7 @@ struct TokenServiceTests {
         }
     }
 
-    @Test("List shows every token, oldest first, and never a digest or a secret")
+    @Test("List shows every token in creation order, and never a digest or a secret")
     func listHidesSecrets() async throws {
         try await withJaco { jaco in
             var issued: [IssuedToken] = []

@@ -1,13 +1,14 @@
-/// Who a verified secret belongs to, and what it may do.
-public struct Principal: Sendable, Equatable {
+/// Who a verified secret belongs to, and what it may do. Immutable; a class so that handing it
+/// out of the verification cache costs one reference count, not one per field.
+public final class Principal: Sendable, Equatable, CustomStringConvertible {
     /// The token's accessor ID.
-    public var accessorID: String
+    public let accessorID: String
     /// The token's identity, if it has one.
-    public var identity: String?
+    public let identity: String?
     /// IDs of the policies linked to the token.
-    public var policyIDs: [String]
+    public let policyIDs: [String]
     /// Whether the token may admit privileged workloads.
-    public var allowsPrivileged: Bool
+    public let allowsPrivileged: Bool
 
     /// Creates a principal.
     public init(accessorID: String, identity: String?, policyIDs: [String], allowsPrivileged: Bool) {
@@ -16,6 +17,13 @@ public struct Principal: Sendable, Equatable {
         self.policyIDs = policyIDs
         self.allowsPrivileged = allowsPrivileged
     }
+
+    public static func == (lhs: Principal, rhs: Principal) -> Bool {
+        lhs.accessorID == rhs.accessorID && lhs.identity == rhs.identity && lhs.policyIDs == rhs.policyIDs
+            && lhs.allowsPrivileged == rhs.allowsPrivileged
+    }
+
+    public var description: String { "Principal(\(auditName))" }
 
     /// The name audit events are attributed to: the identity, else the accessor ID.
     public var auditName: String { identity ?? accessorID }

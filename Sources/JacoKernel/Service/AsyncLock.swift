@@ -18,6 +18,13 @@ final class AsyncLock: Sendable {
     }
 
     private func acquire() async {
+        // Fast path: a free lock is taken without suspending (a suspension costs a thread hop).
+        let taken = state.withLock { s -> Bool in
+            if s.locked { return false }
+            s.locked = true
+            return true
+        }
+        if taken { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let acquired = state.withLock { s -> Bool in
                 if !s.locked {

@@ -1,9 +1,14 @@
 import Foundation
 
 /// Reads the audit log and checks its hash chain.
-public struct AuditLog: Sendable {
+public final class AuditLog: Sendable {
     let storage: any Storage
     let hasher: any SecretHasher
+
+    init(storage: any Storage, hasher: any SecretHasher) {
+        self.storage = storage
+        self.hasher = hasher
+    }
 
     /// Events after sequence number `after`, oldest first, at most `limit`, optionally filtered.
     public func events(

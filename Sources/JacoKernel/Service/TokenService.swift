@@ -1,12 +1,20 @@
 import Foundation
 
 /// Issues, revokes, lists and verifies tokens. Secrets are shown once and never stored.
-public struct TokenService: Sendable {
+public final class TokenService: Sendable {
     let storage: any Storage
     let hasher: any SecretHasher
     let cache: VerificationCache
     let pipeline: WritePipeline
     let clock: @Sendable () -> Date
+
+    init(storage: any Storage, hasher: any SecretHasher, cache: VerificationCache, pipeline: WritePipeline, clock: @escaping @Sendable () -> Date) {
+        self.storage = storage
+        self.hasher = hasher
+        self.cache = cache
+        self.pipeline = pipeline
+        self.clock = clock
+    }
 
     /// The longest identity accepted.
     public static let maxIdentityLength = 128
@@ -70,19 +78,19 @@ public struct TokenService: Sendable {
                 audit: AuditRecord(identity: caller.auditName, type: AuditEventType.tokenRevoke, payload: [
                     "identity": identity, "accessor_id": token.accessorID,
                 ]),
-                result: revoked)
+                result: revoked,
+                tokens: [revoked])
         }
     }
 
-    /// Every token, oldest first, without digests or secrets.
+    /// Every token in the order they were created, without digests or secrets.
     public func list(by caller: Principal) async throws -> [TokenSummary] {
         try caller.require(.aclRead)
-        let tokens = try await storage.read { snapshot in
-            try await snapshot.scan(prefix: KeySpace.tokenPrefix).map {
-                try EntityCodec.decode(Token.self, from: $0.value.bytes, key: $0.key).summary
-            }
+        return try await storage.read { snapshot in
+            try await snapshot.scan(prefix: KeySpace.tokenPrefix)
+                .sorted { $0.value.createIndex < $1.value.createIndex }
+                .map { try EntityCodec.decode(Token.self, from: $0.value.bytes, key: $0.key).summary }
         }
-        return tokens.sorted { ($0.issuedAt, $0.identity ?? $0.accessorID) < ($1.issuedAt, $1.identity ?? $1.accessorID) }
     }
 
     /// The principal of a presented secret, from memory; no I/O.
@@ -151,6 +159,7 @@ public struct TokenService: Sendable {
                 "identity": token.identity!, "accessor_id": token.accessorID,
                 "allows_privileged": String(token.allowsPrivileged),
             ]),
-            result: issued)
+            result: issued,
+            tokens: [token])
     }
 }

@@ -35,16 +35,21 @@ public final class VerificationCache: Sendable {
     public func verify(secret: String) throws(JacoError) -> Principal {
         var secret = secret
         let result: Result<Principal, JacoError> = secret.withUTF8 { bytes in
-            if let problem = SecretFormat.problem(with: bytes) {
-                return .failure(JacoError(.tokenInvalid, "\(problem); check the token, or ask an operator for a new one"))
+            if let problem = SecretFormat.shapeProblem(of: bytes) {
+                return .failure(Self.invalid(problem))
             }
             let digest = hasher.digest(ofSecret: UnsafeRawBufferPointer(bytes))
             guard let entry = state.withLock({ $0.byDigest[digest] }) else {
-                return .failure(JacoError(.tokenInvalid, "no token has this secret; check the token, or ask an operator for a new one"))
+                // A miss: say why, naming a typo when the checksum shows one.
+                return .failure(Self.invalid(SecretFormat.problem(with: bytes) ?? "no token has this secret"))
             }
             return Self.check(entry)
         }
         return try result.get()
+    }
+
+    private static func invalid(_ problem: String) -> JacoError {
+        JacoError(.tokenInvalid, "\(problem); check the token, or ask an operator for a new one")
     }
 
     private static func check(_ entry: Entry) -> Result<Principal, JacoError> {
@@ -69,8 +74,9 @@ public final class VerificationCache: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Applies one committed change from the feed.
+    /// Applies one committed change from the feed; changes already applied are skipped.
     func apply(_ change: Change) {
+        if change.index <= appliedIndex { return }
         var updates: [(accessorID: String, token: Token?)] = []
         for mutation in change.mutations where mutation.key.hasPrefix(KeySpace.tokenPrefix) {
             let accessorID = String(mutation.key.dropFirst(KeySpace.tokenPrefix.count))
@@ -81,7 +87,8 @@ public final class VerificationCache: Sendable {
                 updates.append((accessorID, nil))
             }
         }
-        let waiters = state.withLock { s in
+        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            guard change.index > s.applied else { return [] }
             for update in updates {
                 if let old = s.digestByAccessor.removeValue(forKey: update.accessorID) {
                     s.byDigest.removeValue(forKey: old)
@@ -91,6 +98,22 @@ public final class VerificationCache: Sendable {
             return Self.advance(&s, to: change.index)
         }
         for waiter in waiters { waiter.resume() }
+    }
+
+    /// Takes this process's own commit at `index`, which wrote `tokens`, if it is the next change
+    /// in line (or already applied); false when earlier changes are still to come from the feed.
+    func applyCommitted(at index: StoreIndex, tokens: [Token]) -> Bool {
+        let (taken, waiters) = state.withLock { s -> (Bool, [CheckedContinuation<Void, Never>]) in
+            if s.applied >= index { return (true, []) }
+            guard s.applied == index - 1 else { return (false, []) }
+            for token in tokens {
+                if let old = s.digestByAccessor.removeValue(forKey: token.accessorID) { s.byDigest.removeValue(forKey: old) }
+                Self.insert(token, into: &s)
+            }
+            return (true, Self.advance(&s, to: index))
+        }
+        for waiter in waiters { waiter.resume() }
+        return taken
     }
 
     /// Returns once the cache reflects store index `index` (e.g. the index a write committed at).

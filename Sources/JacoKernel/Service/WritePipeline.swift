@@ -6,6 +6,8 @@ struct PlannedWrite<Result: Sendable> {
     var transaction: Transaction
     var audit: AuditRecord
     var result: Result
+    /// The token records the transaction puts, so the cache can take them without decoding.
+    var tokens: [Token] = []
 }
 
 /// The part of an audit event the caller supplies; the pipeline numbers and chains it.
@@ -17,7 +19,7 @@ struct AuditRecord {
 
 /// Runs kernel writes: plan against a snapshot, append the chained audit event in the same
 /// transaction, commit, retry on conflict, and return once the verification cache has seen it.
-struct WritePipeline: Sendable {
+final class WritePipeline: Sendable {
     let storage: any Storage
     let hasher: any SecretHasher
     let cache: VerificationCache
@@ -25,18 +27,29 @@ struct WritePipeline: Sendable {
     let lock = AsyncLock()
     let maxAttempts = 16
 
+    init(storage: any Storage, hasher: any SecretHasher, cache: VerificationCache, clock: @escaping @Sendable () -> Date) {
+        self.storage = storage
+        self.hasher = hasher
+        self.cache = cache
+        self.clock = clock
+    }
+
     func run<R: Sendable>(_ plan: (any StorageSnapshot) async throws -> PlannedWrite<R>) async throws -> R {
         try await lock.withLock {
             for _ in 1...maxAttempts {
-                let (transaction, result) = try await storage.read { snapshot in
+                let (transaction, result, tokens) = try await storage.read { snapshot in
                     let planned = try await plan(snapshot)
                     var transaction = planned.transaction
                     try await appendAudit(planned.audit, to: &transaction, in: snapshot)
-                    return (transaction, planned.result)
+                    return (transaction, planned.result, planned.tokens)
                 }
                 do {
                     let index = try await storage.commit(transaction)
-                    await cache.waitUntilApplied(index)
+                    // Our own commit goes straight into the cache when it is next in line;
+                    // otherwise the change feed brings it, after the changes before it.
+                    if !cache.applyCommitted(at: index, tokens: tokens) {
+                        await cache.waitUntilApplied(index)
+                    }
                     return result
                 } catch let error as JacoError where error.code == .conflict {
                     continue  // another writer got there first: plan again on a fresh snapshot

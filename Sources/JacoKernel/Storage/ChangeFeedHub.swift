@@ -63,29 +63,12 @@ public final class ChangeFeedHub: Sendable {
     public var latestIndex: StoreIndex { state.withLock { $0.latest } }
 
     /// A change feed: changes after `index`, then live ones, until cancelled or the hub closes.
-    public func stream(after index: StoreIndex, loadOlder: @escaping LoadOlder) -> AsyncThrowingStream<Change, any Error> {
-        AsyncThrowingStream { continuation in
-            let task = Task {
-                var cursor = index
-                do {
-                    while !Task.isCancelled {
-                        guard let batch = try await self.next(after: cursor, loadOlder: loadOlder) else { break }
-                        for change in batch {
-                            continuation.yield(change)
-                            cursor = change.index
-                        }
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
+    public func feed(after index: StoreIndex, loadOlder: @escaping LoadOlder) -> ChangeFeed {
+        ChangeFeed(hub: self, after: index, loadOlder: loadOlder)
     }
 
     /// The next non-empty batch after `cursor`, waiting for one; nil when closed or cancelled.
-    private func next(after cursor: StoreIndex, loadOlder: LoadOlder) async throws -> [Change]? {
+    func next(after cursor: StoreIndex, loadOlder: LoadOlder) async throws -> [Change]? {
         while true {
             enum Step { case batch([Change]), older, wait, end }
             let step = state.withLock { s -> Step in

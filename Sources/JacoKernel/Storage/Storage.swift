@@ -14,7 +14,7 @@ public protocol Storage: Sendable {
 
     /// Committed changes with an index greater than `index`, in commit order, then live ones.
     /// Fails with `compacted` when changes after `index` are no longer retained.
-    func changes(after index: StoreIndex) -> AsyncThrowingStream<Change, any Error>
+    func changes(after index: StoreIndex) -> ChangeFeed
 
     /// Flushes and releases the engine. Later calls fail with `closed`.
     func close() async throws
