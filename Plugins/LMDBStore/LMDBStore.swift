@@ -13,21 +13,20 @@ struct LMDBOptions: Sendable {
     var maxReaders: Int = 126
 }
 
-/// The LMDB engine: one environment with three databases — `kv` (values prefixed with their
-/// create and modify index), `log` (the retained change log, keyed by big-endian index) and
-/// `meta` (the store index). Writes run on one queue; reads use read-only transactions.
+/// The LMDB engine: one environment with two databases — `kv` (values prefixed with their
+/// create and modify index) and `log` (the retained change log, keyed by big-endian index; its
+/// last key is the store index, and trimming always keeps it). Writes run on one queue; reads
+/// use read-only transactions.
 final class LMDBStore: Storage, FaultInjecting, @unchecked Sendable {
     // Invariants behind @unchecked Sendable: `env` and the DBIs are thread-safe in LMDB with
     // MDB_NOTLS; write transactions are only begun and ended on `writeQueue`.
     private let env: OpaquePointer
     private let kv: MDB_dbi
     private let log: MDB_dbi
-    private let meta: MDB_dbi
     private let writeQueue = BlockingQueue(label: "jaco.lmdb.writer")
     private let state: Mutex<(index: StoreIndex, fault: StorageFault?, closed: Bool, commits: Int, activeReads: Int)>
     private let hub: ChangeFeedHub
     private let options: LMDBOptions
-    private static let indexKey = Array("index".utf8)
 
     init(options: LMDBOptions) throws {
         self.options = options
@@ -51,18 +50,16 @@ final class LMDBStore: Storage, FaultInjecting, @unchecked Sendable {
             var txn: OpaquePointer?
             try LMDB.check(mdb_txn_begin(env, nil, 0, &txn), "starting the setup transaction", mapSize: options.mapSize)
             var dbis: [MDB_dbi] = []
-            for name in ["kv", "log", "meta"] {
+            for name in ["kv", "log"] {
                 var dbi = MDB_dbi()
                 let rc = mdb_dbi_open(txn, name, UInt32(MDB_CREATE), &dbi)
                 if rc != MDB_SUCCESS { mdb_txn_abort(txn) }
                 try LMDB.check(rc, "opening database '\(name)'", mapSize: options.mapSize)
                 dbis.append(dbi)
             }
-            var value = MDB_val()
-            let rc = LMDB.withValue(Self.indexKey) { key in mdb_get(txn, dbis[2], &key, &value) }
-            let index = rc == MDB_SUCCESS ? LMDB.decodeIndex(LMDB.bytes(value)) : 0
+            (kv, log) = (dbis[0], dbis[1])
+            let index = try Self.lastIndex(in: txn, log: log, mapSize: options.mapSize)
             try LMDB.check(mdb_txn_commit(txn), "committing the setup transaction", mapSize: options.mapSize)
-            (kv, log, meta) = (dbis[0], dbis[1], dbis[2])
             state = Mutex((index, nil, false, 0, 0))
             hub = ChangeFeedHub(latestIndex: index)
             self.env = env
@@ -96,7 +93,20 @@ final class LMDBStore: Storage, FaultInjecting, @unchecked Sendable {
     }
 
     private func currentIndex(in txn: OpaquePointer?) throws(JacoError) -> StoreIndex {
-        try get(Self.indexKey, in: meta, txn: txn).map { LMDB.decodeIndex($0) } ?? 0
+        try Self.lastIndex(in: txn, log: log, mapSize: options.mapSize)
+    }
+
+    /// The newest change log key, which is the store index (0 for an empty store).
+    private static func lastIndex(in txn: OpaquePointer?, log: MDB_dbi, mapSize: Int) throws(JacoError) -> StoreIndex {
+        var cursor: OpaquePointer?
+        try LMDB.check(mdb_cursor_open(txn, log, &cursor), "opening a log cursor", mapSize: mapSize)
+        defer { mdb_cursor_close(cursor) }
+        var key = MDB_val()
+        var value = MDB_val()
+        let rc = mdb_cursor_get(cursor, &key, &value, MDB_LAST)
+        if rc == MDB_NOTFOUND { return 0 }
+        try LMDB.check(rc, "reading the store index", mapSize: mapSize)
+        return LMDB.decodeIndex(LMDB.bytes(key))
     }
 
     private func get(_ key: [UInt8], in dbi: MDB_dbi, txn: OpaquePointer?) throws(JacoError) -> [UInt8]? {
@@ -197,7 +207,6 @@ final class LMDBStore: Storage, FaultInjecting, @unchecked Sendable {
                 return current
             }
             try put(LMDB.indexKey(index), Array(ChangeCodec.encode(mutations)), in: log, txn: txn)
-            try put(Self.indexKey, LMDB.indexKey(index), in: meta, txn: txn)
             if commits % 256 == 0, index > StoreIndex(options.retainChanges) {
                 try trimLog(through: index - StoreIndex(options.retainChanges), txn: txn)
             }

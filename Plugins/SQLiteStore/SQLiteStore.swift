@@ -13,8 +13,9 @@ struct SQLiteOptions: Sendable {
 
 /// The SQLite engine: WAL, one writer connection on its own queue, a pool of reader connections.
 ///
-/// Tables: `kv` (key → value, create and modify index), `changes` (the retained change log),
-/// `meta` (the store index). Keys are BLOBs, so their order is byte order.
+/// Tables: `kv` (key → value, create and modify index) and `changes` (the retained change log,
+/// whose newest entry is the store index; trimming always keeps it). Keys are BLOBs, so their
+/// order is byte order.
 final class SQLiteStore: Storage, FaultInjecting, @unchecked Sendable {
     // Invariants behind @unchecked Sendable: `writer` is only touched on `writeQueue`; a reader
     // connection is used by one task at a time, checked out of `readers` under its mutex.
@@ -41,12 +42,8 @@ final class SQLiteStore: Storage, FaultInjecting, @unchecked Sendable {
             CREATE TABLE IF NOT EXISTS kv (key BLOB PRIMARY KEY, value BLOB NOT NULL,
                 create_index INTEGER NOT NULL, modify_index INTEGER NOT NULL) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS changes (idx INTEGER PRIMARY KEY, body BLOB NOT NULL);
-            CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-            INSERT OR IGNORE INTO meta (name, value) VALUES ('index', 0);
             """)
-        let select = try writer.statement("SELECT value FROM meta WHERE name = 'index'")
-        let index = try select.step() ? StoreIndex(select.int64(0)) : 0
-        select.reset()
+        let index = try Self.currentIndex(on: writer)
         state = Mutex((index, nil, false, 0))
         hub = ChangeFeedHub(latestIndex: index)
         writeQueue = BlockingQueue(label: "jaco.sqlite.writer")
@@ -64,9 +61,7 @@ final class SQLiteStore: Storage, FaultInjecting, @unchecked Sendable {
         try connection.execute("BEGIN")
         do {
             // The first read of the transaction fixes the WAL snapshot.
-            let select = try connection.statement("SELECT value FROM meta WHERE name = 'index'")
-            let index = try select.step() ? StoreIndex(select.int64(0)) : 0
-            select.reset()
+            let index = try Self.currentIndex(on: connection)
             let result = try await body(Snapshot(index: index, connection: connection))
             try connection.execute("COMMIT")
             return result
@@ -117,6 +112,12 @@ final class SQLiteStore: Storage, FaultInjecting, @unchecked Sendable {
             }
             return entries
         }
+    }
+
+    private static func currentIndex(on connection: SQLiteConnection) throws(JacoError) -> StoreIndex {
+        let select = try connection.statement("SELECT coalesce(max(idx), 0) FROM changes")
+        defer { select.reset() }
+        return try select.step() ? StoreIndex(select.int64(0)) : 0
     }
 
     private static func get(_ key: String, on connection: SQLiteConnection) throws(JacoError) -> StoredValue? {
@@ -175,9 +176,6 @@ final class SQLiteStore: Storage, FaultInjecting, @unchecked Sendable {
             log.bind(1, Int64(index))
             log.bind(2, ChangeCodec.encode(mutations))
             try log.run()
-            let bump = try writer.statement("UPDATE meta SET value = ?1 WHERE name = 'index'")
-            bump.bind(1, Int64(index))
-            try bump.run()
             if commits % 256 == 0, index > StoreIndex(options.retainChanges) {
                 let trim = try writer.statement("DELETE FROM changes WHERE idx <= ?1")
                 trim.bind(1, Int64(index) - Int64(options.retainChanges))

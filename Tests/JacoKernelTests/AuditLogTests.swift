@@ -1,5 +1,5 @@
 import Foundation
-import JacoKernel
+@testable import JacoKernel
 import JacoTestKit
 import Testing
 
@@ -100,12 +100,8 @@ func auditKey(_ sequence: UInt64) -> String {
 
 /// Rewrites one stored audit event behind the kernel's back, as an attacker with disk access would.
 func rewrite(_ jaco: InProcessJaco, sequence: UInt64, _ change: @Sendable (inout AuditEvent) -> Void) async throws {
-    let decoder = JSONDecoder()
-    decoder.dateDecodingStrategy = .millisecondsSince1970
-    let encoder = JSONEncoder()
-    encoder.dateEncodingStrategy = .millisecondsSince1970
     let stored = try await jaco.store.read { try await $0.get(auditKey(sequence)) }
-    var event = try decoder.decode(AuditEvent.self, from: try #require(stored).bytes)
+    var event = try AuditEvent(decoding: try #require(stored).bytes, key: auditKey(sequence))
     change(&event)
-    try await jaco.store.commit(Transaction(writes: [.put(auditKey(sequence), try encoder.encode(event))]))
+    try await jaco.store.commit(Transaction(writes: [.put(auditKey(sequence), event.encode())]))
 }

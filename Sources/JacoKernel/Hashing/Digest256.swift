@@ -23,6 +23,9 @@ public struct Digest256: Hashable, Sendable, CustomStringConvertible {
         self = bytes.withUnsafeBytes { Digest256(bytes: $0) }
     }
 
+    /// The first 64 bits: already uniformly distributed, so usable as a hash table slot.
+    var firstWord: UInt64 { w0 }
+
     /// The all-zero digest: the "previous hash" of the first audit event.
     public static let zero = [UInt8](repeating: 0, count: 32).withUnsafeBytes { Digest256(bytes: $0) }
 

@@ -40,7 +40,7 @@ public final class AuditLog: Sendable {
                 startKey = lastEntry.key
                 for entry in entries {
                     let event: AuditEvent
-                    do { event = try EntityCodec.decode(AuditEvent.self, from: entry.value.bytes, key: entry.key) } catch {
+                    do { event = try AuditEvent(decoding: entry.value.bytes, key: entry.key) } catch {
                         return broken(expected - 1, at: expected, "the stored event at '\(entry.key)' cannot be read")
                     }
                     if let problem = check(event, expected: expected, previous: previous) {
@@ -52,7 +52,7 @@ public final class AuditLog: Sendable {
             }
             let count = Int(expected - 1)
             let head = try await snapshot.get(KeySpace.auditHead).map {
-                try EntityCodec.decode(AuditHead.self, from: $0.bytes, key: KeySpace.auditHead)
+                try AuditHead(decoding: $0.bytes, key: KeySpace.auditHead)
             }
             if let head, head.sequence != expected - 1 || head.hash != previous {
                 return broken(expected - 1, at: expected, "the log ends at event \(count) but its head records event \(head.sequence); events were removed")
@@ -81,7 +81,7 @@ public final class AuditLog: Sendable {
     private func page(after: UInt64, limit: Int) async throws -> [AuditEvent] {
         try await storage.read { snapshot in
             try await snapshot.scan(prefix: KeySpace.auditPrefix, startingAfter: after == 0 ? nil : KeySpace.audit(after), limit: limit)
-                .map { try EntityCodec.decode(AuditEvent.self, from: $0.value.bytes, key: $0.key) }
+                .map { try AuditEvent(decoding: $0.value.bytes, key: $0.key) }
         }
     }
 }

@@ -51,7 +51,7 @@ public final class Kernel: Sendable {
     private func reloadCache() async throws {
         let (tokens, index) = try await storage.read { snapshot in
             let tokens = try await snapshot.scan(prefix: KeySpace.tokenPrefix).map {
-                try EntityCodec.decode(Token.self, from: $0.value.bytes, key: $0.key)
+                try Token(decoding: $0.value.bytes, key: $0.key)
             }
             return (tokens, snapshot.index)
         }

@@ -74,7 +74,7 @@ public final class TokenService: Sendable {
             return PlannedWrite(
                 transaction: Transaction(
                     conditions: [.modifiedAt(KeySpace.token(token.accessorID), version)],
-                    writes: [.put(KeySpace.token(token.accessorID), try EntityCodec.encode(revoked))]),
+                    writes: [.put(KeySpace.token(token.accessorID), revoked.encode())]),
                 audit: AuditRecord(identity: caller.auditName, type: AuditEventType.tokenRevoke, payload: [
                     "identity": identity, "accessor_id": token.accessorID,
                 ]),
@@ -89,7 +89,7 @@ public final class TokenService: Sendable {
         return try await storage.read { snapshot in
             try await snapshot.scan(prefix: KeySpace.tokenPrefix)
                 .sorted { $0.value.createIndex < $1.value.createIndex }
-                .map { try EntityCodec.decode(Token.self, from: $0.value.bytes, key: $0.key).summary }
+                .map { try Token(decoding: $0.value.bytes, key: $0.key).summary }
         }
     }
 
@@ -130,7 +130,7 @@ public final class TokenService: Sendable {
         guard let stored = try await snapshot.get(key) else {
             throw JacoError(.storageFailure, "the identity index names '\(key)', which does not exist")
         }
-        return (try EntityCodec.decode(Token.self, from: stored.bytes, key: key), stored.modifyIndex)
+        return (try Token(decoding: stored.bytes, key: key), stored.modifyIndex)
     }
 
     private func newToken(identity: String, allowsPrivileged: Bool, description: String, in snapshot: any StorageSnapshot) async throws -> IssuedToken {
@@ -149,9 +149,11 @@ public final class TokenService: Sendable {
         let token = issued.token
         return PlannedWrite(
             transaction: Transaction(
-                conditions: [.absent(KeySpace.identity(token.identity!)), .absent(KeySpace.token(token.accessorID)), .absent(KeySpace.digest(token.secretDigest))],
+                // The accessor ID and the secret are fresh random values (122 and 190 bits),
+                // so only the identity can collide.
+                conditions: [.absent(KeySpace.identity(token.identity!))],
                 writes: [
-                    .put(KeySpace.token(token.accessorID), try EntityCodec.encode(token)),
+                    .put(KeySpace.token(token.accessorID), token.encode()),
                     .put(KeySpace.identity(token.identity!), Data(token.accessorID.utf8)),
                     .put(KeySpace.digest(token.secretDigest), Data(token.accessorID.utf8)),
                 ]),

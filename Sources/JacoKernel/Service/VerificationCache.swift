@@ -4,14 +4,20 @@ import Synchronization
 /// The in-memory digest → principal map that verification reads. It does no I/O: it is loaded
 /// at start and kept current from the store's change feed.
 public final class VerificationCache: Sendable {
-    private struct Entry {
-        var principal: Principal
-        var revokedAt: Date?
-        var expiresAt: Date?
+    private final class Entry: Sendable {
+        let principal: Principal
+        let revokedAt: Date?
+        let expiresAt: Date?
+
+        init(principal: Principal, revokedAt: Date?, expiresAt: Date?) {
+            self.principal = principal
+            self.revokedAt = revokedAt
+            self.expiresAt = expiresAt
+        }
     }
 
     private struct State {
-        var byDigest: [Digest256: Entry] = [:]
+        var byDigest = DigestTable<Entry>()
         var digestByAccessor: [String: Digest256] = [:]
         var applied: StoreIndex = 0
         var waiters: [(index: StoreIndex, continuation: CheckedContinuation<Void, Never>)] = []
@@ -66,7 +72,7 @@ public final class VerificationCache: Sendable {
     /// Replaces the contents with `tokens`, as of store index `index`.
     func reset(tokens: [Token], at index: StoreIndex) {
         let waiters = state.withLock { s in
-            s.byDigest.removeAll(keepingCapacity: true)
+            s.byDigest.removeAll()
             s.digestByAccessor.removeAll(keepingCapacity: true)
             for token in tokens { Self.insert(token, into: &s) }
             return Self.advance(&s, to: index)
@@ -82,7 +88,7 @@ public final class VerificationCache: Sendable {
             let accessorID = String(mutation.key.dropFirst(KeySpace.tokenPrefix.count))
             if let value = mutation.value {
                 // A record that does not decode cannot verify; treat it as gone.
-                updates.append((accessorID, try? EntityCodec.decode(Token.self, from: value, key: mutation.key)))
+                updates.append((accessorID, try? Token(decoding: value, key: mutation.key)))
             } else {
                 updates.append((accessorID, nil))
             }
@@ -91,7 +97,7 @@ public final class VerificationCache: Sendable {
             guard change.index > s.applied else { return [] }
             for update in updates {
                 if let old = s.digestByAccessor.removeValue(forKey: update.accessorID) {
-                    s.byDigest.removeValue(forKey: old)
+                    s.byDigest.remove(old)
                 }
                 if let token = update.token { Self.insert(token, into: &s) }
             }
@@ -107,7 +113,7 @@ public final class VerificationCache: Sendable {
             if s.applied >= index { return (true, []) }
             guard s.applied == index - 1 else { return (false, []) }
             for token in tokens {
-                if let old = s.digestByAccessor.removeValue(forKey: token.accessorID) { s.byDigest.removeValue(forKey: old) }
+                if let old = s.digestByAccessor.removeValue(forKey: token.accessorID) { s.byDigest.remove(old) }
                 Self.insert(token, into: &s)
             }
             return (true, Self.advance(&s, to: index))
@@ -129,7 +135,7 @@ public final class VerificationCache: Sendable {
     }
 
     private static func insert(_ token: Token, into s: inout State) {
-        s.byDigest[token.secretDigest] = Entry(principal: token.principal, revokedAt: token.revokedAt, expiresAt: token.expirationTime)
+        s.byDigest.set(Entry(principal: token.principal, revokedAt: token.revokedAt, expiresAt: token.expirationTime), for: token.secretDigest)
         s.digestByAccessor[token.accessorID] = token.secretDigest
     }
 

@@ -61,13 +61,13 @@ final class WritePipeline: Sendable {
 
     private func appendAudit(_ record: AuditRecord, to transaction: inout Transaction, in snapshot: any StorageSnapshot) async throws {
         let stored = try await snapshot.get(KeySpace.auditHead)
-        let head = try stored.map { try EntityCodec.decode(AuditHead.self, from: $0.bytes, key: KeySpace.auditHead) }
+        let head = try stored.map { try AuditHead(decoding: $0.bytes, key: KeySpace.auditHead) }
         var event = AuditEvent(
             sequence: (head?.sequence ?? 0) + 1, time: clock(), identity: record.identity, type: record.type,
             payload: record.payload, previousHash: head?.hash ?? .zero, hash: .zero)
         event.hash = hasher.contentHash(event.canonicalBytes)
         transaction.conditions.append(stored.map { .modifiedAt(KeySpace.auditHead, $0.modifyIndex) } ?? .absent(KeySpace.auditHead))
-        transaction.writes.append(.put(KeySpace.audit(event.sequence), try EntityCodec.encode(event)))
-        transaction.writes.append(.put(KeySpace.auditHead, try EntityCodec.encode(AuditHead(sequence: event.sequence, hash: event.hash))))
+        transaction.writes.append(.put(KeySpace.audit(event.sequence), event.encode()))
+        transaction.writes.append(.put(KeySpace.auditHead, AuditHead(sequence: event.sequence, hash: event.hash).encode()))
     }
 }

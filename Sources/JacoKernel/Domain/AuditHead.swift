@@ -1,0 +1,5 @@
+/// The newest audit event's position, kept under `KeySpace.auditHead`.
+struct AuditHead {
+    var sequence: UInt64
+    var hash: Digest256
+}

@@ -1,0 +1,197 @@
+import Foundation
+
+/// A compact binary form for kernel records: a version byte, then the fields in a fixed order.
+/// Integers are big-endian; strings and lists are length-prefixed; dates are milliseconds since
+/// 1970. A newer version may append fields; readers of an older version ignore what follows.
+struct RecordWriter {
+    private(set) var bytes: [UInt8] = []
+
+    init(version: UInt8) {
+        bytes.reserveCapacity(256)
+        bytes.append(version)
+    }
+
+    mutating func write(_ value: UInt64) {
+        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func write(_ value: Bool) { bytes.append(value ? 1 : 0) }
+
+    mutating func write(_ value: String) {
+        write(UInt64(value.utf8.count))
+        bytes.append(contentsOf: value.utf8)
+    }
+
+    mutating func write(_ value: String?) {
+        write(value != nil)
+        if let value { write(value) }
+    }
+
+    mutating func write(_ value: Date) {
+        write(UInt64(bitPattern: Int64((value.timeIntervalSince1970 * 1000).rounded())))
+    }
+
+    mutating func write(_ value: Date?) {
+        write(value != nil)
+        if let value { write(value) }
+    }
+
+    mutating func write(_ value: Digest256) { bytes.append(contentsOf: value.bytes) }
+
+    mutating func write(_ values: [String]) {
+        write(UInt64(values.count))
+        for value in values { write(value) }
+    }
+
+    mutating func write(_ map: [String: String]) {
+        write(UInt64(map.count))
+        for key in map.keys.sorted() {
+            write(key)
+            write(map[key]!)
+        }
+    }
+
+    var data: Data { Data(bytes) }
+}
+
+/// Reads what ``RecordWriter`` wrote; every read is bounds-checked.
+struct RecordReader {
+    private let bytes: [UInt8]
+    private var offset = 1
+    /// The record's format version.
+    let version: UInt8
+    private let key: String
+
+    init(_ data: Data, key: String) throws(JacoError) {
+        bytes = [UInt8](data)
+        self.key = key
+        guard let version = bytes.first else { throw JacoError(.storageFailure, "the record at '\(key)' is empty") }
+        self.version = version
+    }
+
+    private mutating func take(_ count: Int) throws(JacoError) -> ArraySlice<UInt8> {
+        guard count >= 0, count <= bytes.count - offset else {
+            throw JacoError(.storageFailure, "the record at '\(key)' is truncated or corrupt")
+        }
+        defer { offset += count }
+        return bytes[offset..<offset + count]
+    }
+
+    mutating func uint64() throws(JacoError) -> UInt64 {
+        try take(8).reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    mutating func bool() throws(JacoError) -> Bool { try take(1).first! != 0 }
+
+    mutating func string() throws(JacoError) -> String {
+        let count = try uint64()
+        guard count <= UInt64(bytes.count) else { throw JacoError(.storageFailure, "the record at '\(key)' is corrupt") }
+        return String(decoding: try take(Int(count)), as: UTF8.self)
+    }
+
+    mutating func optionalString() throws(JacoError) -> String? {
+        try bool() ? try string() : nil
+    }
+
+    mutating func date() throws(JacoError) -> Date {
+        Date(timeIntervalSince1970: Double(Int64(bitPattern: try uint64())) / 1000)
+    }
+
+    mutating func optionalDate() throws(JacoError) -> Date? {
+        try bool() ? try date() : nil
+    }
+
+    mutating func digest() throws(JacoError) -> Digest256 {
+        try take(32).withUnsafeBytes { Digest256(bytes: $0) }
+    }
+
+    mutating func strings() throws(JacoError) -> [String] {
+        let count = try uint64()
+        guard count <= UInt64(bytes.count) else { throw JacoError(.storageFailure, "the record at '\(key)' is corrupt") }
+        var values: [String] = []
+        for _ in 0..<count { values.append(try string()) }
+        return values
+    }
+
+    mutating func map() throws(JacoError) -> [String: String] {
+        let count = try uint64()
+        guard count <= UInt64(bytes.count) else { throw JacoError(.storageFailure, "the record at '\(key)' is corrupt") }
+        var map: [String: String] = [:]
+        for _ in 0..<count {
+            let key = try string()
+            map[key] = try string()
+        }
+        return map
+    }
+}
+
+/// A kernel record with a binary form.
+protocol StoredRecord {
+    /// Writes the record.
+    func encode() -> Data
+    /// Reads a record stored at `key`.
+    init(decoding data: Data, key: String) throws(JacoError)
+}
+
+extension Token: StoredRecord {
+    func encode() -> Data {
+        var w = RecordWriter(version: 1)
+        w.write(accessorID)
+        w.write(identity)
+        w.write(secretDigest)
+        w.write(description)
+        w.write(policyIDs)
+        w.write(roleIDs)
+        w.write(allowsPrivileged)
+        w.write(local)
+        w.write(namespace)
+        w.write(issuedAt)
+        w.write(expirationTime)
+        w.write(revokedAt)
+        return w.data
+    }
+
+    init(decoding data: Data, key: String) throws(JacoError) {
+        var r = try RecordReader(data, key: key)
+        self.init(
+            accessorID: try r.string(), identity: try r.optionalString(), secretDigest: try r.digest(),
+            description: try r.string(), policyIDs: try r.strings(), roleIDs: try r.strings(),
+            allowsPrivileged: try r.bool(), local: try r.bool(), namespace: try r.string(), issuedAt: try r.date(),
+            expirationTime: try r.optionalDate(), revokedAt: try r.optionalDate())
+    }
+}
+
+extension AuditEvent: StoredRecord {
+    func encode() -> Data {
+        var w = RecordWriter(version: 1)
+        w.write(sequence)
+        w.write(time)
+        w.write(identity)
+        w.write(type)
+        w.write(payload)
+        w.write(previousHash)
+        w.write(hash)
+        return w.data
+    }
+
+    init(decoding data: Data, key: String) throws(JacoError) {
+        var r = try RecordReader(data, key: key)
+        self.init(
+            sequence: try r.uint64(), time: try r.date(), identity: try r.string(), type: try r.string(),
+            payload: try r.map(), previousHash: try r.digest(), hash: try r.digest())
+    }
+}
+
+extension AuditHead: StoredRecord {
+    func encode() -> Data {
+        var w = RecordWriter(version: 1)
+        w.write(sequence)
+        w.write(hash)
+        return w.data
+    }
+
+    init(decoding data: Data, key: String) throws(JacoError) {
+        var r = try RecordReader(data, key: key)
+        self.init(sequence: try r.uint64(), hash: try r.digest())
+    }
+}
