@@ -220,3 +220,17 @@ func withJaco(initialized: Bool = true, _ body: (InProcessJaco) async throws -> 
     }
     try await jaco.stop()
 }
+
+@Suite("Built-ins")
+struct BuiltInTests {
+    @Test("Bootstrap stores the global-management policy under Consul's well-known ID")
+    func globalManagementSeeded() async throws {
+        try await withJaco { jaco in
+            let policy = try await jaco.kernel.tokens.policy(id: "00000000-0000-0000-0000-000000000001")
+            #expect(policy?.name == "global-management")
+            #expect(policy?.rules.contains("acl = \"write\"") == true)
+            let bootstrap = try jaco.operator
+            #expect(bootstrap.policyIDs == [policy?.id])
+        }
+    }
+}

@@ -6,6 +6,14 @@ enum KeySpace {
     static let identityPrefix = "ti/"
     /// `td/<digest hex>` → accessor ID (secret digest index).
     static let digestPrefix = "td/"
+    /// `p/<id>` → policy record.
+    static let policyPrefix = "p/"
+    /// `pn/<name>` → policy ID (name index).
+    static let policyNamePrefix = "pn/"
+    /// `r/<id>` → role record.
+    static let rolePrefix = "r/"
+    /// `rn/<name>` → role ID (name index).
+    static let roleNamePrefix = "rn/"
     /// `a/<sequence, 16 hex digits>` → audit event.
     static let auditPrefix = "a/"
     /// The newest audit event's sequence and hash.
@@ -16,6 +24,10 @@ enum KeySpace {
     static func token(_ accessorID: String) -> String { tokenPrefix + accessorID }
     static func identity(_ identity: String) -> String { identityPrefix + identity }
     static func digest(_ digest: Digest256) -> String { digestPrefix + digest.hex }
+    static func policy(_ id: String) -> String { policyPrefix + id }
+    static func policyName(_ name: String) -> String { policyNamePrefix + name }
+    static func role(_ id: String) -> String { rolePrefix + id }
+    static func roleName(_ name: String) -> String { roleNamePrefix + name }
 
     static func audit(_ sequence: UInt64) -> String {
         let hex = String(sequence, radix: 16)

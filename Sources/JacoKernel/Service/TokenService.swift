@@ -35,6 +35,10 @@ public final class TokenService: Sendable {
             var planned = try plan(issued, auditType: AuditEventType.clusterBootstrap, caller: caller)
             planned.transaction.conditions.append(.absent(KeySpace.bootstrapMarker))
             planned.transaction.writes.append(.put(KeySpace.bootstrapMarker, Data(issued.token.accessorID.utf8)))
+            // The built-in management policy that the bootstrap token links to.
+            let management = Policy.globalManagement
+            planned.transaction.writes.append(.put(KeySpace.policy(management.id), management.encode()))
+            planned.transaction.writes.append(.put(KeySpace.policyName(management.name), Data(management.id.utf8)))
             return planned
         }
     }
@@ -80,6 +84,13 @@ public final class TokenService: Sendable {
                 ]),
                 result: revoked,
                 tokens: [revoked])
+        }
+    }
+
+    /// The policy with `id`, or nil.
+    public func policy(id: String) async throws -> Policy? {
+        try await storage.read { snapshot in
+            try await snapshot.get(KeySpace.policy(id)).map { try Policy(decoding: $0.bytes, key: KeySpace.policy(id)) }
         }
     }
 
