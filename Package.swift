@@ -10,11 +10,22 @@ let package = Package(
         /// For other projects' tests: the memory store, the store conformance suite and an
         /// in-process harness that runs the kernel on the memory store.
         .library(name: "JacoTestKit", targets: ["JacoTestKit", "MemoryStore"]),
+        .executable(name: "jacod", targets: ["jacod"]),
+        .executable(name: "jaco", targets: ["jaco"]),
         .executable(name: "jaco-bench", targets: ["jaco-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // The kernel: protocols and domain logic. Depends on no plugin.
@@ -35,10 +46,43 @@ let package = Package(
             dependencies: ["JacoKernel", .product(name: "Crypto", package: "swift-crypto")],
             path: "Plugins/SHA256Hasher"),
 
+        .target(
+            name: "ClusterTLS",
+            dependencies: [
+                "JacoKernel", .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"), .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Plugins/ClusterTLS"),
+        .target(
+            name: "GRPCTransport",
+            dependencies: [
+                "JacoKernel", .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Plugins/GRPCTransport"),
+
         // The composition root: config file -> plugin instances, shared by daemon and CLI.
         .target(
             name: "JacoRuntime",
-            dependencies: ["JacoKernel", "MemoryStore", "SQLiteStore", "LMDBStore", "SHA256Hasher", "TOMLKit"]),
+            dependencies: [
+                "JacoKernel", "MemoryStore", "SQLiteStore", "LMDBStore", "SHA256Hasher", "ClusterTLS", "GRPCTransport", "TOMLKit",
+            ]),
+
+        // The daemon and the CLI.
+        .executableTarget(
+            name: "jacod",
+            dependencies: [
+                "JacoRuntime", "JacoKernel", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]),
+        .executableTarget(
+            name: "jaco",
+            dependencies: [
+                "JacoRuntime", "JacoKernel", "GRPCTransport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
 
         // Test kit for other projects' harnesses.
         .target(name: "JacoTestKit", dependencies: ["JacoKernel", "MemoryStore", "SHA256Hasher"]),
@@ -55,6 +99,7 @@ let package = Package(
         .testTarget(name: "JacoKernelTests", dependencies: ["JacoTestKit", "JacoKernel", "MemoryStore"]),
         .testTarget(name: "SHA256HasherTests", dependencies: ["SHA256Hasher", "JacoKernel"]),
         .testTarget(name: "JacoRuntimeTests", dependencies: ["JacoRuntime", "JacoKernel"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["JacoKernel"]),
     ]
 )
 

@@ -7,19 +7,30 @@ public struct JacoConfig: Sendable {
     public let source: String
     /// The top-level tables by name.
     public let sections: [String: [String: ConfigValue]]
+    /// The `[[listeners]]` entries, in order.
+    public let listeners: [[String: ConfigValue]]
 
     /// The sections this build understands.
-    public static let knownSections = ["storage", "hashing"]
+    public static let knownSections = ["storage", "hashing", "tls", "listeners", "client"]
 
     /// The config used when none is given: SQLite under the data directory, SHA-256.
     public static let embeddedDefault = """
-        # Jaco's built-in default: SQLite in the data directory, SHA-256 digests.
+        # Jaco's built-in default: SQLite in the data directory, SHA-256 digests, gRPC over TLS on
+        # a loopback port, and a unix socket in the data directory.
         [storage]
         engine = "sqlite"
         path = "jaco.sqlite"
 
         [hashing]
         algorithm = "sha256"
+
+        [[listeners]]
+        kind = "grpc"
+        address = "127.0.0.1:7400"
+
+        [[listeners]]
+        kind = "grpc-unix"
+        path = "jaco.sock"
         """
 
     /// Reads and parses the file at `path`; the error names the path when it cannot be read.
@@ -35,16 +46,39 @@ public struct JacoConfig: Sendable {
     public static func parse(_ text: String, source: String) throws(JacoError) -> JacoConfig {
         let values = try TOMLConfigParser.parse(text, source: source)
         var sections: [String: [String: ConfigValue]] = [:]
+        var listeners: [[String: ConfigValue]] = []
         for key in values.keys.sorted() {
             guard knownSections.contains(key) else {
                 throw JacoError(.configInvalid, "\(source): unknown section '[\(key)]' (valid: \(knownSections.joined(separator: ", ")))")
+            }
+            if key == "listeners" {
+                guard case .array(let entries) = values[key] else {
+                    throw JacoError(.configInvalid, "\(source): 'listeners' must be written as [[listeners]] tables")
+                }
+                for entry in entries {
+                    guard case .table(let table) = entry else {
+                        throw JacoError(.configInvalid, "\(source): each [[listeners]] entry must be a table")
+                    }
+                    listeners.append(table)
+                }
+                continue
             }
             guard case .table(let table) = values[key] else {
                 throw JacoError(.configInvalid, "\(source): '\(key)' must be a table ([\(key)]), not \(values[key]!.typeName)")
             }
             sections[key] = table
         }
-        return JacoConfig(source: source, sections: sections)
+        return JacoConfig(source: source, sections: sections, listeners: listeners)
+    }
+
+    /// A copy with the listeners replaced.
+    public func replacingListeners(_ listeners: [[String: ConfigValue]]) -> JacoConfig {
+        JacoConfig(source: source, sections: sections, listeners: listeners)
+    }
+
+    /// The `[[listeners]]` entries as sections named `listeners[n]`.
+    public var listenerSections: [ConfigSection] {
+        listeners.enumerated().map { ConfigSection(name: "listeners[\($0.offset)]", values: $0.element, source: source) }
     }
 
     /// The named section (empty when the file does not have it).

@@ -1,3 +1,4 @@
+import GRPCTransport
 import JacoKernel
 import LMDBStore
 import MemoryStore
@@ -13,6 +14,9 @@ public enum PluginRegistry {
 
     /// Hashers by `[hashing] algorithm` name.
     public static let hashers: [HasherFactory] = SHA256HasherPlugin.factories
+
+    /// Listeners by `[[listeners]] kind`.
+    public static let listeners: [ListenerFactory] = GRPCTransportPlugin.factories
 
     /// The default storage engine when `[storage]` names none.
     public static let defaultEngine = "sqlite"

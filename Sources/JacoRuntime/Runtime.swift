@@ -25,6 +25,28 @@ public enum Runtime {
         return try factory.make(section, PluginContext(dataDirectory: dataDirectory))
     }
 
+    /// Makes every `[[listeners]]` entry's transport, after validating its keys.
+    public static func makeListeners(_ config: JacoConfig, context: PluginContext) throws -> [any KernelTransport] {
+        try config.listenerSections.map { section in
+            let kind = try section.string("kind", default: "")
+            guard let factory = PluginRegistry.listeners.first(where: { $0.kind == kind }) else {
+                throw section.error(kind.isEmpty
+                    ? "'kind' is required (valid: \(PluginRegistry.listeners.map(\.kind).joined(separator: ", ")))"
+                    : "unknown listener kind '\(kind)' (valid: \(PluginRegistry.listeners.map(\.kind).joined(separator: ", ")))")
+            }
+            try section.rejectUnknownKeys(allowed: ["kind"] + factory.keys)
+            return try factory.make(section, context)
+        }
+    }
+
+    /// The storage engine's and hasher's config names, for status reports.
+    public static func daemonInfo(_ config: JacoConfig) throws -> DaemonInfo {
+        DaemonInfo(
+            storageEngine: try config.section("storage").string("engine", default: PluginRegistry.defaultEngine),
+            hashingAlgorithm: try config.section("hashing").string("algorithm", default: PluginRegistry.defaultAlgorithm),
+            version: Jaco.version)
+    }
+
     /// Validates the whole config and starts a kernel on it. The hasher is made first, so a
     /// config error there does not leave a store open.
     public static func startKernel(_ config: JacoConfig, dataDirectory: URL) async throws -> Kernel {

@@ -4,10 +4,16 @@ import Foundation
 public struct PluginContext: Sendable {
     /// Where relative paths in the config point, and where engines keep their files by default.
     public var dataDirectory: URL
+    /// The cluster's TLS material, for listeners that serve TLS (set by the daemon).
+    public var tls: TLSFiles?
+    /// Facts about the daemon, for listeners to report.
+    public var daemon: DaemonInfo?
 
     /// Creates a context.
-    public init(dataDirectory: URL) {
+    public init(dataDirectory: URL, tls: TLSFiles? = nil, daemon: DaemonInfo? = nil) {
         self.dataDirectory = dataDirectory
+        self.tls = tls
+        self.daemon = daemon
     }
 }
 
@@ -40,6 +46,23 @@ public struct HasherFactory: Sendable {
     /// Creates a factory.
     public init(algorithm: String, keys: [String], make: @escaping @Sendable (ConfigSection, PluginContext) throws -> any SecretHasher) {
         self.algorithm = algorithm
+        self.keys = keys
+        self.make = make
+    }
+}
+
+/// A transport plugin's factory for one listener kind (`[[listeners]] kind = "..."`).
+public struct ListenerFactory: Sendable {
+    /// The value of `kind` that selects it.
+    public let kind: String
+    /// The keys it accepts in its `[[listeners]]` entry besides `kind`.
+    public let keys: [String]
+    /// Makes the listener from its entry.
+    public let make: @Sendable (ConfigSection, PluginContext) throws -> any KernelTransport
+
+    /// Creates a factory.
+    public init(kind: String, keys: [String], make: @escaping @Sendable (ConfigSection, PluginContext) throws -> any KernelTransport) {
+        self.kind = kind
         self.keys = keys
         self.make = make
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Issues, revokes, lists and verifies tokens. Secrets are shown once and never stored.
 public final class TokenService: Sendable {
@@ -7,6 +8,7 @@ public final class TokenService: Sendable {
     let cache: VerificationCache
     let pipeline: WritePipeline
     let clock: @Sendable () -> Date
+    private let initialized = Atomic<Bool>(false)
 
     init(storage: any Storage, hasher: any SecretHasher, cache: VerificationCache, pipeline: WritePipeline, clock: @escaping @Sendable () -> Date) {
         self.storage = storage
@@ -19,9 +21,12 @@ public final class TokenService: Sendable {
     /// The longest identity accepted.
     public static let maxIdentityLength = 128
 
-    /// Whether bootstrap has run.
+    /// Whether bootstrap has run. Once true it stays true, so later calls answer from memory.
     public func isInitialized() async throws -> Bool {
-        try await storage.read { try await $0.get(KeySpace.bootstrapMarker) != nil }
+        if initialized.load(ordering: .relaxed) { return true }
+        let stored = try await storage.read { try await $0.get(KeySpace.bootstrapMarker) != nil }
+        if stored { initialized.store(true, ordering: .relaxed) }
+        return stored
     }
 
     /// Creates the bootstrap token (identity `bootstrap`, management rights, not privileged).

@@ -1,0 +1,137 @@
+import Crypto
+import Foundation
+import JacoKernel
+import SwiftASN1
+import X509
+
+/// The files a TLS listener serves with, and the CA clients pin.
+public struct TLSMaterial: Sendable, Equatable {
+    /// The cluster CA certificate (PEM): what `jaco --ca-cert` pins.
+    public var caCertificate: URL
+    /// The server certificate chain (PEM).
+    public var certificateChain: URL
+    /// The server's private key (PEM, mode 0600).
+    public var privateKey: URL
+
+    /// Creates a set of paths.
+    public init(caCertificate: URL, certificateChain: URL, privateKey: URL) {
+        self.caCertificate = caCertificate
+        self.certificateChain = certificateChain
+        self.privateKey = privateKey
+    }
+
+    /// The material under `directory` (`ca.crt`, `ca.key`, `server.crt`, `server.key`), created on
+    /// first use: a cluster CA (ECDSA P-256, 10 years) and a server certificate it signs (2 years)
+    /// with SANs for localhost, 127.0.0.1, ::1, the host name and `extraNames`. Keys are 0600.
+    /// Existing files are reused as they are. Returns the material and whether it was created.
+    public static func ensure(in directory: URL, extraNames: [String] = []) throws -> (material: TLSMaterial, created: Bool) {
+        let material = TLSMaterial(
+            caCertificate: directory.appendingPathComponent("ca.crt"),
+            certificateChain: directory.appendingPathComponent("server.crt"),
+            privateKey: directory.appendingPathComponent("server.key"))
+        let files = [material.caCertificate, material.certificateChain, material.privateKey]
+        let present = files.filter { FileManager.default.fileExists(atPath: $0.path) }
+        if present.count == files.count { return (material, false) }
+        if !present.isEmpty {
+            throw JacoError(.configInvalid, "the TLS directory '\(directory.path)' holds only some of ca.crt, server.crt, server.key; remove it to have new material generated, or supply all three")
+        }
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+            let authority = try CertificateAuthority.create(commonName: "Jaco cluster CA")
+            try write(authority.certificatePEM, to: material.caCertificate, mode: 0o644)
+            try write(authority.privateKeyPEM, to: directory.appendingPathComponent("ca.key"), mode: 0o600)
+            let server = try authority.issueServerCertificate(names: defaultNames() + extraNames)
+            try write(server.certificatePEM, to: material.certificateChain, mode: 0o644)
+            try write(server.privateKeyPEM, to: material.privateKey, mode: 0o600)
+        } catch let error as JacoError {
+            throw error
+        } catch {
+            throw JacoError(.configInvalid, "cannot create TLS material in '\(directory.path)': \(error)")
+        }
+        return (material, true)
+    }
+
+    /// localhost, the loopback addresses and this machine's host name.
+    static func defaultNames() -> [String] {
+        var names = ["localhost", "127.0.0.1", "::1"]
+        let host = ProcessInfo.processInfo.hostName
+        if !host.isEmpty, !names.contains(host) { names.append(host) }
+        return names
+    }
+
+    private static func write(_ text: String, to url: URL, mode: Int) throws {
+        // Create with the final mode, so a key is never readable by others, even briefly.
+        guard FileManager.default.createFile(atPath: url.path, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
+            throw JacoError(.configInvalid, "cannot write '\(url.path)'")
+        }
+    }
+}
+
+/// A certificate authority that signs server certificates.
+struct CertificateAuthority {
+    let certificate: Certificate
+    let key: P256.Signing.PrivateKey
+
+    var certificatePEM: String { get throws { try certificate.serializeAsPEM().pemString } }
+    var privateKeyPEM: String { key.pemRepresentation }
+
+    static func create(commonName: String) throws -> CertificateAuthority {
+        let key = P256.Signing.PrivateKey()
+        let name = try DistinguishedName {
+            OrganizationName("Jaco")
+            CommonName(commonName)
+        }
+        let now = Date()
+        let certificate = try Certificate(
+            version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: .init(key.publicKey),
+            notValidBefore: now.addingTimeInterval(-3600), notValidAfter: now.addingTimeInterval(10 * 365 * 86400),
+            issuer: name, subject: name, signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
+                Critical(KeyUsage(keyCertSign: true, cRLSign: true))
+                SubjectKeyIdentifier(hash: .init(key.publicKey))
+            },
+            issuerPrivateKey: .init(key))
+        return CertificateAuthority(certificate: certificate, key: key)
+    }
+
+    /// A server certificate for `names` (DNS names and IP addresses), signed by this CA.
+    func issueServerCertificate(names: [String]) throws -> (certificatePEM: String, privateKeyPEM: String) {
+        let key = P256.Signing.PrivateKey()
+        let now = Date()
+        var alternativeNames: [GeneralName] = []
+        for name in names {
+            if let address = IPAddressBytes(name) {
+                alternativeNames.append(.ipAddress(ASN1OctetString(contentBytes: address[...])))
+            } else {
+                alternativeNames.append(.dnsName(name))
+            }
+        }
+        let certificate = try Certificate(
+            version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: .init(key.publicKey),
+            notValidBefore: now.addingTimeInterval(-3600), notValidAfter: now.addingTimeInterval(2 * 365 * 86400),
+            issuer: self.certificate.subject,
+            subject: try DistinguishedName {
+                OrganizationName("Jaco")
+                CommonName("jacod")
+            },
+            signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.notCertificateAuthority)
+                Critical(KeyUsage(digitalSignature: true, keyEncipherment: true))
+                try ExtendedKeyUsage([.serverAuth])
+                SubjectAlternativeNames(alternativeNames)
+            },
+            issuerPrivateKey: .init(self.key))
+        return (try certificate.serializeAsPEM().pemString, key.pemRepresentation)
+    }
+}
+
+/// The bytes of an IPv4 or IPv6 address literal, or nil when `text` is not one.
+func IPAddressBytes(_ text: String) -> [UInt8]? {
+    var v4 = in_addr()
+    if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: v4) { Array($0) } }
+    var v6 = in6_addr()
+    if inet_pton(AF_INET6, text, &v6) == 1 { return withUnsafeBytes(of: v6) { Array($0) } }
+    return nil
+}

@@ -1,0 +1,54 @@
+import GRPCCore
+import JacoKernel
+
+/// The metadata key that carries Jaco's stable error code next to the gRPC status.
+let errorCodeKey = "jaco-error-code"
+
+extension JacoError {
+    /// The gRPC status code for this error, with the stable Jaco code in metadata.
+    var rpcError: RPCError {
+        var metadata: Metadata = [:]
+        metadata.addString(code.rawValue, forKey: errorCodeKey)
+        return RPCError(code: Self.statusCode(for: code), message: message, metadata: metadata)
+    }
+
+    private static func statusCode(for code: Code) -> RPCError.Code {
+        switch code {
+        case .tokenInvalid, .tokenRevoked, .tokenExpired: .unauthenticated
+        case .permissionDenied: .permissionDenied
+        case .validationFailed, .configInvalid: .invalidArgument
+        case .duplicateIdentity, .alreadyInitialized: .alreadyExists
+        case .notFound: .notFound
+        case .clusterUninitialized: .failedPrecondition
+        case .conflict: .aborted
+        case .storeFull: .resourceExhausted
+        case .unavailable, .closed: .unavailable
+        default: .internalError
+        }
+    }
+
+    /// The Jaco error an RPC error stands for: the code from metadata when the server sent one;
+    /// otherwise `unavailable` (transport trouble) or a generic code from the status.
+    init(_ error: RPCError) {
+        if let code = error.metadata[stringValues: errorCodeKey].first(where: { _ in true }) {
+            self.init(Code(code), error.message)
+            return
+        }
+        switch error.code {
+        case .unavailable, .deadlineExceeded:
+            self.init(.unavailable, "cannot reach the Jaco server: \(error.message)")
+        case .unauthenticated: self.init(.tokenInvalid, error.message)
+        case .permissionDenied: self.init(.permissionDenied, error.message)
+        default: self.init(Code("rpc_\(error.code)"), error.message)
+        }
+    }
+}
+
+/// Runs a handler body, turning Jaco errors into RPC errors with the stable code attached.
+func handlingErrors<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as JacoError {
+        throw error.rpcError
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import JacoKernel
+
+/// A gRPC listener serving `jaco.v1`: on TCP with TLS (or plaintext on loopback when the config
+/// allows it), or on a unix socket whose callers are the local identity.
+struct GRPCListener: KernelTransport {
+    /// Where and how to listen.
+    enum Endpoint: Sendable {
+        case tcp(host: String, port: Int, tls: TLSFiles?)
+        case unixSocket(path: String, mode: Int)
+    }
+
+    let endpoint: Endpoint
+    let info: DaemonInfo
+
+    var endpointDescription: String {
+        switch endpoint {
+        case .tcp(let host, let port, let tls): "grpc\(tls == nil ? "" : "+tls")://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+        case .unixSocket(let path, _): "grpc+unix://\(path)"
+        }
+    }
+
+    func serve(_ kernel: Kernel, onListening: @escaping @Sendable (String) -> Void) async throws {
+        let transport: HTTP2ServerTransport.Posix
+        let mode: CallerResolver.Mode
+        switch endpoint {
+        case .tcp(let host, let port, let tls):
+            let security: HTTP2ServerTransport.Posix.TransportSecurity = tls.map {
+                .tls(certificateChain: [.file(path: $0.certificateChain.path, format: .pem)], privateKey: .file(path: $0.privateKey.path, format: .pem))
+            } ?? .plaintext
+            let address: GRPCNIOTransportCore.SocketAddress = host.contains(":") ? .ipv6(host: host, port: port) : .ipv4(host: host, port: port)
+            transport = HTTP2ServerTransport.Posix(address: address, transportSecurity: security)
+            mode = .bearerToken
+        case .unixSocket(let path, _):
+            try Self.prepareSocketPath(path)
+            transport = HTTP2ServerTransport.Posix(address: .unixDomainSocket(path: path), transportSecurity: .plaintext)
+            mode = .localSocket
+        }
+        let caller = CallerResolver(kernel: kernel, mode: mode)
+        let shutdown = ShutdownSignal()
+        let server = GRPCServer(transport: transport, services: [
+            ClusterService(kernel: kernel, info: info, caller: caller),
+            TokensService(kernel: kernel, caller: caller),
+            AuditService(kernel: kernel, caller: caller, shutdown: shutdown),
+        ])
+        // The server runs in its own task, so that cancelling `serve` does not abort it: the
+        // cancellation becomes a graceful shutdown that lets in-flight calls finish.
+        let serving = Task { try await server.serve() }
+        try await withTaskCancellationHandler {
+            let address: GRPCNIOTransportCore.SocketAddress
+            do {
+                address = try await transport.listeningAddress
+            } catch {
+                try await serving.value  // surfaces the reason the server could not listen
+                throw error
+            }
+            if case .unixSocket(let path, let socketMode) = endpoint {
+                chmod(path, mode_t(socketMode))
+            }
+            var tls = false
+            if case .tcp(_, _, let files) = endpoint { tls = files != nil }
+            onListening(Self.describe(address, tls: tls))
+            try await serving.value
+        } onCancel: {
+            shutdown.fire()
+            server.beginGracefulShutdown()
+        }
+    }
+
+    private static func describe(_ address: GRPCNIOTransportCore.SocketAddress, tls: Bool) -> String {
+        if let v4 = address.ipv4 { return "grpc\(tls ? "+tls" : "")://\(v4.host):\(v4.port)" }
+        if let v6 = address.ipv6 { return "grpc\(tls ? "+tls" : "")://[\(v6.host)]:\(v6.port)" }
+        if let unix = address.unixDomainSocket { return "grpc+unix://\(unix.path)" }
+        return "\(address)"
+    }
+
+    /// Creates the socket's directory and removes a stale socket file left by a previous run.
+    private static func prepareSocketPath(_ path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        } catch {
+            throw JacoError(.configInvalid, "cannot create the directory for the unix socket '\(path)': \(error.localizedDescription)")
+        }
+        if let attributes = try? FileManager.default.attributesOfItem(atPath: path) {
+            guard attributes[.type] as? FileAttributeType == .typeSocket else {
+                throw JacoError(.configInvalid, "'\(path)' exists and is not a socket; choose another socket path")
+            }
+            try? FileManager.default.removeItem(atPath: path)
+        }
+    }
+}
+

@@ -1,0 +1,64 @@
+import Foundation
+import JacoKernel
+
+/// The `grpc` (TCP, TLS by default) and `grpc-unix` (unix socket, caller `local`) listeners.
+public enum GRPCTransportPlugin {
+    /// The default unix socket path.
+    public static let defaultSocketPath = "/var/run/jaco/jaco.sock"
+
+    /// Factories for both listener kinds.
+    ///
+    /// `[[listeners]] kind = "grpc"`: `address` (`host:port`, required), `plaintext` (default
+    /// false; allowed only on a loopback address). TLS uses the cluster's material.
+    /// `[[listeners]] kind = "grpc-unix"`: `path` (default `/var/run/jaco/jaco.sock`, relative to
+    /// the data directory), `mode` (octal string, default `"0660"`).
+    public static let factories: [ListenerFactory] = [
+        ListenerFactory(kind: "grpc", keys: ["address", "plaintext"]) { section, context in
+            guard let address = try section.optionalString("address") else {
+                throw section.error("'address' is required for a grpc listener, e.g. address = \"127.0.0.1:7400\"")
+            }
+            let (host, port) = try HostPort.parse(address, in: section)
+            let plaintext = try section.bool("plaintext", default: false)
+            if plaintext, !HostPort.isLoopback(host) {
+                throw section.error("plaintext gRPC is refused on '\(address)': it is allowed only on a loopback address (127.0.0.1, ::1, localhost)")
+            }
+            guard plaintext || context.tls != nil else {
+                throw section.error("the grpc listener on '\(address)' needs TLS material, and none was set up")
+            }
+            return GRPCListener(endpoint: .tcp(host: host, port: port, tls: plaintext ? nil : context.tls), info: context.daemon ?? .unknown)
+        },
+        ListenerFactory(kind: "grpc-unix", keys: ["path", "mode"]) { section, context in
+            let path = try section.path("path", default: defaultSocketPath, relativeTo: context.dataDirectory).path
+            let modeText = try section.string("mode", default: "0660")
+            guard let mode = Int(modeText, radix: 8), (0...0o777).contains(mode) else {
+                throw section.error("'mode' is '\(modeText)'; write an octal file mode such as \"0660\"")
+            }
+            return GRPCListener(endpoint: .unixSocket(path: path, mode: mode), info: context.daemon ?? .unknown)
+        },
+    ]
+}
+
+extension DaemonInfo {
+    static let unknown = DaemonInfo(storageEngine: "unknown", hashingAlgorithm: "unknown", version: "unknown")
+}
+
+/// `host:port` parsing shared by listeners and clients.
+public enum HostPort {
+    /// Splits `host:port` (`[v6]:port` for IPv6); errors name the text.
+    public static func parse(_ text: String, in section: ConfigSection? = nil) throws(JacoError) -> (host: String, port: Int) {
+        func fail() -> JacoError {
+            let detail = "'\(text)' is not host:port (e.g. 127.0.0.1:7400 or [::1]:7400)"
+            return section?.error(detail) ?? JacoError(.validationFailed, detail)
+        }
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else { throw fail() }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw fail() }
+        return (host, port)
+    }
+
+    /// Whether `host` is a loopback address or name.
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import JacoKernel
+
+/// The `jaco` CLI's connection to a daemon: gRPC over TLS pinned to the cluster CA, or the
+/// local unix socket. Every failure surfaces as a `JacoError` with a stable code.
+public struct JacoClient: Sendable {
+    /// Where the daemon is.
+    public enum Target: Sendable {
+        /// TCP `host:port`, TLS with this CA certificate (PEM) as the only trust root.
+        case tls(host: String, port: Int, caCertificate: String)
+        /// TCP without TLS (only for daemons that allow plaintext on loopback).
+        case plaintext(host: String, port: Int)
+        /// The daemon's unix socket; callers are the `local` identity.
+        case unixSocket(path: String)
+    }
+
+    let target: Target
+    let token: String?
+
+    /// Creates a client; `token` is sent as `authorization: Bearer <token>`.
+    public init(target: Target, token: String?) {
+        self.target = target
+        self.token = token
+    }
+
+    /// Runs `body` with a connected gRPC client, mapping every error to a `JacoError`.
+    func withClient<R: Sendable>(_ body: @Sendable (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> R) async throws(JacoError) -> R {
+        let transport: HTTP2ClientTransport.Posix
+        do {
+            switch target {
+            case .tls(let host, let port, let ca):
+                guard FileManager.default.isReadableFile(atPath: ca) else {
+                    throw JacoError(.configInvalid, "cannot read the CA certificate '\(ca)'; pass --ca-cert or set JACO_CA_CERT to the cluster's ca.crt")
+                }
+                transport = try HTTP2ClientTransport.Posix(
+                    target: Self.resolvable(host: host, port: port),
+                    transportSecurity: .tls {
+                        $0.trustRoots = .certificates([.file(path: ca, format: .pem)])
+                        $0.serverCertificateVerification = .fullVerification
+                    },
+                    config: Self.config)
+            case .plaintext(let host, let port):
+                transport = try HTTP2ClientTransport.Posix(target: Self.resolvable(host: host, port: port), transportSecurity: .plaintext, config: Self.config)
+            case .unixSocket(let path):
+                guard FileManager.default.fileExists(atPath: path) else {
+                    throw JacoError(.unavailable, "no daemon socket at '\(path)'; is jacod running, and is this its --socket path?")
+                }
+                transport = try HTTP2ClientTransport.Posix(target: .unixDomainSocket(path: path), transportSecurity: .plaintext, config: Self.config)
+            }
+        } catch let error as JacoError {
+            throw error
+        } catch {
+            throw JacoError(.unavailable, "cannot set up a connection to \(describeTarget): \(error)")
+        }
+        do {
+            return try await withGRPCClient(transport: transport) { client in try await body(client) }
+        } catch let error as JacoError {
+            throw error
+        } catch let error as RPCError {
+            throw translate(error)
+        } catch {
+            throw JacoError(.unavailable, "the call to \(describeTarget) failed: \(error)")
+        }
+    }
+
+    private static let config = HTTP2ClientTransport.Posix.Config.defaults { config in
+        config.backoff = .init(initial: .milliseconds(100), max: .milliseconds(500), multiplier: 1.6, jitter: 0.2)
+        config.connection.maxIdleTime = .seconds(30)
+    }
+
+    /// Call options: fail fast rather than wait for a server that is not there.
+    var options: CallOptions {
+        var options = CallOptions.defaults
+        options.timeout = .seconds(30)
+        options.waitForReady = false
+        return options
+    }
+
+    /// The bearer token as metadata.
+    var metadata: Metadata {
+        var metadata: Metadata = [:]
+        if let token { metadata.addString("Bearer \(token)", forKey: "authorization") }
+        return metadata
+    }
+
+    var describeTarget: String {
+        switch target {
+        case .tls(let host, let port, _), .plaintext(let host, let port): "\(host.contains(":") ? "[\(host)]" : host):\(port)"
+        case .unixSocket(let path): path
+        }
+    }
+
+    private func translate(_ error: RPCError) -> JacoError {
+        let translated = JacoError(error)
+        guard translated.code == .unavailable, case .tls(_, _, let ca) = target else { return translated }
+        let text = "\(error)".lowercased()
+        if text.contains("certificate") || text.contains("handshake") || text.contains("ssl") || text.contains("tls") {
+            return JacoError(.unavailable, "TLS with \(describeTarget) failed: the server's certificate is not trusted by the CA in '\(ca)' (is it this cluster's ca.crt?)", cause: error.message)
+        }
+        return JacoError(.unavailable, "cannot reach the Jaco server at \(describeTarget): \(error.message); is jacod running there?")
+    }
+
+    private static func resolvable(host: String, port: Int) -> any ResolvableTarget {
+        if host.contains(":") { return .ipv6(address: host, port: port) }
+        if host.split(separator: ".").count == 4, host.allSatisfy({ $0.isNumber || $0 == "." }) { return .ipv4(address: host, port: port) }
+        return .dns(host: host, port: port)
+    }
+}
+
+extension JacoClient {
+    /// Bootstraps the cluster; returns the bootstrap token's secret.
+    public func initCluster() async throws(JacoError) -> String {
+        try await withClient { client in
+            try await Jaco_V1_Cluster.Client(wrapping: client).`init`(Jaco_V1_InitRequest(), metadata: metadata, options: options).bootstrapToken
+        }
+    }
+
+    /// The daemon's status.
+    public func status() async throws(JacoError) -> Jaco_V1_StatusResponse {
+        try await withClient { client in
+            try await Jaco_V1_Cluster.Client(wrapping: client).status(Jaco_V1_StatusRequest(), metadata: metadata, options: options)
+        }
+    }
+
+    /// Issues a token; returns it and its secret.
+    public func issue(identity: String, allowPrivileged: Bool) async throws(JacoError) -> Jaco_V1_IssueResponse {
+        var request = Jaco_V1_IssueRequest()
+        request.identity = identity
+        request.allowPrivileged = allowPrivileged
+        return try await withClient { [request] client in
+            try await Jaco_V1_Tokens.Client(wrapping: client).issue(request, metadata: metadata, options: options)
+        }
+    }
+
+    /// Revokes the token bound to `identity`.
+    public func revoke(identity: String) async throws(JacoError) -> Jaco_V1_TokenInfo {
+        var request = Jaco_V1_RevokeRequest()
+        request.identity = identity
+        return try await withClient { [request] client in
+            try await Jaco_V1_Tokens.Client(wrapping: client).revoke(request, metadata: metadata, options: options).token
+        }
+    }
+
+    /// Every token.
+    public func list() async throws(JacoError) -> [Jaco_V1_TokenInfo] {
+        try await withClient { client in
+            try await Jaco_V1_Tokens.Client(wrapping: client).list(Jaco_V1_ListRequest(), metadata: metadata, options: options).tokens
+        }
+    }
+
+    /// Streams audit events to `handle`, oldest first; with `follow`, until interrupted.
+    public func audit(since: Date?, types: [String], follow: Bool, handle: @escaping @Sendable (Jaco_V1_AuditEvent) async throws -> Void) async throws(JacoError) {
+        var query = Jaco_V1_AuditQuery()
+        query.sinceMs = since.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } ?? 0
+        query.types = types
+        query.follow = follow
+        var options = self.options
+        if follow { options.timeout = nil }
+        try await withClient { [query, options] client in
+            try await Jaco_V1_Audit.Client(wrapping: client).query(query, metadata: metadata, options: options) { response in
+                for try await event in response.messages { try await handle(event) }
+            }
+        }
+    }
+
+    /// Checks the audit hash chain.
+    public func verifyAuditChain() async throws(JacoError) -> Jaco_V1_VerifyChainResponse {
+        try await withClient { client in
+            try await Jaco_V1_Audit.Client(wrapping: client).verifyChain(Jaco_V1_VerifyChainRequest(), metadata: metadata, options: options)
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import ClusterTLS
+import Foundation
+import JacoKernel
+
+/// The daemon's TLS material: the files named in `[tls]`, or material generated under
+/// `<data-dir>/tls` on first start.
+public enum TLSSetup {
+    /// Keys of `[tls]`: `ca_cert`, `cert`, `key` (all three, or none to generate).
+    public static let keys = ["ca_cert", "cert", "key"]
+
+    /// The TLS files to serve with, and whether they were generated just now.
+    public static func resolve(_ config: JacoConfig, dataDirectory: URL) throws -> (files: TLSFiles, generated: Bool) {
+        let section = config.section("tls")
+        try section.rejectUnknownKeys(allowed: keys)
+        let named = try keys.map { try section.optionalString($0) }
+        if named.allSatisfy({ $0 != nil }) {
+            let urls = try keys.map { try section.path($0, default: "", relativeTo: dataDirectory) }
+            for url in urls where !FileManager.default.isReadableFile(atPath: url.path) {
+                throw section.error("cannot read '\(url.path)'")
+            }
+            return (TLSFiles(caCertificate: urls[0], certificateChain: urls[1], privateKey: urls[2]), false)
+        }
+        guard named.allSatisfy({ $0 == nil }) else {
+            throw section.error("give all of ca_cert, cert and key, or none of them to have material generated under the data directory")
+        }
+        let (material, created) = try TLSMaterial.ensure(in: dataDirectory.appendingPathComponent("tls"))
+        return (TLSFiles(caCertificate: material.caCertificate, certificateChain: material.certificateChain, privateKey: material.privateKey), created)
+    }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import JacoKernel
+import JacoRuntime
+import Logging
+import ServiceLifecycle
+
+/// The Jaco daemon: issues, verifies, revokes and lists tokens; serves them over gRPC with TLS
+/// and on a local unix socket.
+@main
+struct Jacod: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jacod",
+        abstract: "The Jaco token daemon.",
+        discussion: "With no flags it runs on the built-in default: SQLite and TLS material under ./data, gRPC on 127.0.0.1:7400, the unix socket ./data/jaco.sock.",
+        version: Jaco.version)
+
+    @Option(help: "The config file (TOML). Default: the built-in default.")
+    var config: String?
+
+    @Option(help: "Where the store, TLS material and relative config paths live.")
+    var dataDir: String = "./data"
+
+    @Option(help: "Serve gRPC with TLS on this host:port, instead of the config's gRPC listeners.")
+    var grpcListen: String?
+
+    @Option(help: "Serve the unix socket at this path, instead of the config's socket listeners.")
+    var socket: String?
+
+    func run() async throws {
+        var logger = Logger(label: "jacod")
+        logger.logLevel = .info
+        do {
+            try await Daemon(
+                configPath: config, dataDirectory: URL(fileURLWithPath: dataDir).standardizedFileURL,
+                grpcListen: grpcListen, socket: socket, logger: logger
+            ).run()
+        } catch let error as JacoError {
+            FileHandle.standardError.write(Data("jacod: \(error.code): \(error.message)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}

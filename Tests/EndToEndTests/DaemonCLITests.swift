@@ -1,0 +1,195 @@
+import Foundation
+import Testing
+
+/// The real `jacod` and `jaco` executables, over TLS on 127.0.0.1, for each shipped config.
+@Suite("jacod and jaco end to end")
+struct DaemonCLITests {
+    @Test("init, issue, list, revoke, audit, restart", arguments: ["memory.toml", "sqlite.toml", "lmdb.toml"])
+    func lifecycle(config: String) async throws {
+        let daemon = try Daemon(config: config)
+        defer { daemon.remove() }
+        try await daemon.start()
+
+        // Before init: status answers, everything else is cluster_uninitialized.
+        let status = try daemon.jaco(["cluster", "status"])
+        #expect(status.status == 0)
+        #expect(status.stdout.contains("false"))
+        let early = try daemon.jaco(["token", "list"], token: "jaco_x")
+        #expect(early.status == 1)
+        #expect(early.stderr.hasPrefix("cluster_uninitialized:"))
+
+        // Init once.
+        let initialized = try daemon.jaco(["cluster", "init"])
+        #expect(initialized.status == 0, "\(initialized.stderr)")
+        let bootstrap = initialized.lastWord
+        #expect(bootstrap.hasPrefix("jaco_"))
+        let again = try daemon.jaco(["cluster", "init"])
+        #expect(again.status == 1)
+        #expect(again.stderr.hasPrefix("already_initialized:"))
+
+        // Issue plain and privileged tokens.
+        let alice = try daemon.jaco(["token", "issue", "--name", "alice"], token: bootstrap)
+        #expect(alice.status == 0, "\(alice.stderr)")
+        #expect(alice.stdout.hasPrefix("Token for alice (save this; not recoverable): jaco_"))
+        let deploy = try daemon.jaco(["token", "issue", "--name", "ci-deploy", "--allow-privileged"], token: bootstrap)
+        #expect(deploy.status == 0)
+        let duplicate = try daemon.jaco(["token", "issue", "--name", "alice"], token: bootstrap)
+        #expect(duplicate.status == 1)
+        #expect(duplicate.stderr.hasPrefix("duplicate_identity:"))
+        #expect(duplicate.stderr.contains("'alice'"))
+
+        // Alice's token acts as alice; the state changes are attributed to her.
+        let bob = try daemon.jaco(["token", "issue", "--name", "bob"], token: alice.lastWord)
+        #expect(bob.status == 0)
+        let revoked = try daemon.jaco(["token", "revoke", "ci-deploy"], token: alice.lastWord)
+        #expect(revoked.status == 0)
+        #expect(revoked.stdout == "Revoked token for ci-deploy\n")
+        let unknown = try daemon.jaco(["token", "revoke", "nobody"], token: bootstrap)
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.hasPrefix("not_found:"))
+
+        // The revoked token fails token_revoked on the next call.
+        let refused = try daemon.jaco(["token", "list"], token: deploy.lastWord)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.hasPrefix("token_revoked: the token for 'ci-deploy' was revoked at "))
+
+        // List: aligned, RFC 3339, '-' when active, never a secret.
+        let list = try daemon.jaco(["token", "list"], token: bootstrap)
+        #expect(list.status == 0)
+        let lines = list.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.split(separator: " ", omittingEmptySubsequences: true) == ["IDENTITY", "ISSUED", "REVOKED"])
+        #expect(lines.dropFirst().map { $0.split(separator: " ").first.map(String.init) } == ["bootstrap", "alice", "ci-deploy", "bob"])
+        #expect(lines.first { $0.hasPrefix("ci-deploy") }?.hasSuffix("Z") == true)
+        #expect(lines.first { $0.hasPrefix("alice") }?.hasSuffix("-") == true)
+        for secret in [bootstrap, alice.lastWord, deploy.lastWord, bob.lastWord] { #expect(!list.stdout.contains(secret)) }
+        let json = try daemon.jaco(["token", "list", "-o", "json"], token: bootstrap)
+        let decoded = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
+        #expect(decoded?.count == 4)
+        #expect(decoded?.first { $0["identity"] as? String == "ci-deploy" }?["allows_privileged"] as? Bool == true)
+
+        // The unix socket needs no token; its caller is 'local'.
+        let local = try EndToEndTests.jaco(["token", "issue", "--name", "made-locally", "--socket", daemon.socket])
+        #expect(local.status == 0, "\(local.stderr)")
+
+        // Audit: each step, attributed to the right identity.
+        let audit = try daemon.jaco(["audit", "-o", "json"], token: bootstrap)
+        #expect(audit.status == 0, "\(audit.stderr)")
+        let events = try #require(try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [[String: Any]])
+        let steps = events.map { "\($0["type"]!) by \($0["identity"]!)" }
+        #expect(steps == [
+            "cluster_bootstrap by bootstrap", "token_issue by bootstrap", "token_issue by bootstrap",
+            "token_issue by alice", "token_revoke by alice", "token_issue by local",
+        ])
+        let verify = try daemon.jaco(["audit", "verify"], token: bootstrap)
+        #expect(verify.stdout == "Audit chain intact: 6 events checked\n")
+
+        // Restart: durable engines keep every token and event.
+        guard config != "memory.toml" else { return }
+        #expect(daemon.stop() == 0)
+        #expect(daemon.logText.contains("store closed"))
+        try await daemon.start()
+        let after = try daemon.jaco(["token", "list"], token: alice.lastWord)
+        #expect(after.status == 0, "\(after.stderr)")
+        let identitiesAfter = after.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: " ").first.map(String.init) }
+        #expect(identitiesAfter == ["bootstrap", "alice", "ci-deploy", "bob", "made-locally"])
+        let stillRevoked = try daemon.jaco(["token", "list"], token: deploy.lastWord)
+        #expect(stillRevoked.stderr.hasPrefix("token_revoked:"))
+        let auditAfter = try daemon.jaco(["audit", "verify"], token: bootstrap)
+        #expect(auditAfter.stdout == "Audit chain intact: 6 events checked\n")
+    }
+
+    @Test("No token, a garbage token, a bad checksum and a wrong CA are refused")
+    func refusals() async throws {
+        let daemon = try Daemon(config: "memory.toml")
+        defer { daemon.remove() }
+        try await daemon.start()
+        let bootstrap = try daemon.jaco(["cluster", "init"]).lastWord
+
+        let none = try daemon.jaco(["token", "list"])
+        #expect(none.status == 1)
+        #expect(none.stderr.hasPrefix("token_invalid:"))
+        let garbage = try daemon.jaco(["token", "list"], token: "not-a-token")
+        #expect(garbage.status == 1)
+        #expect(garbage.stderr.hasPrefix("token_invalid:"))
+        var typo = Array(bootstrap)
+        typo[12] = typo[12] == "a" ? "b" : "a"
+        let checksum = try daemon.jaco(["token", "list"], token: String(typo))
+        #expect(checksum.status == 1)
+        #expect(checksum.stderr.hasPrefix("token_invalid:"))
+        #expect(checksum.stderr.contains("checksum"))
+
+        // A CA that did not sign the server's certificate: a TLS error, exit 1.
+        let other = try Daemon(config: "memory.toml")
+        defer { other.remove() }
+        try await other.start()
+        let wrongCA = try EndToEndTests.jaco(["token", "list", "--server", daemon.server, "--ca-cert", other.caCertificate, "--token", bootstrap])
+        #expect(wrongCA.status == 1)
+        #expect(wrongCA.stderr.hasPrefix("unavailable: TLS"))
+        let missingCA = try EndToEndTests.jaco(["token", "list", "--server", daemon.server, "--ca-cert", "/nonexistent/ca.crt", "--token", bootstrap])
+        #expect(missingCA.status == 1)
+        #expect(missingCA.stderr.contains("'/nonexistent/ca.crt'"))
+        let unreachable = try EndToEndTests.jaco(["token", "list", "--server", "127.0.0.1:\(freePort())", "--ca-cert", daemon.caCertificate, "--token", bootstrap])
+        #expect(unreachable.status == 1)
+        #expect(unreachable.stderr.hasPrefix("unavailable:"))
+    }
+
+    @Test("audit -f streams new events as NDJSON; an unknown --type is named")
+    func auditFollow() async throws {
+        let daemon = try Daemon(config: "memory.toml")
+        defer { daemon.remove() }
+        try await daemon.start()
+        let bootstrap = try daemon.jaco(["cluster", "init"]).lastWord
+        let unknownType = try daemon.jaco(["audit", "--type", "token_issue,bogus"], token: bootstrap)
+        #expect(unknownType.status == 1)
+        #expect(unknownType.stderr.contains("'bogus'"))
+
+        let follower = Process()
+        follower.executableURL = Build.products.appendingPathComponent("jaco")
+        follower.arguments = ["audit", "-f", "--type", "token_issue", "--server", daemon.server, "--ca-cert", daemon.caCertificate, "--token", bootstrap]
+        let pipe = Pipe()
+        follower.standardOutput = pipe
+        try follower.run()
+        defer { follower.terminate() }
+        try await Task.sleep(for: .milliseconds(500))
+        _ = try daemon.jaco(["token", "issue", "--name", "streamed"], token: bootstrap)
+        let line = try await readLine(from: pipe.fileHandleForReading, within: .seconds(10))
+        let event = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        #expect(event?["type"] as? String == "token_issue")
+        #expect((event?["payload"] as? [String: String])?["identity"] == "streamed")
+
+        // SIGTERM with a follower still connected: the stream ends, the daemon drains and exits 0.
+        #expect(daemon.stop() == 0)
+        let deadline = Date().addingTimeInterval(10)
+        while follower.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(!follower.isRunning)
+        #expect(daemon.logText.contains("store closed"))
+    }
+}
+
+/// The first line written to `handle`, failing after `timeout`.
+func readLine(from handle: FileHandle, within timeout: Duration) async throws -> String {
+    try await withThrowingTaskGroup(of: String?.self) { group in
+        group.addTask {
+            // A blocking read on its own thread; the pipe closes when the process is terminated.
+            await Task.detached {
+                var buffer = Data()
+                while true {
+                    let chunk = handle.availableData
+                    if chunk.isEmpty { return String(decoding: buffer, as: UTF8.self) }
+                    buffer.append(chunk)
+                    if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                        return String(decoding: buffer[..<newline], as: UTF8.self)
+                    }
+                }
+            }.value
+        }
+        group.addTask {
+            try await Task.sleep(for: timeout)
+            return nil
+        }
+        let first = try await group.next()!
+        group.cancelAll()
+        guard let first else { throw DaemonError.notReady("no line within \(timeout)") }
+        return first
+    }
+}

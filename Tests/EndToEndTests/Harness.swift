@@ -1,0 +1,140 @@
+import Foundation
+import Synchronization
+import Testing
+
+/// The repository's root and the built executables.
+enum Build {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The directory holding `jacod` and `jaco`, next to the test bundle.
+    static let products: URL = {
+        var candidates: [URL] = []
+        if let bundle = Bundle.main.executableURL { candidates.append(bundle.deletingLastPathComponent()) }
+        candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
+        candidates.append(root.appendingPathComponent(".build/debug"))
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("jacod").path) } ?? candidates.last!
+    }()
+
+    static func config(_ name: String) -> String { root.appendingPathComponent("Configs/\(name)").path }
+}
+
+/// A free TCP port on 127.0.0.1 (bound and released; the daemon binds it right after).
+func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// What a finished command printed.
+struct CommandResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+
+    /// The last whitespace-separated word of stdout (where secrets are printed).
+    var lastWord: String { stdout.split(whereSeparator: \.isWhitespace).last.map(String.init) ?? "" }
+}
+
+/// Runs `jaco` with arguments and environment, to completion.
+func jaco(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+    let process = Process()
+    process.executableURL = Build.products.appendingPathComponent("jaco")
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env.removeValue(forKey: "JACO_TOKEN")
+    env.removeValue(forKey: "JACO_CA_CERT")
+    env.removeValue(forKey: "JACO_CONFIG")
+    for (key, value) in environment { env[key] = value }
+    process.environment = env
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+}
+
+/// A running `jacod` on a temporary data directory and a free port.
+final class Daemon: @unchecked Sendable {
+    let dataDirectory: URL
+    let port: Int
+    let config: String
+    private var process: Process?
+    private let log: URL
+
+    var server: String { "127.0.0.1:\(port)" }
+    var caCertificate: String { dataDirectory.appendingPathComponent("tls/ca.crt").path }
+    var socket: String { dataDirectory.appendingPathComponent("jaco.sock").path }
+
+    init(config: String) throws {
+        self.config = config
+        dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+        port = freePort()
+        log = dataDirectory.appendingPathComponent("jacod.log")
+    }
+
+    /// Starts the daemon and waits until it accepts calls.
+    func start() async throws {
+        let process = Process()
+        process.executableURL = Build.products.appendingPathComponent("jacod")
+        process.arguments = ["--config", Build.config(config), "--data-dir", dataDirectory.path, "--grpc-listen", server, "--socket", socket]
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        self.process = process
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if !process.isRunning { throw DaemonError.exited(logText) }
+            if logText.contains("jacod is ready") { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw DaemonError.notReady(logText)
+    }
+
+    /// Stops the daemon with SIGTERM and waits up to 15 seconds for it to exit (then SIGKILL,
+    /// reported as status -1).
+    @discardableResult
+    func stop() -> Int32 {
+        guard let process, process.isRunning else { return process?.terminationStatus ?? 0 }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(15)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            while process.isRunning { usleep(20_000) }
+            return -1
+        }
+        return process.terminationStatus
+    }
+
+    var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+    /// `jaco` against this daemon over TLS, with `--server` and `--ca-cert` filled in.
+    func jaco(_ arguments: [String], token: String? = nil) throws -> CommandResult {
+        var environment: [String: String] = [:]
+        if let token { environment["JACO_TOKEN"] = token }
+        return try EndToEndTests.jaco(arguments + ["--server", server, "--ca-cert", caCertificate], environment: environment)
+    }
+
+    func remove() {
+        stop()
+        try? FileManager.default.removeItem(at: dataDirectory)
+    }
+}
+
+enum DaemonError: Error {
+    case exited(String)
+    case notReady(String)
+}
