@@ -133,6 +133,31 @@ struct DaemonCLITests {
         #expect(unreachable.stderr.hasPrefix("unavailable:"))
     }
 
+    @Test("One config file drives the CLI: [client] from --config or JACO_CONFIG; flags override it")
+    func configDrivenClient() async throws {
+        let daemon = try Daemon(config: "memory.toml")
+        defer { daemon.remove() }
+        try await daemon.start()
+        let bootstrap = try daemon.jaco(["cluster", "init"]).lastWord
+        let file = daemon.dataDirectory.appendingPathComponent("client.toml")
+        try "[client]\nserver = \"\(daemon.server)\"\nca_cert = \"\(daemon.caCertificate)\"\n".write(to: file, atomically: true, encoding: .utf8)
+
+        let byFlag = try EndToEndTests.jaco(["token", "list", "--config", file.path], environment: ["JACO_TOKEN": bootstrap])
+        #expect(byFlag.status == 0, "\(byFlag.stderr)")
+        #expect(byFlag.stdout.contains("bootstrap"))
+        let byEnvironment = try EndToEndTests.jaco(["token", "list"], environment: ["JACO_TOKEN": bootstrap, "JACO_CONFIG": file.path])
+        #expect(byEnvironment.status == 0, "\(byEnvironment.stderr)")
+        // A flag wins over the file: a wrong --server fails to connect.
+        let overridden = try EndToEndTests.jaco(["token", "list", "--config", file.path, "--server", "127.0.0.1:\(freePort())"], environment: ["JACO_TOKEN": bootstrap])
+        #expect(overridden.status == 1)
+        #expect(overridden.stderr.hasPrefix("unavailable:"))
+        // A bad key in [client] is named.
+        try "[client]\nsever = \"x\"\n".write(to: file, atomically: true, encoding: .utf8)
+        let typo = try EndToEndTests.jaco(["token", "list", "--config", file.path], environment: ["JACO_TOKEN": bootstrap])
+        #expect(typo.status == 1)
+        #expect(typo.stderr.contains("unknown key 'sever' (valid: server, ca_cert, socket)"))
+    }
+
     @Test("audit -f streams new events as NDJSON; an unknown --type is named")
     func auditFollow() async throws {
         let daemon = try Daemon(config: "memory.toml")

@@ -114,3 +114,44 @@ struct ConfigTests {
         try await kernel.shutdown()
     }
 }
+
+@Suite("Listener config")
+struct ListenerConfigTests {
+    static let tls = TLSFiles(
+        caCertificate: URL(fileURLWithPath: "/x/ca.crt"), certificateChain: URL(fileURLWithPath: "/x/server.crt"),
+        privateKey: URL(fileURLWithPath: "/x/server.key"))
+
+    func listenerError(_ entry: String) -> JacoError? {
+        do {
+            let config = try JacoConfig.parse("[[listeners]]\n\(entry)\n", source: "jaco.toml")
+            _ = try Runtime.makeListeners(config, context: PluginContext(dataDirectory: URL(fileURLWithPath: "/tmp"), tls: Self.tls))
+            return nil
+        } catch let error as JacoError {
+            return error
+        } catch {
+            return JacoError(.storageFailure, "\(error)")
+        }
+    }
+
+    @Test("Plaintext gRPC is refused off loopback and allowed on it")
+    func plaintextOnlyOnLoopback() {
+        let refused = listenerError("kind = \"grpc\"\naddress = \"0.0.0.0:7400\"\nplaintext = true")
+        #expect(refused?.message.contains("allowed only on a loopback address") == true, "\(String(describing: refused))")
+        #expect(listenerError("kind = \"grpc\"\naddress = \"127.0.0.1:7400\"\nplaintext = true") == nil)
+        #expect(listenerError("kind = \"grpc\"\naddress = \"0.0.0.0:7400\"") == nil)
+    }
+
+    @Test("Listener mistakes are named", arguments: [
+        ("kind = \"http\"", "unknown listener kind 'http' (valid: grpc, grpc-unix)"),
+        ("address = \"127.0.0.1:1\"", "'kind' is required"),
+        ("kind = \"grpc\"", "'address' is required"),
+        ("kind = \"grpc\"\naddress = \"localhost\"", "is not host:port"),
+        ("kind = \"grpc\"\naddress = \"127.0.0.1:7400\"\ntls = true", "unknown key 'tls'"),
+        ("kind = \"grpc-unix\"\nmode = \"rw\"", "'mode' is 'rw'"),
+    ])
+    func mistakes(entry: String, expected: String) {
+        let error = listenerError(entry)
+        #expect(error?.code == .configInvalid)
+        #expect(error?.message.contains(expected) == true, "\(String(describing: error))")
+    }
+}
