@@ -2,13 +2,17 @@
 //  1. verify: ns per `TokenService.verify` against ns per bare SHA-256 of the same secret
 //     (goal: ratio ≤ 1.5);
 //  2. durable issue: tokens issued per second on each durable engine against that engine's raw
-//     single-key insert+commit rate (goal: ratio ≥ 0.8).
+//     single-key insert+commit rate (goal: ratio ≥ 0.8);
+//  3. gRPC: authenticated unary calls per second over TLS with N concurrent clients, against the
+//     same call with authentication skipped (goal: ratio ≥ 0.95).
 //
 //     swift run -c release jaco-bench [--dir <scratch dir>] [--verifies <n>] [--writes <n>] [--sync off]
+//                                     [--clients <n>] [--seconds <per round>]
 //
 // `--sync off` turns off the engines' flush at commit, to show the CPU cost alone.
 import Crypto
 import Foundation
+import GRPCTransport
 import JacoKernel
 import JacoRuntime
 
@@ -16,7 +20,7 @@ var options: [String: String] = [:]
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
     guard flag.hasPrefix("--"), let value = arguments.popFirst() else {
-        print("usage: jaco-bench [--dir <scratch dir>] [--verifies <n>] [--writes <n>] [--sync off]")
+        print("usage: jaco-bench [--dir <scratch dir>] [--verifies <n>] [--writes <n>] [--sync off] [--clients <n>] [--seconds <per round>]")
         exit(2)
     }
     options[String(flag.dropFirst(2))] = value
@@ -27,6 +31,8 @@ struct Settings: Sendable {
     var verifies: Int
     var writes: Int
     var syncOff: Bool
+    var clients: Int
+    var seconds: Double
 }
 
 let settings = Settings(
@@ -34,7 +40,9 @@ let settings = Settings(
         .appendingPathComponent("jaco-bench-\(UUID().uuidString)"),
     verifies: Int(options["verifies"] ?? "") ?? 2_000_000,
     writes: Int(options["writes"] ?? "") ?? 1_000,
-    syncOff: options["sync"] == "off")
+    syncOff: options["sync"] == "off",
+    clients: Int(options["clients"] ?? "") ?? 8,
+    seconds: Double(options["seconds"] ?? "") ?? 1)
 defer { try? FileManager.default.removeItem(at: settings.scratch) }
 
 /// Median of `rounds` runs of `body`, in nanoseconds per operation.
@@ -141,7 +149,8 @@ try await Task.detached { try await runBenchmarks(settings) }.value
         let (issueRate, oneRate, fiveRate) = (median(issues), median(oneKey), median(fiveKeys))
         print("  \(engine.padding(toLength: 8, withPad: " ", startingAt: 0)) \(format(issueRate, 0).leftPadded(7))   \(format(oneRate, 0).leftPadded(18))   \(format(issueRate / oneRate, 2))x   \(format(fiveRate, 0).leftPadded(18))   \(format(issueRate / fiveRate, 2))x")
     }
-    print("  (goal: issue/s ≥ 0.8x the raw 1-key rate; medians of 10 alternating rounds)")
+    print("  (goal: issue/s ≥ 0.8x the raw 1-key rate; medians of 10 alternating rounds)\n")
+    try await grpcBenchmark(scratch: scratch, clients: settings.clients, seconds: settings.seconds)
     }
 
 func median(_ values: [Double]) -> Double {
@@ -158,4 +167,66 @@ extension String {
     func leftPadded(_ width: Int) -> String {
         String(repeating: " ", count: max(0, width - count)) + self
     }
+}
+
+/// Two TLS listeners on one memory kernel, one authenticating and one not; N clients call
+/// `Tokens.List` in a loop against each in turn.
+func grpcBenchmark(scratch: URL, clients: Int, seconds: Double) async throws {
+    let config = try JacoConfig.parse("[storage]\nengine = \"memory\"\n", source: "bench")
+    let directory = scratch.appendingPathComponent("grpc")
+    let kernel = try await Runtime.startKernel(config, dataDirectory: directory)
+    let secret = try await kernel.tokens.bootstrap().secret
+    let tls = try TLSSetup.resolve(config, dataDirectory: directory).files
+    var ports: [Bool: Int] = [:]
+    var servers: [Task<Void, any Error>] = []
+    for authenticate in [true, false] {
+        let listener = GRPCTransportPlugin.tcpListener(host: "127.0.0.1", port: 0, tls: tls, authenticate: authenticate)
+        let (addresses, continuation) = AsyncStream<String>.makeStream()
+        servers.append(Task { try await listener.serve(kernel) { continuation.yield($0) } })
+        var iterator = addresses.makeAsyncIterator()
+        ports[authenticate] = Int(try require(await iterator.next(), "listening address").split(separator: ":").last!)!
+    }
+    func callsPerSecond(authenticate: Bool) async throws -> Double {
+        let client = JacoClient(target: .tls(host: "127.0.0.1", port: ports[authenticate]!, caCertificate: tls.caCertificate.path), token: authenticate ? secret : nil)
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        let calls = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<clients {
+                group.addTask {
+                    try await client.connected { session in
+                        _ = try await session.list()  // connect and warm up before counting
+                        var count = 0
+                        while ContinuousClock.now < deadline {
+                            _ = try await session.list()
+                            count += 1
+                        }
+                        return count
+                    }
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        return Double(calls) / seconds
+    }
+    let rounds = 5
+    var authenticated: [Double] = [], skipped: [Double] = []
+    for _ in 0..<rounds {
+        authenticated.append(try await callsPerSecond(authenticate: true))
+        skipped.append(try await callsPerSecond(authenticate: false))
+    }
+    for server in servers { server.cancel() }
+    for server in servers { try? await server.value }
+    try await kernel.shutdown()
+    let (withAuth, withoutAuth) = (median(authenticated), median(skipped))
+    print("gRPC over TLS, Tokens.List, \(clients) concurrent clients (one connection each)")
+    print("  authenticated           \(format(withAuth, 0)) calls/s")
+    print("  authentication skipped  \(format(withoutAuth, 0)) calls/s")
+    print("  ratio                   \(format(withAuth / withoutAuth, 2))x   (goal ≥ 0.95x; medians of \(rounds) alternating rounds)")
+}
+
+enum BenchError: Error { case missing(String) }
+
+/// The value, or an error naming what was missing.
+func require<T>(_ value: T?, _ what: String = "value") throws -> T {
+    guard let value else { throw BenchError.missing(what) }
+    return value
 }

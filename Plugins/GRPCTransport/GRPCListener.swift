@@ -14,6 +14,8 @@ struct GRPCListener: KernelTransport {
 
     let endpoint: Endpoint
     let info: DaemonInfo
+    /// False only for benchmark listeners built in code: TCP callers then act as `local`.
+    var authenticates = true
 
     var endpointDescription: String {
         switch endpoint {
@@ -32,7 +34,7 @@ struct GRPCListener: KernelTransport {
             } ?? .plaintext
             let address: GRPCNIOTransportCore.SocketAddress = host.contains(":") ? .ipv6(host: host, port: port) : .ipv4(host: host, port: port)
             transport = HTTP2ServerTransport.Posix(address: address, transportSecurity: security)
-            mode = .bearerToken
+            mode = authenticates ? .bearerToken : .localSocket
         case .unixSocket(let path, _):
             try Self.prepareSocketPath(path)
             transport = HTTP2ServerTransport.Posix(address: .unixDomainSocket(path: path), transportSecurity: .plaintext)

@@ -38,6 +38,15 @@ public enum GRPCTransportPlugin {
     ]
 }
 
+extension GRPCTransportPlugin {
+    /// A TCP listener built in code, not from config. With `authenticate: false` every caller
+    /// acts as `local` without a token, as on the unix socket: for benchmarks that measure what
+    /// authentication costs. Never expose such a listener.
+    public static func tcpListener(host: String, port: Int, tls: TLSFiles, authenticate: Bool) -> any KernelTransport {
+        GRPCListener(endpoint: .tcp(host: host, port: port, tls: tls), info: .unknown, authenticates: authenticate)
+    }
+}
+
 extension DaemonInfo {
     static let unknown = DaemonInfo(storageEngine: "unknown", hashingAlgorithm: "unknown", version: "unknown")
 }

@@ -109,66 +109,95 @@ public struct JacoClient: Sendable {
     }
 }
 
-extension JacoClient {
+/// One open connection to a daemon, for several calls in a row.
+public struct JacoSession: Sendable {
+    let client: GRPCClient<HTTP2ClientTransport.Posix>
+    let metadata: Metadata
+    let options: CallOptions
+
     /// Bootstraps the cluster; returns the bootstrap token's secret.
-    public func initCluster() async throws(JacoError) -> String {
-        try await withClient { client in
-            try await Jaco_V1_Cluster.Client(wrapping: client).`init`(Jaco_V1_InitRequest(), metadata: metadata, options: options).bootstrapToken
-        }
+    public func initCluster() async throws -> String {
+        try await Jaco_V1_Cluster.Client(wrapping: client).`init`(Jaco_V1_InitRequest(), metadata: metadata, options: options).bootstrapToken
     }
 
     /// The daemon's status.
-    public func status() async throws(JacoError) -> Jaco_V1_StatusResponse {
-        try await withClient { client in
-            try await Jaco_V1_Cluster.Client(wrapping: client).status(Jaco_V1_StatusRequest(), metadata: metadata, options: options)
-        }
+    public func status() async throws -> Jaco_V1_StatusResponse {
+        try await Jaco_V1_Cluster.Client(wrapping: client).status(Jaco_V1_StatusRequest(), metadata: metadata, options: options)
     }
 
     /// Issues a token; returns it and its secret.
-    public func issue(identity: String, allowPrivileged: Bool) async throws(JacoError) -> Jaco_V1_IssueResponse {
+    public func issue(identity: String, allowPrivileged: Bool) async throws -> Jaco_V1_IssueResponse {
         var request = Jaco_V1_IssueRequest()
         request.identity = identity
         request.allowPrivileged = allowPrivileged
-        return try await withClient { [request] client in
-            try await Jaco_V1_Tokens.Client(wrapping: client).issue(request, metadata: metadata, options: options)
-        }
+        return try await Jaco_V1_Tokens.Client(wrapping: client).issue(request, metadata: metadata, options: options)
     }
 
     /// Revokes the token bound to `identity`.
-    public func revoke(identity: String) async throws(JacoError) -> Jaco_V1_TokenInfo {
+    public func revoke(identity: String) async throws -> Jaco_V1_TokenInfo {
         var request = Jaco_V1_RevokeRequest()
         request.identity = identity
-        return try await withClient { [request] client in
-            try await Jaco_V1_Tokens.Client(wrapping: client).revoke(request, metadata: metadata, options: options).token
-        }
+        return try await Jaco_V1_Tokens.Client(wrapping: client).revoke(request, metadata: metadata, options: options).token
     }
 
     /// Every token.
-    public func list() async throws(JacoError) -> [Jaco_V1_TokenInfo] {
-        try await withClient { client in
-            try await Jaco_V1_Tokens.Client(wrapping: client).list(Jaco_V1_ListRequest(), metadata: metadata, options: options).tokens
-        }
+    public func list() async throws -> [Jaco_V1_TokenInfo] {
+        try await Jaco_V1_Tokens.Client(wrapping: client).list(Jaco_V1_ListRequest(), metadata: metadata, options: options).tokens
     }
 
-    /// Streams audit events to `handle`, oldest first; with `follow`, until interrupted.
-    public func audit(since: Date?, types: [String], follow: Bool, handle: @escaping @Sendable (Jaco_V1_AuditEvent) async throws -> Void) async throws(JacoError) {
+    /// Streams audit events to `handle`, oldest first; with `follow`, until the server ends it.
+    public func audit(since: Date?, types: [String], follow: Bool, handle: @escaping @Sendable (Jaco_V1_AuditEvent) async throws -> Void) async throws {
         var query = Jaco_V1_AuditQuery()
         query.sinceMs = since.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } ?? 0
         query.types = types
         query.follow = follow
         var options = self.options
         if follow { options.timeout = nil }
-        try await withClient { [query, options] client in
-            try await Jaco_V1_Audit.Client(wrapping: client).query(query, metadata: metadata, options: options) { response in
-                for try await event in response.messages { try await handle(event) }
-            }
+        try await Jaco_V1_Audit.Client(wrapping: client).query(query, metadata: metadata, options: options) { response in
+            for try await event in response.messages { try await handle(event) }
         }
     }
 
     /// Checks the audit hash chain.
-    public func verifyAuditChain() async throws(JacoError) -> Jaco_V1_VerifyChainResponse {
-        try await withClient { client in
-            try await Jaco_V1_Audit.Client(wrapping: client).verifyChain(Jaco_V1_VerifyChainRequest(), metadata: metadata, options: options)
+    public func verifyAuditChain() async throws -> Jaco_V1_VerifyChainResponse {
+        try await Jaco_V1_Audit.Client(wrapping: client).verifyChain(Jaco_V1_VerifyChainRequest(), metadata: metadata, options: options)
+    }
+}
+
+extension JacoClient {
+    /// Runs `body` with one connection for several calls; errors become `JacoError`s.
+    public func connected<R: Sendable>(_ body: @Sendable (JacoSession) async throws -> R) async throws(JacoError) -> R {
+        try await withClient { [metadata, options] client in
+            try await body(JacoSession(client: client, metadata: metadata, options: options))
         }
+    }
+
+    /// Bootstraps the cluster; returns the bootstrap token's secret.
+    public func initCluster() async throws(JacoError) -> String { try await connected { try await $0.initCluster() } }
+
+    /// The daemon's status.
+    public func status() async throws(JacoError) -> Jaco_V1_StatusResponse { try await connected { try await $0.status() } }
+
+    /// Issues a token; returns it and its secret.
+    public func issue(identity: String, allowPrivileged: Bool) async throws(JacoError) -> Jaco_V1_IssueResponse {
+        try await connected { try await $0.issue(identity: identity, allowPrivileged: allowPrivileged) }
+    }
+
+    /// Revokes the token bound to `identity`.
+    public func revoke(identity: String) async throws(JacoError) -> Jaco_V1_TokenInfo {
+        try await connected { try await $0.revoke(identity: identity) }
+    }
+
+    /// Every token.
+    public func list() async throws(JacoError) -> [Jaco_V1_TokenInfo] { try await connected { try await $0.list() } }
+
+    /// Streams audit events to `handle`, oldest first; with `follow`, until interrupted.
+    public func audit(since: Date?, types: [String], follow: Bool, handle: @escaping @Sendable (Jaco_V1_AuditEvent) async throws -> Void) async throws(JacoError) {
+        try await connected { try await $0.audit(since: since, types: types, follow: follow, handle: handle) }
+    }
+
+    /// Checks the audit hash chain.
+    public func verifyAuditChain() async throws(JacoError) -> Jaco_V1_VerifyChainResponse {
+        try await connected { try await $0.verifyAuditChain() }
     }
 }

@@ -11,50 +11,50 @@ struct DaemonCLITests {
         try await daemon.start()
 
         // Before init: status answers, everything else is cluster_uninitialized.
-        let status = try daemon.jaco(["cluster", "status"])
+        let status = try await daemon.jaco(["cluster", "status"])
         #expect(status.status == 0)
         #expect(status.stdout.contains("false"))
-        let early = try daemon.jaco(["token", "list"], token: "jaco_x")
+        let early = try await daemon.jaco(["token", "list"], token: "jaco_x")
         #expect(early.status == 1)
         #expect(early.stderr.hasPrefix("cluster_uninitialized:"))
 
         // Init once.
-        let initialized = try daemon.jaco(["cluster", "init"])
+        let initialized = try await daemon.jaco(["cluster", "init"])
         #expect(initialized.status == 0, "\(initialized.stderr)")
         let bootstrap = initialized.lastWord
         #expect(bootstrap.hasPrefix("jaco_"))
-        let again = try daemon.jaco(["cluster", "init"])
+        let again = try await daemon.jaco(["cluster", "init"])
         #expect(again.status == 1)
         #expect(again.stderr.hasPrefix("already_initialized:"))
 
         // Issue plain and privileged tokens.
-        let alice = try daemon.jaco(["token", "issue", "--name", "alice"], token: bootstrap)
+        let alice = try await daemon.jaco(["token", "issue", "--name", "alice"], token: bootstrap)
         #expect(alice.status == 0, "\(alice.stderr)")
         #expect(alice.stdout.hasPrefix("Token for alice (save this; not recoverable): jaco_"))
-        let deploy = try daemon.jaco(["token", "issue", "--name", "ci-deploy", "--allow-privileged"], token: bootstrap)
+        let deploy = try await daemon.jaco(["token", "issue", "--name", "ci-deploy", "--allow-privileged"], token: bootstrap)
         #expect(deploy.status == 0)
-        let duplicate = try daemon.jaco(["token", "issue", "--name", "alice"], token: bootstrap)
+        let duplicate = try await daemon.jaco(["token", "issue", "--name", "alice"], token: bootstrap)
         #expect(duplicate.status == 1)
         #expect(duplicate.stderr.hasPrefix("duplicate_identity:"))
         #expect(duplicate.stderr.contains("'alice'"))
 
         // Alice's token acts as alice; the state changes are attributed to her.
-        let bob = try daemon.jaco(["token", "issue", "--name", "bob"], token: alice.lastWord)
+        let bob = try await daemon.jaco(["token", "issue", "--name", "bob"], token: alice.lastWord)
         #expect(bob.status == 0)
-        let revoked = try daemon.jaco(["token", "revoke", "ci-deploy"], token: alice.lastWord)
+        let revoked = try await daemon.jaco(["token", "revoke", "ci-deploy"], token: alice.lastWord)
         #expect(revoked.status == 0)
         #expect(revoked.stdout == "Revoked token for ci-deploy\n")
-        let unknown = try daemon.jaco(["token", "revoke", "nobody"], token: bootstrap)
+        let unknown = try await daemon.jaco(["token", "revoke", "nobody"], token: bootstrap)
         #expect(unknown.status == 1)
         #expect(unknown.stderr.hasPrefix("not_found:"))
 
         // The revoked token fails token_revoked on the next call.
-        let refused = try daemon.jaco(["token", "list"], token: deploy.lastWord)
+        let refused = try await daemon.jaco(["token", "list"], token: deploy.lastWord)
         #expect(refused.status == 1)
         #expect(refused.stderr.hasPrefix("token_revoked: the token for 'ci-deploy' was revoked at "))
 
         // List: aligned, RFC 3339, '-' when active, never a secret.
-        let list = try daemon.jaco(["token", "list"], token: bootstrap)
+        let list = try await daemon.jaco(["token", "list"], token: bootstrap)
         #expect(list.status == 0)
         let lines = list.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first?.split(separator: " ", omittingEmptySubsequences: true) == ["IDENTITY", "ISSUED", "REVOKED"])
@@ -62,17 +62,17 @@ struct DaemonCLITests {
         #expect(lines.first { $0.hasPrefix("ci-deploy") }?.hasSuffix("Z") == true)
         #expect(lines.first { $0.hasPrefix("alice") }?.hasSuffix("-") == true)
         for secret in [bootstrap, alice.lastWord, deploy.lastWord, bob.lastWord] { #expect(!list.stdout.contains(secret)) }
-        let json = try daemon.jaco(["token", "list", "-o", "json"], token: bootstrap)
+        let json = try await daemon.jaco(["token", "list", "-o", "json"], token: bootstrap)
         let decoded = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
         #expect(decoded?.count == 4)
         #expect(decoded?.first { $0["identity"] as? String == "ci-deploy" }?["allows_privileged"] as? Bool == true)
 
         // The unix socket needs no token; its caller is 'local'.
-        let local = try EndToEndTests.jaco(["token", "issue", "--name", "made-locally", "--socket", daemon.socket])
+        let local = try await EndToEndTests.jaco(["token", "issue", "--name", "made-locally", "--socket", daemon.socket])
         #expect(local.status == 0, "\(local.stderr)")
 
         // Audit: each step, attributed to the right identity.
-        let audit = try daemon.jaco(["audit", "-o", "json"], token: bootstrap)
+        let audit = try await daemon.jaco(["audit", "-o", "json"], token: bootstrap)
         #expect(audit.status == 0, "\(audit.stderr)")
         let events = try #require(try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [[String: Any]])
         let steps = events.map { "\($0["type"]!) by \($0["identity"]!)" }
@@ -80,21 +80,21 @@ struct DaemonCLITests {
             "cluster_bootstrap by bootstrap", "token_issue by bootstrap", "token_issue by bootstrap",
             "token_issue by alice", "token_revoke by alice", "token_issue by local",
         ])
-        let verify = try daemon.jaco(["audit", "verify"], token: bootstrap)
+        let verify = try await daemon.jaco(["audit", "verify"], token: bootstrap)
         #expect(verify.stdout == "Audit chain intact: 6 events checked\n")
 
         // Restart: durable engines keep every token and event.
         guard config != "memory.toml" else { return }
-        #expect(daemon.stop() == 0)
+        #expect(await daemon.stop() == 0)
         #expect(daemon.logText.contains("store closed"))
         try await daemon.start()
-        let after = try daemon.jaco(["token", "list"], token: alice.lastWord)
+        let after = try await daemon.jaco(["token", "list"], token: alice.lastWord)
         #expect(after.status == 0, "\(after.stderr)")
         let identitiesAfter = after.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: " ").first.map(String.init) }
         #expect(identitiesAfter == ["bootstrap", "alice", "ci-deploy", "bob", "made-locally"])
-        let stillRevoked = try daemon.jaco(["token", "list"], token: deploy.lastWord)
+        let stillRevoked = try await daemon.jaco(["token", "list"], token: deploy.lastWord)
         #expect(stillRevoked.stderr.hasPrefix("token_revoked:"))
-        let auditAfter = try daemon.jaco(["audit", "verify"], token: bootstrap)
+        let auditAfter = try await daemon.jaco(["audit", "verify"], token: bootstrap)
         #expect(auditAfter.stdout == "Audit chain intact: 6 events checked\n")
     }
 
@@ -103,17 +103,17 @@ struct DaemonCLITests {
         let daemon = try Daemon(config: "memory.toml")
         defer { daemon.remove() }
         try await daemon.start()
-        let bootstrap = try daemon.jaco(["cluster", "init"]).lastWord
+        let bootstrap = try await daemon.jaco(["cluster", "init"]).lastWord
 
-        let none = try daemon.jaco(["token", "list"])
+        let none = try await daemon.jaco(["token", "list"])
         #expect(none.status == 1)
         #expect(none.stderr.hasPrefix("token_invalid:"))
-        let garbage = try daemon.jaco(["token", "list"], token: "not-a-token")
+        let garbage = try await daemon.jaco(["token", "list"], token: "not-a-token")
         #expect(garbage.status == 1)
         #expect(garbage.stderr.hasPrefix("token_invalid:"))
         var typo = Array(bootstrap)
         typo[12] = typo[12] == "a" ? "b" : "a"
-        let checksum = try daemon.jaco(["token", "list"], token: String(typo))
+        let checksum = try await daemon.jaco(["token", "list"], token: String(typo))
         #expect(checksum.status == 1)
         #expect(checksum.stderr.hasPrefix("token_invalid:"))
         #expect(checksum.stderr.contains("checksum"))
@@ -122,13 +122,23 @@ struct DaemonCLITests {
         let other = try Daemon(config: "memory.toml")
         defer { other.remove() }
         try await other.start()
-        let wrongCA = try EndToEndTests.jaco(["token", "list", "--server", daemon.server, "--ca-cert", other.caCertificate, "--token", bootstrap])
+        let wrongCA = try await EndToEndTests.jaco(["token", "list", "--server", daemon.server, "--ca-cert", other.caCertificate, "--token", bootstrap])
         #expect(wrongCA.status == 1)
         #expect(wrongCA.stderr.hasPrefix("unavailable: TLS"))
-        let missingCA = try EndToEndTests.jaco(["token", "list", "--server", daemon.server, "--ca-cert", "/nonexistent/ca.crt", "--token", bootstrap])
+        // The generated material: keys 0600, the socket 0660, and SANs that include localhost.
+        for key in ["tls/server.key", "tls/ca.key"] {
+            let attributes = try FileManager.default.attributesOfItem(atPath: daemon.dataDirectory.appendingPathComponent(key).path)
+            #expect((attributes[.posixPermissions] as? Int) == 0o600, "\(key)")
+        }
+        let socketAttributes = try FileManager.default.attributesOfItem(atPath: daemon.socket)
+        #expect((socketAttributes[.posixPermissions] as? Int) == 0o660)
+        let byName = try await EndToEndTests.jaco(["token", "list", "--server", "localhost:\(daemon.port)", "--ca-cert", daemon.caCertificate, "--token", bootstrap])
+        #expect(byName.status == 0, "\(byName.stderr)")
+
+        let missingCA = try await EndToEndTests.jaco(["token", "list", "--server", daemon.server, "--ca-cert", "/nonexistent/ca.crt", "--token", bootstrap])
         #expect(missingCA.status == 1)
         #expect(missingCA.stderr.contains("'/nonexistent/ca.crt'"))
-        let unreachable = try EndToEndTests.jaco(["token", "list", "--server", "127.0.0.1:\(freePort())", "--ca-cert", daemon.caCertificate, "--token", bootstrap])
+        let unreachable = try await EndToEndTests.jaco(["token", "list", "--server", "127.0.0.1:\(freePort())", "--ca-cert", daemon.caCertificate, "--token", bootstrap])
         #expect(unreachable.status == 1)
         #expect(unreachable.stderr.hasPrefix("unavailable:"))
     }
@@ -138,22 +148,22 @@ struct DaemonCLITests {
         let daemon = try Daemon(config: "memory.toml")
         defer { daemon.remove() }
         try await daemon.start()
-        let bootstrap = try daemon.jaco(["cluster", "init"]).lastWord
+        let bootstrap = try await daemon.jaco(["cluster", "init"]).lastWord
         let file = daemon.dataDirectory.appendingPathComponent("client.toml")
         try "[client]\nserver = \"\(daemon.server)\"\nca_cert = \"\(daemon.caCertificate)\"\n".write(to: file, atomically: true, encoding: .utf8)
 
-        let byFlag = try EndToEndTests.jaco(["token", "list", "--config", file.path], environment: ["JACO_TOKEN": bootstrap])
+        let byFlag = try await EndToEndTests.jaco(["token", "list", "--config", file.path], environment: ["JACO_TOKEN": bootstrap])
         #expect(byFlag.status == 0, "\(byFlag.stderr)")
         #expect(byFlag.stdout.contains("bootstrap"))
-        let byEnvironment = try EndToEndTests.jaco(["token", "list"], environment: ["JACO_TOKEN": bootstrap, "JACO_CONFIG": file.path])
+        let byEnvironment = try await EndToEndTests.jaco(["token", "list"], environment: ["JACO_TOKEN": bootstrap, "JACO_CONFIG": file.path])
         #expect(byEnvironment.status == 0, "\(byEnvironment.stderr)")
         // A flag wins over the file: a wrong --server fails to connect.
-        let overridden = try EndToEndTests.jaco(["token", "list", "--config", file.path, "--server", "127.0.0.1:\(freePort())"], environment: ["JACO_TOKEN": bootstrap])
+        let overridden = try await EndToEndTests.jaco(["token", "list", "--config", file.path, "--server", "127.0.0.1:\(freePort())"], environment: ["JACO_TOKEN": bootstrap])
         #expect(overridden.status == 1)
         #expect(overridden.stderr.hasPrefix("unavailable:"))
         // A bad key in [client] is named.
         try "[client]\nsever = \"x\"\n".write(to: file, atomically: true, encoding: .utf8)
-        let typo = try EndToEndTests.jaco(["token", "list", "--config", file.path], environment: ["JACO_TOKEN": bootstrap])
+        let typo = try await EndToEndTests.jaco(["token", "list", "--config", file.path], environment: ["JACO_TOKEN": bootstrap])
         #expect(typo.status == 1)
         #expect(typo.stderr.contains("unknown key 'sever' (valid: server, ca_cert, socket)"))
     }
@@ -163,8 +173,8 @@ struct DaemonCLITests {
         let daemon = try Daemon(config: "memory.toml")
         defer { daemon.remove() }
         try await daemon.start()
-        let bootstrap = try daemon.jaco(["cluster", "init"]).lastWord
-        let unknownType = try daemon.jaco(["audit", "--type", "token_issue,bogus"], token: bootstrap)
+        let bootstrap = try await daemon.jaco(["cluster", "init"]).lastWord
+        let unknownType = try await daemon.jaco(["audit", "--type", "token_issue,bogus"], token: bootstrap)
         #expect(unknownType.status == 1)
         #expect(unknownType.stderr.contains("'bogus'"))
 
@@ -176,14 +186,14 @@ struct DaemonCLITests {
         try follower.run()
         defer { follower.terminate() }
         try await Task.sleep(for: .milliseconds(500))
-        _ = try daemon.jaco(["token", "issue", "--name", "streamed"], token: bootstrap)
+        _ = try await daemon.jaco(["token", "issue", "--name", "streamed"], token: bootstrap)
         let line = try await readLine(from: pipe.fileHandleForReading, within: .seconds(10))
         let event = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
         #expect(event?["type"] as? String == "token_issue")
         #expect((event?["payload"] as? [String: String])?["identity"] == "streamed")
 
         // SIGTERM with a follower still connected: the stream ends, the daemon drains and exits 0.
-        #expect(daemon.stop() == 0)
+        #expect(await daemon.stop() == 0)
         let deadline = Date().addingTimeInterval(10)
         while follower.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
         #expect(!follower.isRunning)

@@ -42,8 +42,20 @@ struct CommandResult {
     var lastWord: String { stdout.split(whereSeparator: \.isWhitespace).last.map(String.init) ?? "" }
 }
 
+/// Runs blocking work on a dispatch thread, so that it never holds up Swift's cooperative pool
+/// (which runs the other tests in parallel).
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+    }
+}
+
 /// Runs `jaco` with arguments and environment, to completion.
-func jaco(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+func jaco(_ arguments: [String], environment: [String: String] = [:]) async throws -> CommandResult {
+    try await offPool { try runJaco(arguments, environment: environment) }
+}
+
+private func runJaco(_ arguments: [String], environment: [String: String]) throws -> CommandResult {
     let process = Process()
     process.executableURL = Build.products.appendingPathComponent("jaco")
     process.arguments = arguments
@@ -106,7 +118,11 @@ final class Daemon: @unchecked Sendable {
     /// Stops the daemon with SIGTERM and waits up to 15 seconds for it to exit (then SIGKILL,
     /// reported as status -1).
     @discardableResult
-    func stop() -> Int32 {
+    func stop() async -> Int32 {
+        (try? await offPool { self.stopNow() }) ?? -1
+    }
+
+    private func stopNow() -> Int32 {
         guard let process, process.isRunning else { return process?.terminationStatus ?? 0 }
         process.terminate()
         let deadline = Date().addingTimeInterval(15)
@@ -122,14 +138,18 @@ final class Daemon: @unchecked Sendable {
     var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
     /// `jaco` against this daemon over TLS, with `--server` and `--ca-cert` filled in.
-    func jaco(_ arguments: [String], token: String? = nil) throws -> CommandResult {
+    func jaco(_ arguments: [String], token: String? = nil) async throws -> CommandResult {
         var environment: [String: String] = [:]
         if let token { environment["JACO_TOKEN"] = token }
-        return try EndToEndTests.jaco(arguments + ["--server", server, "--ca-cert", caCertificate], environment: environment)
+        return try await EndToEndTests.jaco(arguments + ["--server", server, "--ca-cert", caCertificate], environment: environment)
     }
 
+    /// Kills the daemon if it still runs and removes its data directory (for `defer`).
     func remove() {
-        stop()
+        if let process, process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
         try? FileManager.default.removeItem(at: dataDirectory)
     }
 }

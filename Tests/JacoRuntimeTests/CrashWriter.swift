@@ -23,7 +23,11 @@ final class CrashWriter: Sendable {
     func readLines(until done: ([String]) -> Bool) async throws -> [String] {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
-            let chunk = output.availableData
+            // A blocking read, on a dispatch thread rather than the cooperative pool.
+            let output = self.output
+            let chunk = await withCheckedContinuation { continuation in
+                DispatchQueue.global().async { continuation.resume(returning: output.availableData) }
+            }
             if chunk.isEmpty {
                 if !process.isRunning { throw CrashWriterError.exited(process.terminationStatus) }
                 try await Task.sleep(for: .milliseconds(5))
