@@ -42,7 +42,7 @@ let settings = Settings(
     writes: Int(options["writes"] ?? "") ?? 1_000,
     syncOff: options["sync"] == "off",
     clients: Int(options["clients"] ?? "") ?? 8,
-    seconds: Double(options["seconds"] ?? "") ?? 1)
+    seconds: Double(options["seconds"] ?? "") ?? 3)
 defer { try? FileManager.default.removeItem(at: settings.scratch) }
 
 /// Median of `rounds` runs of `body`, in nanoseconds per operation.
