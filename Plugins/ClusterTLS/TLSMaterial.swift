@@ -4,28 +4,14 @@ import JacoKernel
 import SwiftASN1
 import X509
 
-/// The files a TLS listener serves with, and the CA clients pin.
-public struct TLSMaterial: Sendable, Equatable {
-    /// The cluster CA certificate (PEM): what `jaco --ca-cert` pins.
-    public var caCertificate: URL
-    /// The server certificate chain (PEM).
-    public var certificateChain: URL
-    /// The server's private key (PEM, mode 0600).
-    public var privateKey: URL
-
-    /// Creates a set of paths.
-    public init(caCertificate: URL, certificateChain: URL, privateKey: URL) {
-        self.caCertificate = caCertificate
-        self.certificateChain = certificateChain
-        self.privateKey = privateKey
-    }
-
+/// The cluster's TLS material: a CA that clients pin, and a server certificate it signs.
+public enum TLSMaterial {
     /// The material under `directory` (`ca.crt`, `ca.key`, `server.crt`, `server.key`), created on
     /// first use: a cluster CA (ECDSA P-256, 10 years) and a server certificate it signs (2 years)
     /// with SANs for localhost, 127.0.0.1, ::1, the host name and `extraNames`. Keys are 0600.
     /// Existing files are reused as they are. Returns the material and whether it was created.
-    public static func ensure(in directory: URL, extraNames: [String] = []) throws -> (material: TLSMaterial, created: Bool) {
-        let material = TLSMaterial(
+    public static func ensure(in directory: URL, extraNames: [String] = []) throws -> (files: TLSFiles, generated: Bool) {
+        let material = TLSFiles(
             caCertificate: directory.appendingPathComponent("ca.crt"),
             certificateChain: directory.appendingPathComponent("server.crt"),
             privateKey: directory.appendingPathComponent("server.key"))

@@ -23,7 +23,6 @@ public enum TLSSetup {
         guard named.allSatisfy({ $0 == nil }) else {
             throw section.error("give all of ca_cert, cert and key, or none of them to have material generated under the data directory")
         }
-        let (material, created) = try TLSMaterial.ensure(in: dataDirectory.appendingPathComponent("tls"))
-        return (TLSFiles(caCertificate: material.caCertificate, certificateChain: material.certificateChain, privateKey: material.privateKey), created)
+        return try TLSMaterial.ensure(in: dataDirectory.appendingPathComponent("tls"))
     }
 }
