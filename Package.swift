@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // The kernel: protocols and domain logic. Depends on no plugin.
@@ -46,6 +47,7 @@ let package = Package(
             dependencies: ["JacoKernel", .product(name: "Crypto", package: "swift-crypto")],
             path: "Plugins/SHA256Hasher"),
 
+        .target(name: "ComposeAdmission", dependencies: ["JacoKernel", "Yams"], path: "Plugins/ComposeAdmission"),
         .target(
             name: "ClusterTLS",
             dependencies: [
@@ -67,7 +69,8 @@ let package = Package(
         .target(
             name: "JacoRuntime",
             dependencies: [
-                "JacoKernel", "MemoryStore", "SQLiteStore", "LMDBStore", "SHA256Hasher", "ClusterTLS", "GRPCTransport", "TOMLKit",
+                "JacoKernel", "MemoryStore", "SQLiteStore", "LMDBStore", "SHA256Hasher", "ClusterTLS", "GRPCTransport", "ComposeAdmission",
+                "TOMLKit",
             ]),
 
         // The daemon and the CLI.
@@ -100,6 +103,7 @@ let package = Package(
         .testTarget(name: "SHA256HasherTests", dependencies: ["SHA256Hasher", "JacoKernel"]),
         .testTarget(name: "JacoRuntimeTests", dependencies: ["JacoRuntime", "JacoKernel"]),
         .testTarget(name: "EndToEndTests", dependencies: ["JacoKernel"]),
+        .testTarget(name: "ComposeAdmissionTests", dependencies: ["ComposeAdmission", "JacoKernel"]),
     ]
 )
 

@@ -46,6 +46,7 @@ struct GRPCListener: KernelTransport {
             ClusterService(kernel: kernel, info: info, caller: caller),
             TokensService(kernel: kernel, caller: caller),
             AuditService(kernel: kernel, caller: caller, shutdown: shutdown),
+            DeployService(kernel: kernel, caller: caller),
         ])
         // The server runs in its own task, so that cancelling `serve` does not abort it: the
         // cancellation becomes a graceful shutdown that lets in-flight calls finish.

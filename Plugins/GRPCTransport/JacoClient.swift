@@ -162,6 +162,14 @@ public struct JacoSession: Sendable {
     public func verifyAuditChain() async throws -> Jaco_V1_VerifyChainResponse {
         try await Jaco_V1_Audit.Client(wrapping: client).verifyChain(Jaco_V1_VerifyChainRequest(), metadata: metadata, options: options)
     }
+
+    /// Admits and stores a manifest as the deployment's next revision.
+    public func apply(deployment: String, manifest: Data) async throws -> Jaco_V1_ApplyResponse {
+        var request = Jaco_V1_ApplyRequest()
+        request.deployment = deployment
+        request.manifest = manifest
+        return try await Jaco_V1_Deploy.Client(wrapping: client).apply(request, metadata: metadata, options: options)
+    }
 }
 
 extension JacoClient {
@@ -199,5 +207,10 @@ extension JacoClient {
     /// Checks the audit hash chain.
     public func verifyAuditChain() async throws(JacoError) -> Jaco_V1_VerifyChainResponse {
         try await connected { try await $0.verifyAuditChain() }
+    }
+
+    /// Admits and stores a manifest as the deployment's next revision.
+    public func apply(deployment: String, manifest: Data) async throws(JacoError) -> Jaco_V1_ApplyResponse {
+        try await connected { try await $0.apply(deployment: deployment, manifest: manifest) }
     }
 }

@@ -1,3 +1,4 @@
+import ComposeAdmission
 import GRPCTransport
 import JacoKernel
 import LMDBStore
@@ -17,6 +18,12 @@ public enum PluginRegistry {
 
     /// Listeners by `[[listeners]] kind`.
     public static let listeners: [ListenerFactory] = GRPCTransportPlugin.factories
+
+    /// Admission policies by `[admission] policies` name.
+    public static let admissionPolicies: [String: @Sendable () -> any AdmissionPolicy] = ComposeAdmissionPlugin.policies
+
+    /// The admission chain when `[admission]` names none.
+    public static let defaultAdmissionPolicies = ["privileged"]
 
     /// The default storage engine when `[storage]` names none.
     public static let defaultEngine = "sqlite"

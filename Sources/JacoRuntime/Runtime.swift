@@ -25,6 +25,28 @@ public enum Runtime {
         return try factory.make(section, PluginContext(dataDirectory: dataDirectory))
     }
 
+    /// The admission chain `[admission] policies` lists (default: `["privileged"]`); an
+    /// unknown policy name is a config error naming it.
+    public static func makeAdmission(_ config: JacoConfig) throws -> AdmissionChain {
+        let section = config.section("admission")
+        try section.rejectUnknownKeys(allowed: ["policies"])
+        var names = PluginRegistry.defaultAdmissionPolicies
+        if let value = section.values["policies"] {
+            guard case .array(let items) = value else { throw section.error("'policies' must be a list of policy names, e.g. [\"privileged\"]") }
+            names = try items.map { item in
+                guard case .string(let name) = item else { throw section.error("'policies' must be a list of policy names") }
+                return name
+            }
+        }
+        let valid = PluginRegistry.admissionPolicies.keys.sorted().joined(separator: ", ")
+        return AdmissionChain(try names.map { name in
+            guard let make = PluginRegistry.admissionPolicies[name] else {
+                throw section.error("unknown admission policy '\(name)' (valid: \(valid))")
+            }
+            return make()
+        })
+    }
+
     /// Makes every `[[listeners]]` entry's transport, after validating its keys.
     public static func makeListeners(_ config: JacoConfig, context: PluginContext) throws -> [any KernelTransport] {
         try config.listenerSections.map { section in
@@ -51,9 +73,10 @@ public enum Runtime {
     /// config error there does not leave a store open.
     public static func startKernel(_ config: JacoConfig, dataDirectory: URL) async throws -> Kernel {
         let hasher = try makeHasher(config, dataDirectory: dataDirectory)
+        let admission = try makeAdmission(config)
         let storage = try await openStorage(config, dataDirectory: dataDirectory)
         do {
-            return try await Kernel.start(storage: storage, hasher: hasher)
+            return try await Kernel.start(storage: storage, hasher: hasher, admission: admission)
         } catch {
             try? await storage.close()
             throw error

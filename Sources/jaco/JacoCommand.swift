@@ -9,5 +9,5 @@ struct JacoCommand: AsyncParsableCommand {
         commandName: "jaco",
         abstract: "Manage a Jaco cluster: bootstrap it, issue and revoke tokens, read the audit log.",
         version: Jaco.version,
-        subcommands: [ClusterCommand.self, TokenCommand.self, AuditCommand.self])
+        subcommands: [ClusterCommand.self, TokenCommand.self, AuditCommand.self, ValidateCommand.self, ApplyCommand.self])
 }

@@ -67,7 +67,7 @@ struct ConfigTests {
     @Test("An unknown section is named, with the valid ones")
     func unknownSection() throws {
         let error = #expect(throws: JacoError.self) { _ = try JacoConfig.parse("[strage]\nengine = \"memory\"\n", source: "jaco.toml") }
-        #expect(error?.message == "jaco.toml: unknown section '[strage]' (valid: storage, hashing, tls, listeners, client)")
+        #expect(error?.message == "jaco.toml: unknown section '[strage]' (valid: storage, hashing, admission, tls, listeners, client)")
     }
 
     @Test("A wrong type or value names the key", arguments: [
@@ -153,5 +153,20 @@ struct ListenerConfigTests {
         let error = listenerError(entry)
         #expect(error?.code == .configInvalid)
         #expect(error?.message.contains(expected) == true, "\(String(describing: error))")
+    }
+}
+
+@Suite("Admission config")
+struct AdmissionConfigTests {
+    @Test("An unknown admission policy is named, with the valid ones")
+    func unknownPolicy() async throws {
+        let error = try await startError("[admission]\npolicies = [\"privileged\", \"sandbox\"]\n")
+        #expect(error?.message == "jaco.toml: [admission] unknown admission policy 'sandbox' (valid: privileged)")
+    }
+
+    @Test("The default chain is the privileged gate; an empty list admits everything")
+    func chains() throws {
+        #expect(try Runtime.makeAdmission(JacoConfig.parse("", source: "t")).policies.map(\.name) == ["privileged"])
+        #expect(try Runtime.makeAdmission(JacoConfig.parse("[admission]\npolicies = []\n", source: "t")).policies.isEmpty)
     }
 }

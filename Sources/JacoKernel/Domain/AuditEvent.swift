@@ -45,8 +45,12 @@ public enum AuditEventType {
     public static let tokenIssue = "token_issue"
     /// A token was revoked.
     public static let tokenRevoke = "token_revoke"
+    /// A manifest was applied as a new deployment revision.
+    public static let apply = "apply"
+    /// A service that needs privileges was admitted (one event per such service).
+    public static let privilegedWorkloadAdmitted = "privileged_workload_admitted"
     /// Every type the kernel writes, for validating filters.
-    public static let all = [clusterBootstrap, tokenIssue, tokenRevoke]
+    public static let all = [clusterBootstrap, tokenIssue, tokenRevoke, apply, privilegedWorkloadAdmitted]
 }
 
 /// The result of walking the audit hash chain.

@@ -14,6 +14,10 @@ enum KeySpace {
     static let rolePrefix = "r/"
     /// `rn/<name>` → role ID (name index).
     static let roleNamePrefix = "rn/"
+    /// `d/<deployment>` → the deployment's latest revision number.
+    static let deploymentPrefix = "d/"
+    /// `dr/<deployment>/<revision, 16 hex digits>` → the manifest of that revision.
+    static let revisionPrefix = "dr/"
     /// `a/<sequence, 16 hex digits>` → audit event.
     static let auditPrefix = "a/"
     /// The newest audit event's sequence and hash.
@@ -29,8 +33,13 @@ enum KeySpace {
     static func role(_ id: String) -> String { rolePrefix + id }
     static func roleName(_ name: String) -> String { roleNamePrefix + name }
 
-    static func audit(_ sequence: UInt64) -> String {
-        let hex = String(sequence, radix: 16)
-        return auditPrefix + String(repeating: "0", count: max(0, 16 - hex.count)) + hex
+    static func deployment(_ name: String) -> String { deploymentPrefix + name }
+    static func revision(_ name: String, _ revision: UInt64) -> String { revisionPrefix + name + "/" + hex16(revision) }
+    static func audit(_ sequence: UInt64) -> String { auditPrefix + hex16(sequence) }
+
+    /// Sixteen lowercase hex digits, so that key order is numeric order.
+    static func hex16(_ value: UInt64) -> String {
+        let hex = String(value, radix: 16)
+        return String(repeating: "0", count: max(0, 16 - hex.count)) + hex
     }
 }

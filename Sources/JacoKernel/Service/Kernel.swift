@@ -14,20 +14,23 @@ public final class Kernel: Sendable {
     public let audit: AuditLog
     /// The in-memory verification cache.
     public let cache: VerificationCache
+    /// Manifest admission and deployments.
+    public let deployments: DeploymentService
 
     private let feed = Mutex<Task<Void, Never>?>(nil)
 
     /// Starts a kernel on `storage`: loads the verification cache, then follows the change feed.
     public static func start(
-        storage: any Storage, hasher: any SecretHasher, clock: @escaping @Sendable () -> Date = { Date.nowMilliseconds() }
+        storage: any Storage, hasher: any SecretHasher, admission: AdmissionChain = AdmissionChain([]),
+        clock: @escaping @Sendable () -> Date = { Date.nowMilliseconds() }
     ) async throws -> Kernel {
-        let kernel = Kernel(storage: storage, hasher: hasher, clock: clock)
+        let kernel = Kernel(storage: storage, hasher: hasher, admission: admission, clock: clock)
         try await kernel.reloadCache()
         kernel.feed.withLock { $0 = Task { await kernel.followChanges() } }
         return kernel
     }
 
-    private init(storage: any Storage, hasher: any SecretHasher, clock: @escaping @Sendable () -> Date) {
+    private init(storage: any Storage, hasher: any SecretHasher, admission: AdmissionChain, clock: @escaping @Sendable () -> Date) {
         let cache = VerificationCache(hasher: hasher)
         let pipeline = WritePipeline(storage: storage, hasher: hasher, cache: cache, clock: clock)
         self.storage = storage
@@ -35,6 +38,7 @@ public final class Kernel: Sendable {
         self.cache = cache
         self.tokens = TokenService(storage: storage, hasher: hasher, cache: cache, pipeline: pipeline, clock: clock)
         self.audit = AuditLog(storage: storage, hasher: hasher)
+        self.deployments = DeploymentService(storage: storage, pipeline: pipeline, admission: admission)
     }
 
     /// Stops following the change feed and closes the store.

@@ -84,9 +84,9 @@ public final class TokenService: Sendable {
                 transaction: Transaction(
                     conditions: [.modifiedAt(KeySpace.token(token.accessorID), version)],
                     writes: [.put(KeySpace.token(token.accessorID), revoked.encode())]),
-                audit: AuditRecord(identity: caller.auditName, type: AuditEventType.tokenRevoke, payload: [
+                audit: [AuditRecord(identity: caller.auditName, type: AuditEventType.tokenRevoke, payload: [
                     "identity": identity, "accessor_id": token.accessorID,
-                ]),
+                ])],
                 result: revoked,
                 tokens: [revoked])
         }
@@ -173,10 +173,10 @@ public final class TokenService: Sendable {
                     .put(KeySpace.identity(token.identity!), Data(token.accessorID.utf8)),
                     .put(KeySpace.digest(token.secretDigest), Data(token.accessorID.utf8)),
                 ]),
-            audit: AuditRecord(identity: caller, type: auditType, payload: [
+            audit: [AuditRecord(identity: caller, type: auditType, payload: [
                 "identity": token.identity!, "accessor_id": token.accessorID,
                 "allows_privileged": String(token.allowsPrivileged),
-            ]),
+            ])],
             result: issued,
             tokens: [token])
     }

@@ -1,10 +1,10 @@
 import Foundation
 
-/// What one state change wants to write: the transaction, the audit event that records it,
+/// What one state change wants to write: the transaction, the audit events that record it,
 /// and the value to return once it committed.
 struct PlannedWrite<Result: Sendable> {
     var transaction: Transaction
-    var audit: AuditRecord
+    var audit: [AuditRecord]
     var result: Result
     /// The token records the transaction puts, so the cache can take them without decoding.
     var tokens: [Token] = []
@@ -59,15 +59,22 @@ final class WritePipeline: Sendable {
         }
     }
 
-    private func appendAudit(_ record: AuditRecord, to transaction: inout Transaction, in snapshot: any StorageSnapshot) async throws {
+    private func appendAudit(_ records: [AuditRecord], to transaction: inout Transaction, in snapshot: any StorageSnapshot) async throws {
         let stored = try await snapshot.get(KeySpace.auditHead)
         let head = try stored.map { try AuditHead(decoding: $0.bytes, key: KeySpace.auditHead) }
-        var event = AuditEvent(
-            sequence: (head?.sequence ?? 0) + 1, time: clock(), identity: record.identity, type: record.type,
-            payload: record.payload, previousHash: head?.hash ?? .zero, hash: .zero)
-        event.hash = hasher.contentHash(event.canonicalBytes)
+        var sequence = head?.sequence ?? 0
+        var previous = head?.hash ?? .zero
+        let time = clock()
+        for record in records {
+            sequence += 1
+            var event = AuditEvent(
+                sequence: sequence, time: time, identity: record.identity, type: record.type,
+                payload: record.payload, previousHash: previous, hash: .zero)
+            event.hash = hasher.contentHash(event.canonicalBytes)
+            transaction.writes.append(.put(KeySpace.audit(event.sequence), event.encode()))
+            previous = event.hash
+        }
         transaction.conditions.append(stored.map { .modifiedAt(KeySpace.auditHead, $0.modifyIndex) } ?? .absent(KeySpace.auditHead))
-        transaction.writes.append(.put(KeySpace.audit(event.sequence), event.encode()))
-        transaction.writes.append(.put(KeySpace.auditHead, AuditHead(sequence: event.sequence, hash: event.hash).encode()))
+        transaction.writes.append(.put(KeySpace.auditHead, AuditHead(sequence: sequence, hash: previous).encode()))
     }
 }

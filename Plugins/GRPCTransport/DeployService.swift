@@ -1,0 +1,32 @@
+import Foundation
+import GRPCCore
+import JacoKernel
+
+/// `jaco.v1.Deploy`: manifest validation and admission, attributed to the caller.
+struct DeployService: Jaco_V1_Deploy.ServiceProtocol {
+    let kernel: Kernel
+    let caller: CallerResolver
+
+    func validate(request: ServerRequest<Jaco_V1_ValidateRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_ValidateResponse> {
+        try await handlingErrors {
+            _ = try await caller.principal(request.metadata)
+            let review = try kernel.deployments.validate([UInt8](request.message.manifest))
+            var response = Jaco_V1_ValidateResponse()
+            response.services = review.services
+            response.gatedServices = review.gatedServices
+            return ServerResponse(message: response)
+        }
+    }
+
+    func apply(request: ServerRequest<Jaco_V1_ApplyRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_ApplyResponse> {
+        try await handlingErrors {
+            let principal = try await caller.principal(request.metadata)
+            let applied = try await kernel.deployments.apply(deployment: request.message.deployment, manifest: [UInt8](request.message.manifest), by: principal)
+            var response = Jaco_V1_ApplyResponse()
+            response.deployment = request.message.deployment
+            response.revision = applied.revision
+            response.gatedServices = applied.review.gatedServices
+            return ServerResponse(message: response)
+        }
+    }
+}

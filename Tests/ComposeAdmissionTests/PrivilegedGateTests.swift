@@ -1,0 +1,112 @@
+import ComposeAdmission
+import JacoKernel
+import Testing
+
+let gate = ComposeAdmissionPlugin.privilegedGate()
+let plain = Principal(accessorID: "a", identity: "alice", policyIDs: [BuiltIn.globalManagementPolicyID], allowsPrivileged: false)
+let privileged = Principal(accessorID: "b", identity: "ci-deploy", policyIDs: [BuiltIn.globalManagementPolicyID], allowsPrivileged: true)
+
+func validationError(_ text: String) -> JacoError? {
+    do {
+        _ = try gate.validate(Array(text.utf8))
+        return nil
+    } catch {
+        return error
+    }
+}
+
+@Suite("Compose schema")
+struct ComposeSchemaTests {
+    @Test("Bad input gets a clear validation_failed", arguments: [
+        ("services: [", "not valid YAML"),
+        ("- just\n- a list\n", "must be a YAML mapping"),
+        ("version: '3'\n", "no 'services:' key"),
+        ("services: 3\n", "'services' must be a mapping"),
+        ("services: {}\n", "'services' is empty"),
+        ("services:\n  web: nginx\n", "service 'web' must be a mapping"),
+        ("services:\n  web:\n    image: nginx\n    privilegd: true\n", "service 'web': unknown field 'privilegd' (supported: build,"),
+        ("services:\n  web:\n    privileged: maybe\n", "'privileged' must be true or false"),
+        ("services:\n  web:\n    security_opt: seccomp=unconfined\n", "'security_opt' must be a list"),
+    ])
+    func badInput(text: String, expected: String) {
+        let error = validationError(text)
+        #expect(error?.code == .validationFailed)
+        #expect(error?.message.contains(expected) == true, "\(String(describing: error))")
+    }
+
+    @Test("A 10 MB manifest is refused by size, before parsing")
+    func huge() {
+        let text = "services:\n  web:\n    image: nginx\n" + String(repeating: "# padding\n", count: 1_000_000)
+        let error = validationError(text)
+        #expect(error?.message.contains("the limit is 1048576 bytes") == true)
+    }
+
+    @Test("Deep nesting is refused without a crash or a hang", arguments: [
+        "services: " + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000),
+        "services:\n" + (1...400).map { String(repeating: " ", count: $0) + "k\($0):\n" }.joined(),
+    ])
+    func deep(text: String) {
+        let error = validationError(text)
+        #expect(error?.code == .validationFailed)
+        #expect(error?.message.contains("nested too deeply") == true, "\(String(describing: error))")
+    }
+
+    @Test("Non-UTF-8 bytes are refused")
+    func notText() {
+        let error: JacoError?
+        do { _ = try gate.validate([0xFF, 0xFE, 0x00]); error = nil } catch let e { error = e }
+        #expect(error?.message.contains("not UTF-8") == true)
+    }
+}
+
+/// The gate's matrix, in process: {plain, privileged} × {no gated field, privileged,
+/// security_opt, both} × {label map, label list, missing, wrong value}.
+@Suite("Privileged gate")
+struct PrivilegedGateTests {
+    enum Gated: String, CaseIterable { case none, privileged, securityOpt, both }
+    enum Label: String, CaseIterable { case map, list, missing, wrong }
+
+    static func manifest(_ gated: Gated, _ label: Label) -> String {
+        var service = "    image: nginx\n"
+        if gated == .privileged || gated == .both { service += "    privileged: true\n" }
+        if gated == .securityOpt || gated == .both { service += "    security_opt:\n      - seccomp=unconfined\n" }
+        switch label {
+        case .map: service += "    labels:\n      jaco.io/allow-privileged: \"true\"\n"
+        case .list: service += "    labels:\n      - jaco.io/allow-privileged=true\n"
+        case .missing: break
+        case .wrong: service += "    labels:\n      jaco.io/allow-privileged: \"yes\"\n"
+        }
+        return "services:\n  db:\n    image: postgres\n  web:\n" + service
+    }
+
+    struct Case: Sendable, CustomTestStringConvertible {
+        let privilegedToken: Bool
+        let gated: Gated
+        let label: Label
+        var testDescription: String { "\(privilegedToken ? "privileged" : "plain") token, \(gated), label \(label)" }
+        static let all = [false, true].flatMap { token in Gated.allCases.flatMap { g in Label.allCases.map { Case(privilegedToken: token, gated: g, label: $0) } } }
+    }
+
+    @Test("Every combination gets the reference outcome", arguments: Case.all)
+    func matrix(_ c: Case) {
+        let chain = AdmissionChain([gate])
+        let outcome: Result<AdmissionReview, JacoError>
+        do { outcome = .success(try chain.admit(Array(Self.manifest(c.gated, c.label).utf8), for: c.privilegedToken ? privileged : plain)) } catch { outcome = .failure(error) }
+        let labelOK = c.label == .map || c.label == .list
+        switch (c.gated, labelOK, c.privilegedToken) {
+        case (.none, _, _):
+            #expect((try? outcome.get())?.gatedServices == [])
+        case (_, false, _):
+            guard case .failure(let error) = outcome else { Issue.record("expected validation_failed"); return }
+            #expect(error.code == .validationFailed)
+            #expect(error.message.contains("service 'web'"))
+            #expect(error.message.contains(c.gated == .securityOpt ? "'security_opt'" : "'privileged'"))
+        case (_, true, false):
+            guard case .failure(let error) = outcome else { Issue.record("expected permission_denied"); return }
+            #expect(error.code == .permissionDenied)
+            #expect(error.message.contains("service 'web'"))
+        case (_, true, true):
+            #expect((try? outcome.get())?.gatedServices == ["web"])
+        }
+    }
+}
