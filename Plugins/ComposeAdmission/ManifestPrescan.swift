@@ -14,15 +14,20 @@ enum ManifestPrescan {
         guard manifest.count <= maxBytes else {
             throw JacoError(.validationFailed, "the manifest is \(manifest.count) bytes; the limit is \(maxBytes) bytes (1 MiB)")
         }
-        var depth = 0, maxDepth = 0, column = 0, atLineStart = true
-        var quote: UInt8? = nil
+        // Brackets are counted everywhere except in comments (a '#' at the start of a line or
+        // after a space, as YAML has it): over-counting inside strings only makes the check
+        // stricter, and nothing can hide nesting from it.
+        var depth = 0, maxDepth = 0, column = 0, atLineStart = true, inComment = false
+        var previous: UInt8 = UInt8(ascii: "\n")
         for byte in manifest {
+            defer { previous = byte }
             if byte == UInt8(ascii: "\n") {
                 column = 0
                 atLineStart = true
-                if quote == UInt8(ascii: "#") { quote = nil }
+                inComment = false
                 continue
             }
+            if inComment { continue }
             if atLineStart {
                 if byte == UInt8(ascii: " ") {
                     column += 1
@@ -33,13 +38,9 @@ enum ManifestPrescan {
                 }
                 atLineStart = false
             }
-            if let open = quote {
-                if byte == open || (open == UInt8(ascii: "#") && false) { quote = nil }
-                continue
-            }
             switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "'"): quote = byte
-            case UInt8(ascii: "#"): quote = UInt8(ascii: "#")  // a comment runs to the end of the line
+            case UInt8(ascii: "#") where previous == UInt8(ascii: " ") || previous == UInt8(ascii: "\t") || previous == UInt8(ascii: "\n"):
+                inComment = true
             case UInt8(ascii: "["), UInt8(ascii: "{"):
                 depth += 1
                 maxDepth = max(maxDepth, depth)

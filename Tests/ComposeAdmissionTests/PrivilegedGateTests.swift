@@ -110,3 +110,36 @@ struct PrivilegedGateTests {
         }
     }
 }
+
+@Suite("Manifest prescan")
+struct ManifestPrescanTests {
+    @Test("Quotes and non-comment '#' cannot hide deep nesting", arguments: [
+        "services: 'x" + String(repeating: "[", count: 5000),
+        "services: a#" + String(repeating: "{", count: 5000),
+    ])
+    func cannotHide(text: String) {
+        let error = validationError(text)
+        #expect(error?.message.contains("nested too deeply") == true, "\(String(describing: error))")
+    }
+
+    @Test("Brackets in comments do not count")
+    func comments() {
+        let text = "# " + String(repeating: "[", count: 500) + "\nservices:\n  web:\n    image: nginx # {{{{\n"
+        #expect(validationError(text) == nil)
+    }
+}
+
+@Suite("Alias expansion")
+struct AliasExpansionTests {
+    @Test("A 'billion laughs' manifest is handled without expanding it")
+    func billionLaughs() throws {
+        var text = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+        for level in 1...9 {
+            text += "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ") + "]\n"
+        }
+        text += "services:\n  web:\n    image: nginx\n    command: *a9\n"
+        // Expanded, the command would hold 10^10 strings; the check must not build them.
+        let review = try gate.validate(Array(text.utf8))
+        #expect(review.services == ["web"])
+    }
+}
