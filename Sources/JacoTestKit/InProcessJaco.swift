@@ -22,9 +22,12 @@ public struct InProcessJaco: Sendable {
         get throws { try kernel.tokens.verify(secret: bootstrap?.secret ?? "") }
     }
 
+    /// The hasher harnesses use by default: plain SHA-256.
+    public static var defaultHasher: any SecretHasher { SHA256HasherPlugin.sha256() }
+
     /// Starts a kernel on a fresh memory store with SHA-256, bootstrapped unless `initialized` is false.
     public static func start(
-        initialized: Bool = true, hasher: any SecretHasher = SHA256HasherPlugin.sha256(),
+        initialized: Bool = true, hasher: any SecretHasher = defaultHasher,
         clock: @escaping @Sendable () -> Date = { Date.nowMilliseconds() }
     ) async throws -> InProcessJaco {
         let store = MemoryStorePlugin.makeStore()

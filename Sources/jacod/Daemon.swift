@@ -73,6 +73,7 @@ struct ListenerService: Service {
     let announcer: Announcer
 
     func run() async throws {
+        logger.info("starting listener", metadata: ["endpoint": "\(transport.endpointDescription)"])
         try await cancelWhenGracefulShutdown {
             try await transport.serve(kernel) { address in
                 logger.info("listening", metadata: ["address": "\(address)"])
