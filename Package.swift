@@ -102,8 +102,8 @@ let package = Package(
         .testTarget(name: "JacoKernelTests", dependencies: ["JacoTestKit", "JacoKernel", "MemoryStore"]),
         .testTarget(name: "SHA256HasherTests", dependencies: ["SHA256Hasher", "JacoKernel"]),
         .testTarget(name: "JacoRuntimeTests", dependencies: ["JacoRuntime", "JacoKernel"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["JacoKernel"]),
-        .testTarget(name: "ComposeAdmissionTests", dependencies: ["ComposeAdmission", "JacoKernel"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["JacoKernel", "JacoTestKit"]),
+        .testTarget(name: "ComposeAdmissionTests", dependencies: ["ComposeAdmission", "JacoKernel", "JacoTestKit"]),
     ]
 )
 

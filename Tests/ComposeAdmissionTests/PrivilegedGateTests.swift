@@ -1,5 +1,6 @@
 import ComposeAdmission
 import JacoKernel
+import JacoTestKit
 import Testing
 
 let gate = ComposeAdmissionPlugin.privilegedGate()
@@ -63,21 +64,10 @@ struct ComposeSchemaTests {
 /// security_opt, both} × {label map, label list, missing, wrong value}.
 @Suite("Privileged gate")
 struct PrivilegedGateTests {
-    enum Gated: String, CaseIterable { case none, privileged, securityOpt, both }
-    enum Label: String, CaseIterable { case map, list, missing, wrong }
+    typealias Gated = ComposeFixtures.Gated
+    typealias Label = ComposeFixtures.Label
 
-    static func manifest(_ gated: Gated, _ label: Label) -> String {
-        var service = "    image: nginx\n"
-        if gated == .privileged || gated == .both { service += "    privileged: true\n" }
-        if gated == .securityOpt || gated == .both { service += "    security_opt:\n      - seccomp=unconfined\n" }
-        switch label {
-        case .map: service += "    labels:\n      jaco.io/allow-privileged: \"true\"\n"
-        case .list: service += "    labels:\n      - jaco.io/allow-privileged=true\n"
-        case .missing: break
-        case .wrong: service += "    labels:\n      jaco.io/allow-privileged: \"yes\"\n"
-        }
-        return "services:\n  db:\n    image: postgres\n  web:\n" + service
-    }
+    static func manifest(_ gated: Gated, _ label: Label) -> String { ComposeFixtures.manifest(gated, label) }
 
     struct Case: Sendable, CustomTestStringConvertible {
         let privilegedToken: Bool

@@ -1,24 +1,14 @@
 import Foundation
+import JacoTestKit
 import Testing
 
 /// `jaco apply` and `jaco validate` against the real daemon: the whole admission matrix.
 @Suite("jaco apply end to end")
 struct ApplyTests {
-    enum Gated: String, CaseIterable { case none, privileged, securityOpt = "security-opt", both }
-    enum Label: String, CaseIterable { case map, list, missing, wrong }
+    typealias Gated = ComposeFixtures.Gated
+    typealias Label = ComposeFixtures.Label
 
-    static func manifest(_ gated: Gated, _ label: Label) -> String {
-        var service = "    image: nginx\n"
-        if gated == .privileged || gated == .both { service += "    privileged: true\n" }
-        if gated == .securityOpt || gated == .both { service += "    security_opt:\n      - seccomp=unconfined\n" }
-        switch label {
-        case .map: service += "    labels:\n      jaco.io/allow-privileged: \"true\"\n"
-        case .list: service += "    labels:\n      - jaco.io/allow-privileged=true\n"
-        case .missing: break
-        case .wrong: service += "    labels:\n      jaco.io/allow-privileged: \"false\"\n"
-        }
-        return "services:\n  db:\n    image: postgres\n  web:\n" + service
-    }
+    static func manifest(_ gated: Gated, _ label: Label) -> String { ComposeFixtures.manifest(gated, label) }
 
     @Test("{plain, privileged} token × {none, privileged, security_opt, both} × {map, list, missing, wrong} label")
     func matrix() async throws {
