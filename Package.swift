@@ -84,7 +84,8 @@ let package = Package(
         .executableTarget(
             name: "jaco",
             dependencies: [
-                "JacoRuntime", "JacoKernel", "GRPCTransport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "JacoRuntime", "JacoKernel", "GRPCTransport", "ComposeAdmission",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         // Test kit for other projects' harnesses.

@@ -148,7 +148,7 @@ public struct JacoSession: Sendable {
     /// Streams audit events to `handle`, oldest first; with `follow`, until the server ends it.
     public func audit(since: Date?, types: [String], follow: Bool, handle: @escaping @Sendable (Jaco_V1_AuditEvent) async throws -> Void) async throws {
         var query = Jaco_V1_AuditQuery()
-        query.sinceMs = since.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } ?? 0
+        query.sinceMs = since?.milliseconds ?? 0
         query.types = types
         query.follow = follow
         var options = self.options

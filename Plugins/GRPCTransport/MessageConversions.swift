@@ -1,14 +1,6 @@
 import Foundation
 import JacoKernel
 
-extension Date {
-    /// Milliseconds since 1970, as the wire carries times.
-    var milliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
-
-    /// A date from milliseconds since 1970.
-    init(milliseconds: Int64) { self.init(timeIntervalSince1970: Double(milliseconds) / 1000) }
-}
-
 extension Jaco_V1_TokenInfo {
     init(_ token: TokenSummary) {
         self.init()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ComposeAdmission
 import Foundation
 import GRPCTransport
 import JacoKernel
@@ -10,7 +11,7 @@ func readManifest(_ path: String) throws(JacoError) -> Data {
     guard let size = attributes?[.size] as? Int, let data = FileManager.default.contents(atPath: path) else {
         throw JacoError(.validationFailed, "cannot read the manifest '\(path)'")
     }
-    let limit = 1 << 20
+    let limit = ComposeAdmissionPlugin.maxManifestBytes
     guard size <= limit else {
         throw JacoError(.validationFailed, "the manifest '\(path)' is \(size) bytes; the limit is \(limit) bytes (1 MiB)")
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GRPCTransport
+import JacoKernel
 
 /// `jaco token issue|revoke|list`.
 struct TokenCommand: AsyncParsableCommand {
@@ -64,5 +65,5 @@ struct TokenCommand: AsyncParsableCommand {
 
 /// RFC 3339 UTC for a wire time in milliseconds.
 func rfc3339(_ milliseconds: Int64) -> String {
-    Date(timeIntervalSince1970: Double(milliseconds) / 1000).formatted(Date.ISO8601FormatStyle(timeZone: .gmt))
+    Date(milliseconds: milliseconds).rfc3339
 }

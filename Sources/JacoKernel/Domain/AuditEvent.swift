@@ -25,7 +25,7 @@ public struct AuditEvent: Codable, Sendable, Equatable {
             out += bytes
         }
         field(String(sequence).utf8)
-        field(String(Int64((time.timeIntervalSince1970 * 1000).rounded())).utf8)
+        field(String(time.milliseconds).utf8)
         field(identity.utf8)
         field(type.utf8)
         for key in payload.keys.sorted() {

@@ -28,7 +28,7 @@ struct RecordWriter {
     }
 
     mutating func write(_ value: Date) {
-        write(UInt64(bitPattern: Int64((value.timeIntervalSince1970 * 1000).rounded())))
+        write(UInt64(bitPattern: value.milliseconds))
     }
 
     mutating func write(_ value: Date?) {
@@ -94,7 +94,7 @@ struct RecordReader {
     }
 
     mutating func date() throws(JacoError) -> Date {
-        Date(timeIntervalSince1970: Double(Int64(bitPattern: try uint64())) / 1000)
+        Date(milliseconds: Int64(bitPattern: try uint64()))
     }
 
     mutating func optionalDate() throws(JacoError) -> Date? {

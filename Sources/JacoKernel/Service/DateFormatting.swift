@@ -8,6 +8,12 @@ extension Date {
 }
 
 extension Date {
+    /// Milliseconds since 1970, as the store and the wire carry times.
+    public var milliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+
+    /// A date from milliseconds since 1970.
+    public init(milliseconds: Int64) { self.init(timeIntervalSince1970: Double(milliseconds) / 1000) }
+
     /// Now, truncated to whole milliseconds (what the store keeps).
     public static func nowMilliseconds() -> Date {
         Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)

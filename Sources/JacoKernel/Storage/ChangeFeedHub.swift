@@ -59,9 +59,6 @@ public final class ChangeFeedHub: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// The index of the last published change (or the starting index).
-    public var latestIndex: StoreIndex { state.withLock { $0.latest } }
-
     /// A change feed: changes after `index`, then live ones, until cancelled or the hub closes.
     public func feed(after index: StoreIndex, loadOlder: @escaping LoadOlder) -> ChangeFeed {
         ChangeFeed(hub: self, after: index, loadOlder: loadOlder)
