@@ -38,7 +38,7 @@ struct CallerResolver: Sendable {
 
     static let local = Principal(
         accessorID: BuiltIn.localIdentity, identity: BuiltIn.localIdentity,
-        policyIDs: [BuiltIn.globalManagementPolicyID], allowsPrivileged: false)
+        policyIDs: [BuiltIn.globalManagementPolicyID], allowsPrivileged: false, acl: .write)
 
     /// The secret from `authorization: Bearer <secret>`.
     static func bearerToken(_ metadata: Metadata) throws(JacoError) -> String {

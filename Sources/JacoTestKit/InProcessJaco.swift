@@ -27,11 +27,11 @@ public struct InProcessJaco: Sendable {
 
     /// Starts a kernel on a fresh memory store with SHA-256, bootstrapped unless `initialized` is false.
     public static func start(
-        initialized: Bool = true, hasher: any SecretHasher = defaultHasher,
+        initialized: Bool = true, hasher: any SecretHasher = defaultHasher, acl: ACLSettings = ACLSettings(),
         clock: @escaping @Sendable () -> Date = { Date.nowMilliseconds() }
     ) async throws -> InProcessJaco {
         let store = MemoryStorePlugin.makeStore()
-        let kernel = try await Kernel.start(storage: store, hasher: hasher, clock: clock)
+        let kernel = try await Kernel.start(storage: store, hasher: hasher, acl: acl, clock: clock)
         let bootstrap = initialized ? try await kernel.tokens.bootstrap() : nil
         return InProcessJaco(kernel: kernel, store: store, bootstrap: bootstrap)
     }

@@ -4,8 +4,8 @@ import JacoTestKit
 import Testing
 
 let gate = ComposeAdmissionPlugin.privilegedGate()
-let plain = Principal(accessorID: "a", identity: "alice", policyIDs: [BuiltIn.globalManagementPolicyID], allowsPrivileged: false)
-let privileged = Principal(accessorID: "b", identity: "ci-deploy", policyIDs: [BuiltIn.globalManagementPolicyID], allowsPrivileged: true)
+let plain = Principal(accessorID: "a", identity: "alice", policyIDs: [BuiltIn.globalManagementPolicyID], allowsPrivileged: false, acl: .write)
+let privileged = Principal(accessorID: "b", identity: "ci-deploy", policyIDs: [BuiltIn.globalManagementPolicyID], allowsPrivileged: true, acl: .write)
 
 func validationError(_ text: String) -> JacoError? {
     do {

@@ -1,4 +1,5 @@
 import Foundation
+import JacoKernel
 import Testing
 
 /// The real `jacod` and `jaco` executables, over TLS on 127.0.0.1, for each shipped config.
@@ -58,13 +59,13 @@ struct DaemonCLITests {
         #expect(list.status == 0)
         let lines = list.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first?.split(separator: " ", omittingEmptySubsequences: true) == ["IDENTITY", "ISSUED", "REVOKED"])
-        #expect(lines.dropFirst().map { $0.split(separator: " ").first.map(String.init) } == ["bootstrap", "alice", "ci-deploy", "bob"])
+        #expect(lines.dropFirst().map { $0.split(separator: " ").first.map(String.init) } == [BuiltIn.anonymousTokenID, "bootstrap", "alice", "ci-deploy", "bob"])
         #expect(lines.first { $0.hasPrefix("ci-deploy") }?.hasSuffix("Z") == true)
         #expect(lines.first { $0.hasPrefix("alice") }?.hasSuffix("-") == true)
         for secret in [bootstrap, alice.lastWord, deploy.lastWord, bob.lastWord] { #expect(!list.stdout.contains(secret)) }
         let json = try await daemon.jaco(["token", "list", "-o", "json"], token: bootstrap)
         let decoded = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
-        #expect(decoded?.count == 4)
+        #expect(decoded?.count == 5)  // with the anonymous token bootstrap creates
         #expect(decoded?.first { $0["identity"] as? String == "ci-deploy" }?["allows_privileged"] as? Bool == true)
 
         // The unix socket needs no token; its caller is 'local'.
@@ -91,7 +92,7 @@ struct DaemonCLITests {
         let after = try await daemon.jaco(["token", "list"], token: alice.lastWord)
         #expect(after.status == 0, "\(after.stderr)")
         let identitiesAfter = after.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: " ").first.map(String.init) }
-        #expect(identitiesAfter == ["bootstrap", "alice", "ci-deploy", "bob", "made-locally"])
+        #expect(identitiesAfter == [BuiltIn.anonymousTokenID, "bootstrap", "alice", "ci-deploy", "bob", "made-locally"])
         let stillRevoked = try await daemon.jaco(["token", "list"], token: deploy.lastWord)
         #expect(stillRevoked.stderr.hasPrefix("token_revoked:"))
         let auditAfter = try await daemon.jaco(["audit", "verify"], token: bootstrap)

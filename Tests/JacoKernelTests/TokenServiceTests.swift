@@ -35,7 +35,9 @@ struct TokenServiceTests {
             let error = await #expect(throws: JacoError.self) { _ = try await jaco.kernel.tokens.bootstrap() }
             #expect(error?.code == .alreadyInitialized)
             let tokens = try await jaco.kernel.tokens.list(by: try jaco.operator)
-            #expect(tokens.count == 1)
+            // The bootstrap token and the anonymous token bootstrap creates beside it.
+            #expect(tokens.map(\.accessorID).contains(BuiltIn.anonymousTokenID))
+            #expect(tokens.count == 2)
         }
     }
 
@@ -60,7 +62,7 @@ struct TokenServiceTests {
             }
             #expect(error?.code == .duplicateIdentity)
             #expect(error?.message.contains("alice") == true)
-            #expect(try await jaco.kernel.tokens.list(by: try jaco.operator).count == 2)
+            #expect(try await jaco.kernel.tokens.list(by: try jaco.operator).count == 3)
             #expect(try jaco.kernel.tokens.verify(secret: first.secret).identity == "alice")
         }
     }
@@ -131,7 +133,7 @@ struct TokenServiceTests {
     @Test("A caller without management rights is refused 'permission_denied'")
     func permissionDenied() async throws {
         try await withJaco { jaco in
-            let nobody = Principal(accessorID: "x", identity: "reader", policyIDs: [], allowsPrivileged: false)
+            let nobody = Principal(accessorID: "x", identity: "reader", policyIDs: [], allowsPrivileged: false, acl: .none)
             let error = await #expect(throws: JacoError.self) { _ = try await jaco.kernel.tokens.issue(identity: "alice", by: nobody) }
             #expect(error?.code == .permissionDenied)
             #expect(error?.message.contains("acl:write") == true)
@@ -144,7 +146,7 @@ struct TokenServiceTests {
             var issued: [IssuedToken] = []
             for name in ["carol", "alice", "bob"] { issued.append(try await jaco.kernel.tokens.issue(identity: name, by: try jaco.operator)) }
             let list = try await jaco.kernel.tokens.list(by: try jaco.operator)
-            #expect(list.map(\.identity) == ["bootstrap", "carol", "alice", "bob"])
+            #expect(list.map(\.identity) == [nil, "bootstrap", "carol", "alice", "bob"])
             let encoded = String(decoding: try JSONEncoder().encode(list), as: UTF8.self)
             for token in issued {
                 #expect(!encoded.contains(token.secret))
@@ -160,7 +162,7 @@ struct TokenServiceTests {
             jaco.store.injectFault(.failAfterWrites(2))
             let error = await #expect(throws: JacoError.self) { _ = try await jaco.kernel.tokens.issue(identity: "alice", by: try jaco.operator) }
             #expect(error?.code == .storageFailure)
-            #expect(try await jaco.kernel.tokens.list(by: try jaco.operator).map(\.identity) == ["bootstrap"])
+            #expect(try await jaco.kernel.tokens.list(by: try jaco.operator).map(\.identity) == [nil, "bootstrap"])
             #expect(try await jaco.kernel.audit.events(by: try jaco.operator).count == before)
             #expect(try await jaco.kernel.audit.verifyChain().isIntact)
             // The identity is still free.

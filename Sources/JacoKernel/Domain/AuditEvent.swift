@@ -45,12 +45,33 @@ public enum AuditEventType {
     public static let tokenIssue = "token_issue"
     /// A token was revoked.
     public static let tokenRevoke = "token_revoke"
+    /// A token's description, links or service identities were changed.
+    public static let tokenUpdate = "token_update"
+    /// A token was deleted (Consul API).
+    public static let tokenDelete = "token_delete"
+    /// The reaper deleted a token past its expiration time.
+    public static let tokenExpire = "token_expire"
+    /// A policy was created.
+    public static let policyCreate = "policy_create"
+    /// A policy was changed.
+    public static let policyUpdate = "policy_update"
+    /// A policy was deleted.
+    public static let policyDelete = "policy_delete"
+    /// A role was created.
+    public static let roleCreate = "role_create"
+    /// A role was changed.
+    public static let roleUpdate = "role_update"
+    /// A role was deleted.
+    public static let roleDelete = "role_delete"
     /// A manifest was applied as a new deployment revision.
     public static let apply = "apply"
     /// A service that needs privileges was admitted (one event per such service).
     public static let privilegedWorkloadAdmitted = "privileged_workload_admitted"
     /// Every type the kernel writes, for validating filters.
-    public static let all = [clusterBootstrap, tokenIssue, tokenRevoke, apply, privilegedWorkloadAdmitted]
+    public static let all = [
+        clusterBootstrap, tokenIssue, tokenRevoke, tokenUpdate, tokenDelete, tokenExpire, policyCreate, policyUpdate,
+        policyDelete, roleCreate, roleUpdate, roleDelete, apply, privilegedWorkloadAdmitted,
+    ]
 }
 
 /// The result of walking the audit hash chain.

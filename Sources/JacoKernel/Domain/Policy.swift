@@ -39,13 +39,16 @@ public struct Role: Sendable, Equatable {
     public var description: String
     /// IDs of linked policies.
     public var policyIDs: [String]
+    /// Consul service identities (stored and returned; they grant no Jaco right).
+    public var serviceIdentities: [ServiceIdentity]
 
     /// Creates a role.
-    public init(id: String, name: String, description: String = "", policyIDs: [String] = []) {
+    public init(id: String, name: String, description: String = "", policyIDs: [String] = [], serviceIdentities: [ServiceIdentity] = []) {
         self.id = id
         self.name = name
         self.description = description
         self.policyIDs = policyIDs
+        self.serviceIdentities = serviceIdentities
     }
 }
 
@@ -68,16 +71,18 @@ extension Policy: StoredRecord {
 
 extension Role: StoredRecord {
     func encode() -> Data {
-        var w = RecordWriter(version: 1)
+        var w = RecordWriter(version: 2)
         w.write(id)
         w.write(name)
         w.write(description)
         w.write(policyIDs)
+        w.write(serviceIdentities)
         return w.data
     }
 
     init(decoding data: Data, key: String) throws(JacoError) {
         var r = try RecordReader(data, key: key)
         self.init(id: try r.string(), name: try r.string(), description: try r.string(), policyIDs: try r.strings())
+        if r.version >= 2 { serviceIdentities = try r.serviceIdentities() }
     }
 }

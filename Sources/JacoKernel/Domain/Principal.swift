@@ -7,20 +7,26 @@ public final class Principal: Sendable, Equatable, CustomStringConvertible {
     public let identity: String?
     /// IDs of the policies linked to the token.
     public let policyIDs: [String]
+    /// IDs of the roles linked to the token.
+    public let roleIDs: [String]
     /// Whether the token may admit privileged workloads.
     public let allowsPrivileged: Bool
+    /// The effective `acl` level of the token's policies, direct and through its roles.
+    public let acl: ACLLevel
 
     /// Creates a principal.
-    public init(accessorID: String, identity: String?, policyIDs: [String], allowsPrivileged: Bool) {
+    public init(accessorID: String, identity: String?, policyIDs: [String], roleIDs: [String] = [], allowsPrivileged: Bool, acl: ACLLevel) {
         self.accessorID = accessorID
         self.identity = identity
         self.policyIDs = policyIDs
+        self.roleIDs = roleIDs
         self.allowsPrivileged = allowsPrivileged
+        self.acl = acl
     }
 
     public static func == (lhs: Principal, rhs: Principal) -> Bool {
         lhs.accessorID == rhs.accessorID && lhs.identity == rhs.identity && lhs.policyIDs == rhs.policyIDs
-            && lhs.allowsPrivileged == rhs.allowsPrivileged
+            && lhs.roleIDs == rhs.roleIDs && lhs.allowsPrivileged == rhs.allowsPrivileged && lhs.acl == rhs.acl
     }
 
     public var description: String { "Principal(\(auditName))" }
@@ -33,13 +39,10 @@ public final class Principal: Sendable, Equatable, CustomStringConvertible {
 
     /// An in-process caller with full rights (tests, offline recovery), attributed to `name`.
     public static func system(_ name: String) -> Principal {
-        Principal(accessorID: name, identity: name, policyIDs: [BuiltIn.globalManagementPolicyID], allowsPrivileged: true)
+        Principal(accessorID: name, identity: name, policyIDs: [BuiltIn.globalManagementPolicyID], allowsPrivileged: true, acl: .write)
     }
-}
 
-extension Token {
-    /// The principal this token verifies as.
-    public var principal: Principal {
-        Principal(accessorID: accessorID, identity: identity, policyIDs: policyIDs, allowsPrivileged: allowsPrivileged)
-    }
+    /// The anonymous caller when the store has no anonymous token (before bootstrap): no rights.
+    public static let anonymousWithoutRights = Principal(
+        accessorID: BuiltIn.anonymousTokenID, identity: nil, policyIDs: [], allowsPrivileged: false, acl: .none)
 }

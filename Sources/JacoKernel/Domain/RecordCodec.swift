@@ -43,6 +43,14 @@ struct RecordWriter {
         for value in values { write(value) }
     }
 
+    mutating func write(_ identities: [ServiceIdentity]) {
+        write(UInt64(identities.count))
+        for identity in identities {
+            write(identity.serviceName)
+            write(identity.datacenters)
+        }
+    }
+
     mutating func write(_ map: [String: String]) {
         write(UInt64(map.count))
         for key in map.keys.sorted() {
@@ -113,6 +121,14 @@ struct RecordReader {
         return values
     }
 
+    mutating func serviceIdentities() throws(JacoError) -> [ServiceIdentity] {
+        let count = try uint64()
+        guard count <= UInt64(bytes.count) else { throw JacoError(.storageFailure, "the record at '\(key)' is corrupt") }
+        var values: [ServiceIdentity] = []
+        for _ in 0..<count { values.append(ServiceIdentity(serviceName: try string(), datacenters: try strings())) }
+        return values
+    }
+
     mutating func map() throws(JacoError) -> [String: String] {
         let count = try uint64()
         guard count <= UInt64(bytes.count) else { throw JacoError(.storageFailure, "the record at '\(key)' is corrupt") }
@@ -135,7 +151,7 @@ protocol StoredRecord {
 
 extension Token: StoredRecord {
     func encode() -> Data {
-        var w = RecordWriter(version: 1)
+        var w = RecordWriter(version: 2)
         w.write(accessorID)
         w.write(identity)
         w.write(secretDigest)
@@ -148,6 +164,9 @@ extension Token: StoredRecord {
         w.write(issuedAt)
         w.write(expirationTime)
         w.write(revokedAt)
+        // Version 2: service identities and auth method.
+        w.write(serviceIdentities)
+        w.write(authMethod)
         return w.data
     }
 
@@ -158,6 +177,10 @@ extension Token: StoredRecord {
             description: try r.string(), policyIDs: try r.strings(), roleIDs: try r.strings(),
             allowsPrivileged: try r.bool(), local: try r.bool(), namespace: try r.string(), issuedAt: try r.date(),
             expirationTime: try r.optionalDate(), revokedAt: try r.optionalDate())
+        if r.version >= 2 {
+            serviceIdentities = try r.serviceIdentities()
+            authMethod = try r.string()
+        }
     }
 }
 

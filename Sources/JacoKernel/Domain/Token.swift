@@ -26,13 +26,18 @@ public struct Token: Codable, Sendable, Equatable {
     public var expirationTime: Date?
     /// When the token was revoked; revoked tokens are kept but never verify.
     public var revokedAt: Date?
+    /// Consul service identities (stored and returned; they grant no Jaco right).
+    public var serviceIdentities: [ServiceIdentity]
+    /// The auth method that created the token (Consul compatibility); empty for none.
+    public var authMethod: String
 
     /// Creates a token record.
     public init(
         accessorID: String, identity: String?, secretDigest: Digest256, description: String = "",
         policyIDs: [String] = [], roleIDs: [String] = [], allowsPrivileged: Bool = false,
         local: Bool = false, namespace: String = "default", issuedAt: Date,
-        expirationTime: Date? = nil, revokedAt: Date? = nil
+        expirationTime: Date? = nil, revokedAt: Date? = nil, serviceIdentities: [ServiceIdentity] = [],
+        authMethod: String = ""
     ) {
         self.accessorID = accessorID
         self.identity = identity
@@ -46,6 +51,13 @@ public struct Token: Codable, Sendable, Equatable {
         self.issuedAt = issuedAt
         self.expirationTime = expirationTime
         self.revokedAt = revokedAt
+        self.serviceIdentities = serviceIdentities
+        self.authMethod = authMethod
+    }
+
+    /// Whether the token has expired at `now`.
+    public func isExpired(at now: Date = Date()) -> Bool {
+        expirationTime.map { $0 <= now } ?? false
     }
 
     /// What `list` shows: the token without its digest.

@@ -96,6 +96,12 @@ public enum SecretFormat {
         return out
     }
 
+    /// Whether `text` is an 8-4-4-4-12 hex UUID (either case).
+    public static func isUUID(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { isUUID($0) }
+    }
+
     /// Whether the bytes are a canonical 8-4-4-4-12 hex UUID.
     static func isUUID(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard bytes.count == 36 else { return false }

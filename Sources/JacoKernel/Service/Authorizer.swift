@@ -7,9 +7,12 @@ public enum Right: String, Sendable {
 }
 
 extension Principal {
-    /// Whether the principal holds `right`. Management tokens hold every right.
+    /// Whether the principal holds `right`, by the `acl` rule of its policies.
     public func holds(_ right: Right) -> Bool {
-        isManagement
+        switch right {
+        case .aclRead: acl.allowsRead
+        case .aclWrite: acl.allowsWrite
+        }
     }
 
     /// Throws `permission_denied` naming the missing right unless the principal holds it.

@@ -68,6 +68,13 @@ struct DigestTable<Value: AnyObject> {
         count -= 1
     }
 
+    /// Replaces every value with `transform(value)`; keys stay where they are.
+    mutating func updateValues(_ transform: (Value) -> Value) {
+        for i in slots.indices {
+            if let value = slots[i].value { slots[i].value = transform(value) }
+        }
+    }
+
     /// Removes every entry.
     mutating func removeAll() {
         self = DigestTable()

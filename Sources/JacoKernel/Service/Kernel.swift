@@ -16,21 +16,25 @@ public final class Kernel: Sendable {
     public let cache: VerificationCache
     /// Manifest admission and deployments.
     public let deployments: DeploymentService
+    /// Consul's ACL model: tokens with links and expiry, policies, roles.
+    public let acl: ACLService
 
-    private let feed = Mutex<Task<Void, Never>?>(nil)
+    private let background = Mutex<[Task<Void, Never>]>([])
 
     /// Starts a kernel on `storage`: loads the verification cache, then follows the change feed.
     public static func start(
         storage: any Storage, hasher: any SecretHasher, admission: AdmissionChain = AdmissionChain([]),
-        clock: @escaping @Sendable () -> Date = { Date.nowMilliseconds() }
+        acl settings: ACLSettings = ACLSettings(), clock: @escaping @Sendable () -> Date = { Date.nowMilliseconds() }
     ) async throws -> Kernel {
-        let kernel = Kernel(storage: storage, hasher: hasher, admission: admission, clock: clock)
+        let kernel = Kernel(storage: storage, hasher: hasher, admission: admission, settings: settings, clock: clock)
         try await kernel.reloadCache()
-        kernel.feed.withLock { $0 = Task { await kernel.followChanges() } }
+        kernel.background.withLock {
+            $0 = [Task { await kernel.followChanges() }, Task { await kernel.reapExpiredTokens() }]
+        }
         return kernel
     }
 
-    private init(storage: any Storage, hasher: any SecretHasher, admission: AdmissionChain, clock: @escaping @Sendable () -> Date) {
+    private init(storage: any Storage, hasher: any SecretHasher, admission: AdmissionChain, settings: ACLSettings, clock: @escaping @Sendable () -> Date) {
         let cache = VerificationCache(hasher: hasher)
         let pipeline = WritePipeline(storage: storage, hasher: hasher, cache: cache, clock: clock)
         self.storage = storage
@@ -39,27 +43,51 @@ public final class Kernel: Sendable {
         self.tokens = TokenService(storage: storage, hasher: hasher, cache: cache, pipeline: pipeline, clock: clock)
         self.audit = AuditLog(storage: storage, hasher: hasher)
         self.deployments = DeploymentService(storage: storage, pipeline: pipeline, admission: admission)
+        self.acl = ACLService(storage: storage, hasher: hasher, cache: cache, pipeline: pipeline, settings: settings, clock: clock)
     }
 
-    /// Stops following the change feed and closes the store.
+    /// Stops following the change feed and the reaper, and closes the store.
     public func shutdown() async throws {
-        let task = feed.withLock { task in
-            defer { task = nil }
-            return task
+        let tasks = background.withLock { tasks in
+            defer { tasks = [] }
+            return tasks
         }
-        task?.cancel()
-        await task?.value
+        for task in tasks { task.cancel() }
+        for task in tasks { await task.value }
         try await storage.close()
     }
 
+    /// Deletes expired tokens every `reapInterval` until cancelled. Expired tokens never verify
+    /// whether or not the reaper has run; it keeps listings and the store clean.
+    private func reapExpiredTokens() async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: acl.settings.reapInterval)
+                try await acl.reapExpiredTokens()
+            } catch is CancellationError {
+                return
+            } catch let error as JacoError where error.code == .closed {
+                return
+            } catch {
+                continue  // e.g. the store is briefly unavailable: try again next round
+            }
+        }
+    }
+
     private func reloadCache() async throws {
-        let (tokens, index) = try await storage.read { snapshot in
+        let (tokens, policies, roles, index) = try await storage.read { snapshot in
             let tokens = try await snapshot.scan(prefix: KeySpace.tokenPrefix).map {
                 try Token(decoding: $0.value.bytes, key: $0.key)
             }
-            return (tokens, snapshot.index)
+            let policies = try await snapshot.scan(prefix: KeySpace.policyPrefix).map {
+                try Policy(decoding: $0.value.bytes, key: $0.key)
+            }
+            let roles = try await snapshot.scan(prefix: KeySpace.rolePrefix).map {
+                try Role(decoding: $0.value.bytes, key: $0.key)
+            }
+            return (tokens, policies, roles, snapshot.index)
         }
-        cache.reset(tokens: tokens, at: index)
+        cache.reset(tokens: tokens, policies: policies, roles: roles, at: index)
     }
 
     /// Applies the change feed to the cache until cancelled; resumes after errors, and reloads

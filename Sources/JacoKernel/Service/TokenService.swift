@@ -44,6 +44,16 @@ public final class TokenService: Sendable {
             let management = Policy.globalManagement
             planned.transaction.writes.append(.put(KeySpace.policy(management.id), management.encode()))
             planned.transaction.writes.append(.put(KeySpace.policyName(management.name), Data(management.id.utf8)))
+            // The anonymous token: what callers without a secret act as. No secret verifies as
+            // it (its digest is of random bytes nobody holds); operators may link policies to it.
+            if try await snapshot.get(KeySpace.token(BuiltIn.anonymousTokenID)) == nil {
+                let anonymous = Token(
+                    accessorID: BuiltIn.anonymousTokenID, identity: nil, secretDigest: hasher.digest(ofSecret: SecretFormat.generate()),
+                    description: BuiltIn.anonymousDescription, issuedAt: clock())
+                planned.transaction.conditions.append(.absent(KeySpace.token(anonymous.accessorID)))
+                planned.transaction.writes.append(.put(KeySpace.token(anonymous.accessorID), anonymous.encode()))
+                planned.tokens.append(anonymous)
+            }
             return planned
         }
     }

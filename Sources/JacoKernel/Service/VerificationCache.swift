@@ -1,8 +1,28 @@
 import Foundation
 import Synchronization
 
+/// The ACL data a blocking query can wait on; each has its own index, the store index of the
+/// last change that touched it.
+public enum ACLResource: Sendable, CaseIterable {
+    /// Tokens.
+    case tokens
+    /// Policies.
+    case policies
+    /// Roles.
+    case roles
+
+    init?(key: String) {
+        if key.hasPrefix(KeySpace.tokenPrefix) { self = .tokens }
+        else if key.hasPrefix(KeySpace.policyPrefix) { self = .policies }
+        else if key.hasPrefix(KeySpace.rolePrefix) { self = .roles }
+        else { return nil }
+    }
+}
+
 /// The in-memory digest → principal map that verification reads. It does no I/O: it is loaded
-/// at start and kept current from the store's change feed.
+/// at start and kept current from the store's change feed. It also holds the policies' `acl`
+/// levels (so rights follow policy edits at once), the expiry times the reaper needs, and the
+/// per-resource indexes that blocking queries wait on.
 public final class VerificationCache: Sendable {
     private final class Entry: Sendable {
         let principal: Principal
@@ -16,11 +36,30 @@ public final class VerificationCache: Sendable {
         }
     }
 
+    private struct Blocker {
+        var id: UInt64
+        var resource: ACLResource
+        var after: StoreIndex
+        var continuation: CheckedContinuation<Void, Never>
+    }
+
     private struct State {
         var byDigest = DigestTable<Entry>()
         var digestByAccessor: [String: Digest256] = [:]
+        var expiries: [String: Date] = [:]
+        var table = ACLTable()
         var applied: StoreIndex = 0
+        var resourceIndex: [ACLResource: StoreIndex] = [:]
         var waiters: [(index: StoreIndex, continuation: CheckedContinuation<Void, Never>)] = []
+        var blockers: [Blocker] = []
+        var nextBlockerID: UInt64 = 0
+    }
+
+    /// One key's new value (nil: deleted), already decoded where it matters.
+    private enum Update {
+        case token(accessorID: String, Token?)
+        case policy(id: String, Policy?)
+        case role(id: String, Role?)
     }
 
     private let hasher: any SecretHasher
@@ -54,6 +93,59 @@ public final class VerificationCache: Sendable {
         return try result.get()
     }
 
+    /// The principal of the token with `accessorID`, if it exists and is neither revoked nor
+    /// expired (e.g. the anonymous token, for callers that present no secret).
+    public func principal(accessorID: String) -> Principal? {
+        let entry = state.withLock { s in s.digestByAccessor[accessorID].flatMap { s.byDigest[$0] } }
+        guard let entry, case .success(let principal) = Self.check(entry) else { return nil }
+        return principal
+    }
+
+    /// The accessor IDs of tokens whose expiration time is at or before `now`.
+    public func expiredAccessorIDs(at now: Date) -> [String] {
+        state.withLock { s in s.expiries.filter { $0.value <= now }.map(\.key).sorted() }
+    }
+
+    /// The index of the last change to `resource` the cache has seen.
+    public func index(of resource: ACLResource) -> StoreIndex {
+        state.withLock { $0.resourceIndex[resource] ?? $0.applied }
+    }
+
+    /// Waits until `resource` changes past `index`, at most `timeout` (or until the task is
+    /// cancelled), and returns the resource's index then. Woken by the change feed.
+    public func waitForChange(of resource: ACLResource, after index: StoreIndex, timeout: Duration) async -> StoreIndex {
+        let id = state.withLock { s in
+            s.nextBlockerID += 1
+            return s.nextBlockerID
+        }
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            self?.release(blocker: id)
+        }
+        defer { timer.cancel() }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let ready = state.withLock { s -> Bool in
+                    if (s.resourceIndex[resource] ?? s.applied) > index || Task.isCancelled { return true }
+                    s.blockers.append(Blocker(id: id, resource: resource, after: index, continuation: continuation))
+                    return false
+                }
+                if ready { continuation.resume() }
+            }
+        } onCancel: {
+            release(blocker: id)
+        }
+        return self.index(of: resource)
+    }
+
+    private func release(blocker id: UInt64) {
+        let continuation = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            guard let i = s.blockers.firstIndex(where: { $0.id == id }) else { return nil }
+            return s.blockers.remove(at: i).continuation
+        }
+        continuation?.resume()
+    }
+
     private static func invalid(_ problem: String) -> JacoError {
         JacoError(.tokenInvalid, "\(problem); check the token, or ask an operator for a new one")
     }
@@ -69,56 +161,55 @@ public final class VerificationCache: Sendable {
         return .success(entry.principal)
     }
 
-    /// Replaces the contents with `tokens`, as of store index `index`.
-    func reset(tokens: [Token], at index: StoreIndex) {
-        let waiters = state.withLock { s in
+    /// Replaces the contents with `tokens`, `policies` and `roles`, as of store index `index`.
+    func reset(tokens: [Token], policies: [Policy], roles: [Role], at index: StoreIndex) {
+        let ready = state.withLock { s in
             s.byDigest.removeAll()
             s.digestByAccessor.removeAll(keepingCapacity: true)
+            s.expiries.removeAll()
+            s.table = ACLTable()
+            for policy in policies { s.table.setPolicy(id: policy.id, policy) }
+            for role in roles { s.table.setRole(id: role.id, role) }
             for token in tokens { Self.insert(token, into: &s) }
-            return Self.advance(&s, to: index)
+            for resource in ACLResource.allCases { s.resourceIndex[resource] = index }
+            return Self.advance(&s, to: index, touched: Set(ACLResource.allCases))
         }
-        for waiter in waiters { waiter.resume() }
+        for continuation in ready { continuation.resume() }
     }
 
     /// Applies one committed change from the feed; changes already applied are skipped.
     func apply(_ change: Change) {
         if change.index <= appliedIndex { return }
-        var updates: [(accessorID: String, token: Token?)] = []
-        for mutation in change.mutations where mutation.key.hasPrefix(KeySpace.tokenPrefix) {
-            let accessorID = String(mutation.key.dropFirst(KeySpace.tokenPrefix.count))
-            if let value = mutation.value {
-                // A record that does not decode cannot verify; treat it as gone.
-                updates.append((accessorID, try? Token(decoding: value, key: mutation.key)))
-            } else {
-                updates.append((accessorID, nil))
-            }
-        }
-        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+        let updates = change.mutations.compactMap { Self.decode(key: $0.key, value: $0.value, tokens: [:]) }
+        let touched = Set(change.mutations.compactMap { ACLResource(key: $0.key) })
+        let ready = state.withLock { s -> [CheckedContinuation<Void, Never>] in
             guard change.index > s.applied else { return [] }
-            for update in updates {
-                if let old = s.digestByAccessor.removeValue(forKey: update.accessorID) {
-                    s.byDigest.remove(old)
-                }
-                if let token = update.token { Self.insert(token, into: &s) }
-            }
-            return Self.advance(&s, to: change.index)
+            Self.apply(updates, to: &s)
+            return Self.advance(&s, to: change.index, touched: touched)
         }
-        for waiter in waiters { waiter.resume() }
+        for continuation in ready { continuation.resume() }
     }
 
-    /// Takes this process's own commit at `index`, which wrote `tokens`, if it is the next change
-    /// in line (or already applied); false when earlier changes are still to come from the feed.
-    func applyCommitted(at index: StoreIndex, tokens: [Token]) -> Bool {
-        let (taken, waiters) = state.withLock { s -> (Bool, [CheckedContinuation<Void, Never>]) in
+    /// Takes this process's own commit at `index` if it is the next change in line (or already
+    /// applied); false when earlier changes are still to come from the feed. `tokens` are the
+    /// token records the transaction puts, already decoded.
+    func applyCommitted(at index: StoreIndex, transaction: Transaction, tokens: [Token]) -> Bool {
+        if state.withLock({ $0.applied >= index }) { return true }
+        let byAccessor = Dictionary(tokens.map { ($0.accessorID, $0) }, uniquingKeysWith: { _, last in last })
+        let updates = transaction.writes.compactMap { write -> Update? in
+            switch write {
+            case .put(let key, let value): Self.decode(key: key, value: value, tokens: byAccessor)
+            case .delete(let key): Self.decode(key: key, value: nil, tokens: byAccessor)
+            }
+        }
+        let touched = Set(transaction.writes.compactMap { ACLResource(key: $0.key) })
+        let (taken, ready) = state.withLock { s -> (Bool, [CheckedContinuation<Void, Never>]) in
             if s.applied >= index { return (true, []) }
             guard s.applied == index - 1 else { return (false, []) }
-            for token in tokens {
-                if let old = s.digestByAccessor.removeValue(forKey: token.accessorID) { s.byDigest.remove(old) }
-                Self.insert(token, into: &s)
-            }
-            return (true, Self.advance(&s, to: index))
+            Self.apply(updates, to: &s)
+            return (true, Self.advance(&s, to: index, touched: touched))
         }
-        for waiter in waiters { waiter.resume() }
+        for continuation in ready { continuation.resume() }
         return taken
     }
 
@@ -134,18 +225,70 @@ public final class VerificationCache: Sendable {
         }
     }
 
-    private static func insert(_ token: Token, into s: inout State) {
-        s.byDigest.set(Entry(principal: token.principal, revokedAt: token.revokedAt, expiresAt: token.expirationTime), for: token.secretDigest)
-        s.digestByAccessor[token.accessorID] = token.secretDigest
+    private static func decode(key: String, value: Data?, tokens: [String: Token]) -> Update? {
+        // A record that does not decode cannot verify or grant; treat it as gone.
+        if key.hasPrefix(KeySpace.tokenPrefix) {
+            let accessorID = String(key.dropFirst(KeySpace.tokenPrefix.count))
+            return .token(accessorID: accessorID, value.flatMap { tokens[accessorID] ?? (try? Token(decoding: $0, key: key)) })
+        }
+        if key.hasPrefix(KeySpace.policyPrefix) {
+            return .policy(id: String(key.dropFirst(KeySpace.policyPrefix.count)), value.flatMap { try? Policy(decoding: $0, key: key) })
+        }
+        if key.hasPrefix(KeySpace.rolePrefix) {
+            return .role(id: String(key.dropFirst(KeySpace.rolePrefix.count)), value.flatMap { try? Role(decoding: $0, key: key) })
+        }
+        return nil
     }
 
-    private static func advance(_ s: inout State, to index: StoreIndex) -> [CheckedContinuation<Void, Never>] {
+    private static func apply(_ updates: [Update], to s: inout State) {
+        var tableChanged = false
+        for update in updates {
+            switch update {
+            case .policy(let id, let policy):
+                s.table.setPolicy(id: id, policy)
+                tableChanged = true
+            case .role(let id, let role):
+                s.table.setRole(id: id, role)
+                tableChanged = true
+            case .token: break
+            }
+        }
+        if tableChanged {
+            // Rights follow policy and role edits at once: recompute every principal.
+            let table = s.table
+            s.byDigest.updateValues { Entry(principal: table.refreshed($0.principal), revokedAt: $0.revokedAt, expiresAt: $0.expiresAt) }
+        }
+        for case .token(let accessorID, let token) in updates {
+            if let old = s.digestByAccessor.removeValue(forKey: accessorID) { s.byDigest.remove(old) }
+            s.expiries.removeValue(forKey: accessorID)
+            if let token { insert(token, into: &s) }
+        }
+    }
+
+    private static func insert(_ token: Token, into s: inout State) {
+        s.byDigest.set(
+            Entry(principal: s.table.principal(for: token), revokedAt: token.revokedAt, expiresAt: token.expirationTime),
+            for: token.secretDigest)
+        s.digestByAccessor[token.accessorID] = token.secretDigest
+        if let expiry = token.expirationTime { s.expiries[token.accessorID] = expiry }
+    }
+
+    private static func advance(_ s: inout State, to index: StoreIndex, touched: Set<ACLResource>) -> [CheckedContinuation<Void, Never>] {
         s.applied = max(s.applied, index)
+        for resource in touched { s.resourceIndex[resource] = max(s.resourceIndex[resource] ?? 0, index) }
         var ready: [CheckedContinuation<Void, Never>] = []
         s.waiters.removeAll { waiter in
             guard waiter.index <= s.applied else { return false }
             ready.append(waiter.continuation)
             return true
+        }
+        if !touched.isEmpty {
+            let indexes = s.resourceIndex
+            s.blockers.removeAll { blocker in
+                guard (indexes[blocker.resource] ?? 0) > blocker.after else { return false }
+                ready.append(blocker.continuation)
+                return true
+            }
         }
         return ready
     }

@@ -47,7 +47,7 @@ final class WritePipeline: Sendable {
                     let index = try await storage.commit(transaction)
                     // Our own commit goes straight into the cache when it is next in line;
                     // otherwise the change feed brings it, after the changes before it.
-                    if !cache.applyCommitted(at: index, tokens: tokens) {
+                    if !cache.applyCommitted(at: index, transaction: transaction, tokens: tokens) {
                         await cache.waitUntilApplied(index)
                     }
                     return result
