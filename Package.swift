@@ -27,6 +27,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // The kernel: protocols and domain logic. Depends on no plugin.
@@ -64,13 +69,23 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             path: "Plugins/GRPCTransport"),
+        .target(
+            name: "ConsulHTTPTransport",
+            dependencies: [
+                "JacoKernel", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Plugins/ConsulHTTPTransport"),
 
         // The composition root: config file -> plugin instances, shared by daemon and CLI.
         .target(
             name: "JacoRuntime",
             dependencies: [
-                "JacoKernel", "MemoryStore", "SQLiteStore", "LMDBStore", "SHA256Hasher", "ClusterTLS", "GRPCTransport", "ComposeAdmission",
-                "TOMLKit",
+                "JacoKernel", "MemoryStore", "SQLiteStore", "LMDBStore", "SHA256Hasher", "ClusterTLS", "GRPCTransport", "ConsulHTTPTransport",
+                "ComposeAdmission", "TOMLKit",
             ]),
 
         // The daemon and the CLI.
@@ -105,6 +120,13 @@ let package = Package(
         .testTarget(name: "JacoRuntimeTests", dependencies: ["JacoRuntime", "JacoKernel"]),
         .testTarget(name: "EndToEndTests", dependencies: ["JacoKernel", "JacoTestKit"]),
         .testTarget(name: "ComposeAdmissionTests", dependencies: ["ComposeAdmission", "JacoKernel", "JacoTestKit"]),
+        .testTarget(
+            name: "ConsulHTTPTests",
+            dependencies: [
+                "JacoKernel", "JacoTestKit", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
     ]
 )
 

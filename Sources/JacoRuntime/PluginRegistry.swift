@@ -1,4 +1,5 @@
 import ComposeAdmission
+import ConsulHTTPTransport
 import GRPCTransport
 import JacoKernel
 import LMDBStore
@@ -17,7 +18,7 @@ public enum PluginRegistry {
     public static let hashers: [HasherFactory] = SHA256HasherPlugin.factories
 
     /// Listeners by `[[listeners]] kind`.
-    public static let listeners: [ListenerFactory] = GRPCTransportPlugin.factories
+    public static let listeners: [ListenerFactory] = GRPCTransportPlugin.factories + ConsulHTTPTransportPlugin.factories
 
     /// Admission policies by `[admission] policies` name.
     public static let admissionPolicies: [String: @Sendable () -> any AdmissionPolicy] = ComposeAdmissionPlugin.policies

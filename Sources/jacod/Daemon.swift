@@ -11,6 +11,7 @@ struct Daemon {
     let dataDirectory: URL
     let grpcListen: String?
     let socket: String?
+    let httpListen: String?
     let logger: Logger
 
     func run() async throws {
@@ -44,6 +45,10 @@ struct Daemon {
         if let grpcListen {
             listeners.removeAll { $0["kind"] == .string("grpc") }
             listeners.append(["kind": .string("grpc"), "address": .string(grpcListen)])
+        }
+        if let httpListen {
+            listeners.removeAll { $0["kind"] == .string("consul-http") }
+            listeners.append(["kind": .string("consul-http"), "address": .string(httpListen)])
         }
         if let socket {
             listeners.removeAll { $0["kind"] == .string("grpc-unix") }

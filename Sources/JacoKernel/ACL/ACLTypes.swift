@@ -86,6 +86,13 @@ public struct Indexed<Record: Sendable>: Sendable {
     public var createIndex: StoreIndex
     /// Store index it was last changed at.
     public var modifyIndex: StoreIndex
+
+    /// Pairs a record with its indexes.
+    public init(record: Record, createIndex: StoreIndex, modifyIndex: StoreIndex) {
+        self.record = record
+        self.createIndex = createIndex
+        self.modifyIndex = modifyIndex
+    }
 }
 
 /// Which tokens a listing returns.

@@ -1,0 +1,299 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import JacoKernel
+import NIOCore
+
+/// The Consul ACL endpoints over the kernel. Each handler reads the call, checks the caller's
+/// rights with Consul's wording, calls the kernel and renders Consul's JSON.
+struct ConsulAPI: Sendable {
+    let kernel: Kernel
+    let drain: ShutdownDrain
+    /// What `/v1/status/leader` answers: this listener's address.
+    let leaderAddress: @Sendable () -> String
+
+    /// Registers every route on `router`.
+    func register(on router: Router<BasicRequestContext>) {
+        router.put("/v1/acl/bootstrap") { request, _ in await respond { try await bootstrap(ConsulCall(request: request, kernel: kernel)) } }
+
+        router.put("/v1/acl/token") { request, _ in await respond { try await createToken(call(request)) } }
+        router.get("/v1/acl/token/self") { request, _ in await respond { try await readSelf(call(request)) } }
+        router.get("/v1/acl/token/:id") { request, context in
+            await respond { try await readToken(call(request), id: try context.parameters.require("id")) }
+        }
+        router.put("/v1/acl/token/:id") { request, context in
+            await respond { try await updateToken(call(request), id: try context.parameters.require("id")) }
+        }
+        router.put("/v1/acl/token/:id/clone") { request, context in
+            await respond { try await cloneToken(call(request), id: try context.parameters.require("id")) }
+        }
+        router.delete("/v1/acl/token/:id") { request, context in
+            await respond { try await deleteToken(call(request), id: try context.parameters.require("id")) }
+        }
+        router.get("/v1/acl/tokens") { request, _ in await respond { try await listTokens(call(request)) } }
+
+        router.put("/v1/acl/policy") { request, _ in await respond { try await writePolicy(call(request), id: nil) } }
+        router.get("/v1/acl/policy/name/:name") { request, context in
+            await respond { try await readPolicy(call(request), name: try context.parameters.require("name")) }
+        }
+        router.get("/v1/acl/policy/:id") { request, context in
+            await respond { try await readPolicy(call(request), id: try context.parameters.require("id")) }
+        }
+        router.put("/v1/acl/policy/:id") { request, context in
+            await respond { try await writePolicy(call(request), id: try context.parameters.require("id")) }
+        }
+        router.delete("/v1/acl/policy/:id") { request, context in
+            await respond { try await deletePolicy(call(request), id: try context.parameters.require("id")) }
+        }
+        router.get("/v1/acl/policies") { request, _ in await respond { try await listPolicies(call(request)) } }
+
+        router.put("/v1/acl/role") { request, _ in await respond { try await writeRole(call(request), id: nil) } }
+        router.get("/v1/acl/role/name/:name") { request, context in
+            await respond { try await readRole(call(request), name: try context.parameters.require("name")) }
+        }
+        router.get("/v1/acl/role/:id") { request, context in
+            await respond { try await readRole(call(request), id: try context.parameters.require("id")) }
+        }
+        router.put("/v1/acl/role/:id") { request, context in
+            await respond { try await writeRole(call(request), id: try context.parameters.require("id")) }
+        }
+        router.delete("/v1/acl/role/:id") { request, context in
+            await respond { try await deleteRole(call(request), id: try context.parameters.require("id")) }
+        }
+        router.get("/v1/acl/roles") { request, _ in await respond { try await listRoles(call(request)) } }
+
+        // A static route, as Consul serves it: the benchmark's baseline.
+        router.get("/v1/status/leader") { _, _ in
+            Self.response(.ok, json: .string(leaderAddress()))
+        }
+    }
+
+    private func call(_ request: Request) -> ConsulCall { ConsulCall(request: request, kernel: kernel) }
+
+    // MARK: - Bootstrap
+
+    private func bootstrap(_ call: ConsulCall) async throws -> Response {
+        do {
+            let issued = try await kernel.tokens.bootstrap(requestedBy: "consul-api")
+            let stored = try await kernel.acl.token(accessorID: issued.token.accessorID)
+            var body = try await tokenJSON(stored ?? Indexed(record: issued.token, createIndex: 0, modifyIndex: 0), secret: issued.secret)
+            // Consul's bootstrap answer also carries the secret as the legacy `ID`.
+            if case .object(let members) = body { body = .object([("ID", .string(issued.secret))] + members) }
+            return Self.response(.ok, json: body)
+        } catch let error as JacoError where error.code == .alreadyInitialized {
+            let index = try await kernel.acl.bootstrapIndex() ?? 0
+            throw ConsulHTTPError(status: .forbidden, message: "Permission denied: ACL bootstrap no longer allowed (reset index: \(index))")
+        }
+    }
+
+    // MARK: - Tokens
+
+    private func createToken(_ call: ConsulCall) async throws -> Response {
+        let caller = try call.caller(needing: .aclWrite)
+        let body = try await call.jsonBody("Token")
+        var request = try decode("Token") { () throws(GoStructDecoder.Failure) in try ConsulJSON.tokenRequest(body) }
+        request.namespace = try call.namespace(body: body)
+        let issued = try await kernel.acl.createToken(request, by: caller)
+        return try await writtenToken(issued.token.accessorID, namespace: request.namespace, secret: issued.secret)
+    }
+
+    private func readSelf(_ call: ConsulCall) async throws -> Response {
+        guard call.secret != nil else { throw ConsulHTTPError.aclNotFound }
+        let caller = try call.caller()
+        return try await blockingRead(call, .tokens) {
+            guard let entry = try await kernel.acl.token(accessorID: caller.accessorID, namespace: "*") else { throw ConsulHTTPError.aclNotFound }
+            return try await tokenJSON(entry, secret: nil)
+        }
+    }
+
+    private func readToken(_ call: ConsulCall, id: String) async throws -> Response {
+        if id == "self" { return try await readSelf(call) }
+        _ = try call.caller(needing: .aclRead)
+        let namespace = try call.namespace()
+        return try await blockingRead(call, .tokens) {
+            guard let entry = try await kernel.acl.token(accessorID: id, namespace: namespace) else { throw ConsulHTTPError.aclNotFound }
+            return try await tokenJSON(entry, secret: nil)
+        }
+    }
+
+    private func updateToken(_ call: ConsulCall, id: String) async throws -> Response {
+        let caller = try call.caller(needing: .aclWrite)
+        let body = try await call.jsonBody("Token")
+        var request = try decode("Token") { () throws(GoStructDecoder.Failure) in try ConsulJSON.tokenRequest(body) }
+        request.namespace = try call.namespace(body: body)
+        let token = try await kernel.acl.updateToken(accessorID: id, request, by: caller)
+        return try await writtenToken(token.accessorID, namespace: token.namespace, secret: nil)
+    }
+
+    private func cloneToken(_ call: ConsulCall, id: String) async throws -> Response {
+        let caller = try call.caller(needing: .aclWrite)
+        let body = try await call.optionalJSONBody("Token")
+        let request = try body.map { body in try decode("Token") { () throws(GoStructDecoder.Failure) in try ConsulJSON.tokenRequest(body) } }
+        let namespace = try call.namespace(body: body)
+        let issued = try await kernel.acl.cloneToken(accessorID: id, description: request?.description, namespace: namespace, by: caller)
+        return try await writtenToken(issued.token.accessorID, namespace: namespace, secret: issued.secret)
+    }
+
+    private func deleteToken(_ call: ConsulCall, id: String) async throws -> Response {
+        let caller = try call.caller(needing: .aclWrite)
+        let deleted = try await kernel.acl.deleteToken(accessorID: id, namespace: try call.namespace(), by: caller)
+        return Self.response(.ok, json: .bool(deleted))
+    }
+
+    private func listTokens(_ call: ConsulCall) async throws -> Response {
+        _ = try call.caller(needing: .aclRead)
+        var filter = TokenFilter()
+        let query = call.request.uri.queryParameters
+        filter.policyID = query["policy"].map(String.init) ?? ""
+        filter.roleID = query["role"].map(String.init) ?? ""
+        filter.authMethod = query["authmethod"].map(String.init) ?? ""
+        filter.serviceName = query["servicename"].map(String.init) ?? ""
+        filter.namespace = try call.namespace(allowWildcard: true)
+        return try await blockingRead(call, .tokens) {
+            let names = try await linkNames()
+            return .array(try await kernel.acl.tokens(matching: filter).map { ConsulJSON.token($0, secret: nil, names: names, hash: kernel.acl.hash(of: $0.record)) })
+        }
+    }
+
+    /// The token as stored after a write, with the new secret when there is one.
+    private func writtenToken(_ accessorID: String, namespace: String, secret: String?) async throws -> Response {
+        guard let entry = try await kernel.acl.token(accessorID: accessorID, namespace: namespace) else {
+            throw ConsulHTTPError(status: .internalServerError, message: "Failed to retrieve token after insertion")
+        }
+        return Self.response(.ok, json: try await tokenJSON(entry, secret: secret))
+    }
+
+    private func tokenJSON(_ entry: Indexed<Token>, secret: String?) async throws -> JSONValue {
+        ConsulJSON.token(entry, secret: secret, names: try await linkNames(), hash: kernel.acl.hash(of: entry.record))
+    }
+
+    private func linkNames() async throws -> LinkNames {
+        let names = try await kernel.acl.linkNames()
+        return LinkNames(policies: names.policies, roles: names.roles)
+    }
+
+    // MARK: - Policies
+
+    private func writePolicy(_ call: ConsulCall, id: String?) async throws -> Response {
+        let caller = try call.caller(needing: .aclWrite)
+        let body = try await call.jsonBody("Policy")
+        let request = try decode("Policy") { () throws(GoStructDecoder.Failure) in try ConsulJSON.policyRequest(body) }
+        _ = try call.namespace(body: body)
+        let policy = try await kernel.acl.writePolicy(id: id, request, by: caller)
+        guard let entry = try await kernel.acl.policy(id: policy.id) else { throw ConsulHTTPError(status: .internalServerError, message: "Failed to retrieve the policy after writing it") }
+        return Self.response(.ok, json: ConsulJSON.policy(entry, hash: kernel.acl.hash(of: entry.record)))
+    }
+
+    private func readPolicy(_ call: ConsulCall, id: String? = nil, name: String? = nil) async throws -> Response {
+        _ = try call.caller(needing: .aclRead)
+        _ = try call.namespace()
+        return try await blockingRead(call, .policies) {
+            let found = if let id { try await kernel.acl.policy(id: id) } else { try await kernel.acl.policy(name: name ?? "") }
+            guard let entry = found else { throw ConsulHTTPError.aclNotFound }
+            return ConsulJSON.policy(entry, hash: kernel.acl.hash(of: entry.record))
+        }
+    }
+
+    private func deletePolicy(_ call: ConsulCall, id: String) async throws -> Response {
+        let caller = try call.caller(needing: .aclWrite)
+        return Self.response(.ok, json: .bool(try await kernel.acl.deletePolicy(id: id, by: caller)))
+    }
+
+    private func listPolicies(_ call: ConsulCall) async throws -> Response {
+        _ = try call.caller(needing: .aclRead)
+        _ = try call.namespace(allowWildcard: true)
+        return try await blockingRead(call, .policies) {
+            .array(try await kernel.acl.policies().map { ConsulJSON.policy($0, hash: kernel.acl.hash(of: $0.record), stub: true) })
+        }
+    }
+
+    // MARK: - Roles
+
+    private func writeRole(_ call: ConsulCall, id: String?) async throws -> Response {
+        let caller = try call.caller(needing: .aclWrite)
+        let body = try await call.jsonBody("Role")
+        let request = try decode("Role") { () throws(GoStructDecoder.Failure) in try ConsulJSON.roleRequest(body) }
+        _ = try call.namespace(body: body)
+        let role = try await kernel.acl.writeRole(id: id, request, by: caller)
+        guard let entry = try await kernel.acl.role(id: role.id) else { throw ConsulHTTPError(status: .internalServerError, message: "Failed to retrieve the role after writing it") }
+        return Self.response(.ok, json: ConsulJSON.role(entry, names: try await linkNames(), hash: kernel.acl.hash(of: entry.record)))
+    }
+
+    private func readRole(_ call: ConsulCall, id: String? = nil, name: String? = nil) async throws -> Response {
+        _ = try call.caller(needing: .aclRead)
+        _ = try call.namespace()
+        return try await blockingRead(call, .roles) {
+            let found = if let id { try await kernel.acl.role(id: id) } else { try await kernel.acl.role(name: name ?? "") }
+            guard let entry = found else { throw ConsulHTTPError.aclNotFound }
+            return ConsulJSON.role(entry, names: try await linkNames(), hash: kernel.acl.hash(of: entry.record))
+        }
+    }
+
+    private func deleteRole(_ call: ConsulCall, id: String) async throws -> Response {
+        let caller = try call.caller(needing: .aclWrite)
+        return Self.response(.ok, json: .bool(try await kernel.acl.deleteRole(id: id, by: caller)))
+    }
+
+    private func listRoles(_ call: ConsulCall) async throws -> Response {
+        _ = try call.caller(needing: .aclRead)
+        _ = try call.namespace(allowWildcard: true)
+        let policyID = call.request.uri.queryParameters["policy"].map(String.init) ?? ""
+        return try await blockingRead(call, .roles) {
+            let names = try await linkNames()
+            return .array(try await kernel.acl.roles(policyID: policyID).map { ConsulJSON.role($0, names: names, hash: kernel.acl.hash(of: $0.record)) })
+        }
+    }
+
+    // MARK: - Plumbing
+
+    /// Serves a read: with `?index=` it first waits (woken by the change feed) until `resource`
+    /// changes past that index or `?wait=` runs out. Sets Consul's query-meta headers.
+    private func blockingRead(_ call: ConsulCall, _ resource: ACLResource, _ read: () async throws -> JSONValue) async throws -> Response {
+        let options = try call.readOptions()
+        if options.index > 0, kernel.cache.index(of: resource) <= options.index {
+            let cache = kernel.cache
+            await drain.run { _ = await cache.waitForChange(of: resource, after: options.index, timeout: options.wait) }
+        }
+        // The index is taken before the read, so the data is at least as new as it says.
+        let index = max(1, kernel.cache.index(of: resource))
+        let body = try await read()
+        var response = Self.response(.ok, json: body)
+        response.headers[HTTPField.Name("X-Consul-Index")!] = String(index)
+        response.headers[HTTPField.Name("X-Consul-KnownLeader")!] = "true"
+        response.headers[HTTPField.Name("X-Consul-LastContact")!] = "0"
+        response.headers[HTTPField.Name("X-Consul-Effective-Consistency")!] = options.consistency
+        return response
+    }
+
+    private func decode<T>(_ what: String, _ body: () throws(GoStructDecoder.Failure) -> T) throws(ConsulHTTPError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw .badRequest("\(what) decoding failed: \(error.message)")
+        }
+    }
+
+    /// Runs a handler; every error becomes Consul's plain-text error answer.
+    private func respond(_ handler: () async throws -> Response) async -> Response {
+        do {
+            return try await handler()
+        } catch let error as ConsulHTTPError {
+            return Self.response(error.status, text: error.message)
+        } catch let error as JacoError {
+            let mapped = ConsulHTTPError(error)
+            return Self.response(mapped.status, text: mapped.message)
+        } catch let error as HTTPError {
+            return Self.response(error.status, text: error.body ?? "\(error.status)")
+        } catch {
+            return Self.response(.internalServerError, text: "\(error)")
+        }
+    }
+
+    static func response(_ status: HTTPResponse.Status, json: JSONValue) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: json.text)))
+    }
+
+    static func response(_ status: HTTPResponse.Status, text: String) -> Response {
+        Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

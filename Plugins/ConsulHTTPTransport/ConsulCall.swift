@@ -1,0 +1,141 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import JacoKernel
+
+/// One request to the Consul API, read the way Consul reads it: the caller's secret from
+/// `X-Consul-Token`, `Authorization: Bearer` or `?token=`; the namespace from the body, `?ns=`
+/// or `X-Consul-Namespace`; blocking and consistency options from the query.
+struct ConsulCall {
+    /// The largest request body accepted.
+    static let maxBodyBytes = 1 << 20
+    /// The default blocking wait, and the most a client may ask for.
+    static let defaultWait: Duration = .seconds(300)
+    static let maxWait: Duration = .seconds(600)
+
+    let request: Request
+    let kernel: Kernel
+
+    private func header(_ name: String) -> String? {
+        HTTPField.Name(name).flatMap { request.headers[$0] }
+    }
+
+    private func query(_ name: String) -> String? {
+        request.uri.queryParameters[Substring(name)].map(String.init)
+    }
+
+    /// The presented secret, if any.
+    var secret: String? {
+        if let token = header("X-Consul-Token"), !token.isEmpty { return token }
+        if let authorization = header("Authorization") {
+            let prefix = "bearer "
+            if authorization.lowercased().hasPrefix(prefix) {
+                let token = authorization.dropFirst(prefix.count).trimmingCharacters(in: .whitespaces)
+                if !token.isEmpty { return token }
+            }
+        }
+        if let token = query("token"), !token.isEmpty { return token }
+        return nil
+    }
+
+    /// Who is calling: the verified token, or the anonymous token without a secret. A secret
+    /// that does not verify is `403 ACL not found`.
+    func caller() throws(ConsulHTTPError) -> Principal {
+        guard let secret else {
+            return kernel.cache.principal(accessorID: BuiltIn.anonymousTokenID) ?? .anonymousWithoutRights
+        }
+        do {
+            return try kernel.tokens.verify(secret: secret)
+        } catch {
+            throw .aclNotFound
+        }
+    }
+
+    /// The caller, after checking it holds `right`.
+    func caller(needing right: Right) throws(ConsulHTTPError) -> Principal {
+        let principal = try caller()
+        guard principal.holds(right) else { throw .permissionDenied(principal, right) }
+        return principal
+    }
+
+    /// The namespace: the body's `Namespace`, else `?ns=`, else `X-Consul-Namespace`, else
+    /// `default`. `*` (all) only where `allowWildcard`.
+    func namespace(body: JSONValue? = nil, allowWildcard: Bool = false) throws(ConsulHTTPError) -> String {
+        let given = body.flatMap(ConsulJSON.namespace(in:)) ?? query("ns").flatMap { $0.isEmpty ? nil : $0 }
+            ?? header("X-Consul-Namespace").flatMap { $0.isEmpty ? nil : $0 } ?? "default"
+        if given == "*" {
+            guard allowWildcard else { throw .badRequest("Namespace '*' (all) is only valid when listing") }
+            return given
+        }
+        let valid = given.count <= 64 && given.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_") }
+        guard valid else {
+            throw .badRequest("Invalid namespace '\(given)': use up to 64 letters, digits, '-' or '_'")
+        }
+        return given
+    }
+
+    /// The body as JSON, at most ``maxBodyBytes``; syntax errors are `400 <what> decoding failed: …`.
+    func jsonBody(_ what: String) async throws(ConsulHTTPError) -> JSONValue {
+        var bytes: [UInt8] = []
+        do {
+            for try await chunk in request.body {
+                guard bytes.count + chunk.readableBytes <= Self.maxBodyBytes else {
+                    throw ConsulHTTPError.badRequest("\(what) decoding failed: the request body is larger than the limit of \(Self.maxBodyBytes) bytes")
+                }
+                bytes += chunk.readableBytesView
+            }
+        } catch let error as ConsulHTTPError {
+            throw error
+        } catch {
+            throw .badRequest("\(what) decoding failed: could not read the request body: \(error)")
+        }
+        do {
+            return try JSONParser.parse(bytes)
+        } catch {
+            throw .badRequest("\(what) decoding failed: \(error.message)")
+        }
+    }
+
+    /// The body, or nil when it is empty (clone accepts no body).
+    func optionalJSONBody(_ what: String) async throws(ConsulHTTPError) -> JSONValue? {
+        do {
+            return try await jsonBody(what)
+        } catch let error where error.message == "\(what) decoding failed: EOF" {
+            return nil
+        }
+    }
+
+    /// How a read should be served.
+    struct ReadOptions {
+        /// `?index=`: block until the data's index is past it (0: do not block).
+        var index: StoreIndex = 0
+        /// `?wait=`, capped, with jitter added.
+        var wait: Duration = ConsulCall.defaultWait
+        /// `leader`, `stale` or `consistent`.
+        var consistency = "leader"
+    }
+
+    /// Reads `?index`, `?wait`, `?stale` and `?consistent`; bad values are a 400 naming them.
+    func readOptions() throws(ConsulHTTPError) -> ReadOptions {
+        var options = ReadOptions()
+        let parameters = request.uri.queryParameters
+        let stale = parameters.has("stale")
+        let consistent = parameters.has("consistent")
+        if stale && consistent { throw .badRequest("Cannot specify ?stale with ?consistent, conflicting semantics.") }
+        options.consistency = stale ? "stale" : consistent ? "consistent" : "leader"
+        if let text = query("wait"), !text.isEmpty {
+            let seconds: TimeInterval
+            do { seconds = try GoDuration.parse(text) } catch { throw .badRequest("Invalid wait time: \(error.message)") }
+            guard seconds >= 0 else { throw .badRequest("Invalid wait time: '\(text)' is negative") }
+            options.wait = min(.milliseconds(Int64(seconds * 1000)), Self.maxWait)
+        }
+        if let text = query("index"), !text.isEmpty {
+            guard let index = UInt64(text) else { throw .badRequest("Invalid index: '\(text)' is not an unsigned integer") }
+            options.index = index
+        }
+        // Consul adds up to wait/16 of jitter so that many watchers do not wake at once.
+        let jitterMillis = options.wait.components.seconds * 1000 / 16
+        if jitterMillis > 0 { options.wait += .milliseconds(Int64.random(in: 0...jitterMillis)) }
+        return options
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import JacoKernel
+
+/// Consul's JSON shapes for tokens, policies and roles, both ways.
+enum ConsulJSON {
+    /// What the API shows instead of a secret: Jaco keeps only its hash.
+    static let hiddenSecret = "<hidden>"
+
+    // MARK: - Encoding
+
+    /// A token as Consul shows it; `secret` only in create and clone responses.
+    static func token(_ entry: Indexed<Token>, secret: String?, names: LinkNames, hash: String) -> JSONValue {
+        let token = entry.record
+        var members: [(key: String, value: JSONValue)] = [
+            ("AccessorID", .string(token.accessorID)),
+            ("SecretID", .string(secret ?? hiddenSecret)),
+            ("Description", .string(token.description)),
+        ]
+        let policies = links(token.policyIDs, names.policies)
+        if !policies.isEmpty { members.append(("Policies", .array(policies))) }
+        let roles = links(token.roleIDs, names.roles)
+        if !roles.isEmpty { members.append(("Roles", .array(roles))) }
+        if !token.serviceIdentities.isEmpty { members.append(("ServiceIdentities", serviceIdentities(token.serviceIdentities))) }
+        members.append(("Local", .bool(token.local)))
+        if !token.authMethod.isEmpty { members.append(("AuthMethod", .string(token.authMethod))) }
+        if let expiry = token.expirationTime { members.append(("ExpirationTime", .string(RFC3339.format(expiry)))) }
+        members += [
+            ("CreateTime", .string(RFC3339.format(token.issuedAt))),
+            ("Hash", .string(hash)),
+            ("CreateIndex", .number(String(entry.createIndex))),
+            ("ModifyIndex", .number(String(entry.modifyIndex))),
+            ("Namespace", .string(token.namespace)),
+        ]
+        // Jaco's own: a token revoked with 'jaco token revoke' is kept for the audit trail.
+        if let revoked = token.revokedAt { members.append(("JacoRevokeTime", .string(RFC3339.format(revoked)))) }
+        return .object(members)
+    }
+
+    /// A policy; `stub` leaves out the rules, as Consul's listing does.
+    static func policy(_ entry: Indexed<Policy>, hash: String, stub: Bool = false) -> JSONValue {
+        let policy = entry.record
+        var members: [(key: String, value: JSONValue)] = [
+            ("ID", .string(policy.id)),
+            ("Name", .string(policy.name)),
+            ("Description", .string(policy.description)),
+        ]
+        if !stub { members.append(("Rules", .string(policy.rules))) }
+        members += [
+            ("Datacenters", policy.datacenters.isEmpty ? .null : .array(policy.datacenters.map { .string($0) })),
+            ("Hash", .string(hash)),
+            ("CreateIndex", .number(String(entry.createIndex))),
+            ("ModifyIndex", .number(String(entry.modifyIndex))),
+            ("Namespace", .string("default")),
+        ]
+        return .object(members)
+    }
+
+    /// A role.
+    static func role(_ entry: Indexed<Role>, names: LinkNames, hash: String) -> JSONValue {
+        let role = entry.record
+        var members: [(key: String, value: JSONValue)] = [
+            ("ID", .string(role.id)),
+            ("Name", .string(role.name)),
+            ("Description", .string(role.description)),
+        ]
+        let policies = links(role.policyIDs, names.policies)
+        if !policies.isEmpty { members.append(("Policies", .array(policies))) }
+        if !role.serviceIdentities.isEmpty { members.append(("ServiceIdentities", serviceIdentities(role.serviceIdentities))) }
+        members += [
+            ("Hash", .string(hash)),
+            ("CreateIndex", .number(String(entry.createIndex))),
+            ("ModifyIndex", .number(String(entry.modifyIndex))),
+            ("Namespace", .string("default")),
+        ]
+        return .object(members)
+    }
+
+    /// Links with both ID and name; links to deleted policies or roles are left out, as Consul does.
+    private static func links(_ ids: [String], _ names: [String: String]) -> [JSONValue] {
+        ids.compactMap { id in names[id].map { .object([("ID", .string(id)), ("Name", .string($0))]) } }
+    }
+
+    private static func serviceIdentities(_ identities: [ServiceIdentity]) -> JSONValue {
+        .array(identities.map { identity in
+            var members: [(key: String, value: JSONValue)] = [("ServiceName", .string(identity.serviceName))]
+            if !identity.datacenters.isEmpty { members.append(("Datacenters", .array(identity.datacenters.map { .string($0) }))) }
+            return .object(members)
+        })
+    }
+
+    // MARK: - Decoding
+
+    /// A token create/update body, as Consul's `structs.ACLToken`.
+    static func tokenRequest(_ body: JSONValue) throws(GoStructDecoder.Failure) -> TokenRequest {
+        let d = try GoStructDecoder(body, structName: "ACLToken", goType: "structs.ACLToken")
+        try refuseUnsupportedGrants(d)
+        try d.refuse("Rules", because: "legacy token rules; link a policy instead")
+        if case .string(let type)? = d.value("Type"), type == "management" {
+            throw GoStructDecoder.Failure(message: "Type \"management\" is a legacy token type Jaco does not support; link the global-management policy instead")
+        }
+        var request = TokenRequest()
+        request.accessorID = try d.string("AccessorID")
+        request.secretID = try d.string("SecretID")
+        request.description = try d.string("Description")
+        request.policies = try d.structs("Policies", structName: "ACLTokenPolicyLink", link)
+        request.roles = try d.structs("Roles", structName: "ACLTokenRoleLink", link)
+        request.serviceIdentities = try d.structs("ServiceIdentities", structName: "ACLServiceIdentity", serviceIdentity)
+        request.local = try d.bool("Local")
+        request.expirationTime = try d.time("ExpirationTime")
+        request.expirationTTL = try d.duration("ExpirationTTL")
+        request.namespace = try d.string("Namespace")
+        request.authMethod = try d.string("AuthMethod")
+        _ = try d.string("Hash")
+        _ = try d.time("CreateTime")
+        try d.checkUInt64("CreateIndex")
+        try d.checkUInt64("ModifyIndex")
+        return request
+    }
+
+    /// A policy create/update body, as Consul's `structs.ACLPolicy`.
+    static func policyRequest(_ body: JSONValue) throws(GoStructDecoder.Failure) -> PolicyRequest {
+        let d = try GoStructDecoder(body, structName: "ACLPolicy", goType: "structs.ACLPolicy")
+        var request = PolicyRequest()
+        request.id = try d.string("ID")
+        request.name = try d.string("Name")
+        request.description = try d.string("Description")
+        request.rules = try d.string("Rules")
+        request.datacenters = try d.strings("Datacenters")
+        _ = try d.string("Hash")
+        try d.checkUInt64("CreateIndex")
+        try d.checkUInt64("ModifyIndex")
+        return request
+    }
+
+    /// A role create/update body, as Consul's `structs.ACLRole`.
+    static func roleRequest(_ body: JSONValue) throws(GoStructDecoder.Failure) -> RoleRequest {
+        let d = try GoStructDecoder(body, structName: "ACLRole", goType: "structs.ACLRole")
+        try refuseUnsupportedGrants(d)
+        var request = RoleRequest()
+        request.id = try d.string("ID")
+        request.name = try d.string("Name")
+        request.description = try d.string("Description")
+        request.policies = try d.structs("Policies", structName: "ACLRolePolicyLink", link)
+        request.serviceIdentities = try d.structs("ServiceIdentities", structName: "ACLServiceIdentity", serviceIdentity)
+        _ = try d.string("Hash")
+        try d.checkUInt64("CreateIndex")
+        try d.checkUInt64("ModifyIndex")
+        return request
+    }
+
+    /// The namespace named in a body, if any.
+    static func namespace(in body: JSONValue) -> String? {
+        guard let d = try? GoStructDecoder(body, structName: "", goType: ""), let ns = try? d.string("Namespace"), !ns.isEmpty else { return nil }
+        return ns
+    }
+
+    /// Fields that would grant rights Jaco does not model: refused rather than dropped.
+    private static func refuseUnsupportedGrants(_ d: GoStructDecoder) throws(GoStructDecoder.Failure) {
+        try d.refuse("NodeIdentities", because: "node identities grant node rights Jaco does not model")
+        try d.refuse("TemplatedPolicies", because: "templated policies grant rights Jaco does not model")
+    }
+
+    private static func link(_ d: GoStructDecoder) throws(GoStructDecoder.Failure) -> ACLLink {
+        ACLLink(id: try d.string("ID"), name: try d.string("Name"))
+    }
+
+    private static func serviceIdentity(_ d: GoStructDecoder) throws(GoStructDecoder.Failure) -> ServiceIdentity {
+        ServiceIdentity(serviceName: try d.string("ServiceName"), datacenters: try d.strings("Datacenters"))
+    }
+}
+
+/// Policy and role names by ID, for showing links.
+struct LinkNames {
+    var policies: [String: String]
+    var roles: [String: String]
+}

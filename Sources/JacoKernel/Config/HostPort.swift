@@ -1,0 +1,29 @@
+import Foundation
+
+/// `host:port` parsing shared by listeners and clients.
+public enum HostPort {
+    /// Splits `host:port` (`[v6]:port` for IPv6); errors name the text.
+    public static func parse(_ text: String, in section: ConfigSection? = nil) throws(JacoError) -> (host: String, port: Int) {
+        func fail() -> JacoError {
+            let detail = "'\(text)' is not host:port (e.g. 127.0.0.1:7400 or [::1]:7400)"
+            return section?.error(detail) ?? JacoError(.validationFailed, detail)
+        }
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else { throw fail() }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw fail() }
+        return (host, port)
+    }
+
+    /// Whether `host` is a loopback address or name.
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+}
+
+extension HostPort {
+    /// `host:port`, with brackets around an IPv6 host.
+    public static func format(host: String, port: Int) -> String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+}
