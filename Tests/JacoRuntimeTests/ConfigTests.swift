@@ -142,7 +142,7 @@ struct ListenerConfigTests {
     }
 
     @Test("Listener mistakes are named", arguments: [
-        ("kind = \"http\"", "unknown listener kind 'http' (valid: grpc, grpc-unix)"),
+        ("kind = \"http\"", "unknown listener kind 'http' (valid: grpc, grpc-unix, consul-http)"),
         ("address = \"127.0.0.1:1\"", "'kind' is required"),
         ("kind = \"grpc\"", "'address' is required"),
         ("kind = \"grpc\"\naddress = \"localhost\"", "is not host:port"),
