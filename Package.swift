@@ -118,15 +118,14 @@ let package = Package(
         .testTarget(name: "JacoKernelTests", dependencies: ["JacoTestKit", "JacoKernel", "MemoryStore"]),
         .testTarget(name: "SHA256HasherTests", dependencies: ["SHA256Hasher", "JacoKernel"]),
         .testTarget(name: "JacoRuntimeTests", dependencies: ["JacoRuntime", "JacoKernel"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["JacoKernel", "JacoTestKit"]),
-        .testTarget(name: "ComposeAdmissionTests", dependencies: ["ComposeAdmission", "JacoKernel", "JacoTestKit"]),
         .testTarget(
-            name: "ConsulHTTPTests",
+            name: "EndToEndTests",
             dependencies: [
                 "JacoKernel", "JacoTestKit", .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),
+        .testTarget(name: "ComposeAdmissionTests", dependencies: ["ComposeAdmission", "JacoKernel", "JacoTestKit"]),
     ]
 )
 

@@ -61,6 +61,13 @@ public enum Runtime {
         }
     }
 
+    /// The ACL limits: Consul's, except that `JACO_TEST_MIN_EXPIRATION_TTL` (seconds) lowers
+    /// the shortest token TTL, for tests only.
+    public static func aclSettings(environment: [String: String] = ProcessInfo.processInfo.environment) -> ACLSettings {
+        guard let text = environment["JACO_TEST_MIN_EXPIRATION_TTL"], let seconds = TimeInterval(text), seconds > 0 else { return ACLSettings() }
+        return ACLSettings(minExpirationTTL: seconds)
+    }
+
     /// The storage engine's and hasher's config names, for status reports.
     public static func daemonInfo(_ config: JacoConfig) throws -> DaemonInfo {
         DaemonInfo(
@@ -76,7 +83,7 @@ public enum Runtime {
         let admission = try makeAdmission(config)
         let storage = try await openStorage(config, dataDirectory: dataDirectory)
         do {
-            return try await Kernel.start(storage: storage, hasher: hasher, admission: admission)
+            return try await Kernel.start(storage: storage, hasher: hasher, admission: admission, acl: aclSettings())
         } catch {
             try? await storage.close()
             throw error

@@ -80,15 +80,23 @@ final class Daemon: @unchecked Sendable {
     let dataDirectory: URL
     let port: Int
     let config: String
+    /// The Consul HTTP API's port.
+    let httpPort: Int
+    /// Extra environment for the daemon.
+    let environment: [String: String]
     private var process: Process?
     private let log: URL
 
     var server: String { "127.0.0.1:\(port)" }
+    /// The Consul HTTP API's base URL.
+    var httpBase: String { "https://127.0.0.1:\(httpPort)" }
     var caCertificate: String { dataDirectory.appendingPathComponent("tls/ca.crt").path }
     var socket: String { dataDirectory.appendingPathComponent("jaco.sock").path }
 
-    init(config: String) throws {
+    init(config: String, environment: [String: String] = [:]) throws {
         self.config = config
+        self.environment = environment
+        httpPort = freePort()
         dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
         port = freePort()
@@ -99,7 +107,11 @@ final class Daemon: @unchecked Sendable {
     func start() async throws {
         let process = Process()
         process.executableURL = Build.products.appendingPathComponent("jacod")
-        process.arguments = ["--config", Build.config(config), "--data-dir", dataDirectory.path, "--grpc-listen", server, "--socket", socket]
+        process.arguments = [
+            "--config", Build.config(config), "--data-dir", dataDirectory.path, "--grpc-listen", server, "--socket", socket,
+            "--http-listen", "127.0.0.1:\(httpPort)",
+        ]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
