@@ -168,7 +168,7 @@ struct ConsulAPI: Sendable {
     }
 
     private func linkNames() async throws -> LinkNames {
-        let names = try await kernel.acl.linkNames()
+        let names = kernel.acl.linkNames()
         return LinkNames(policies: names.policies, roles: names.roles)
     }
 
@@ -258,10 +258,10 @@ struct ConsulAPI: Sendable {
         let index = max(1, kernel.cache.index(of: resource))
         let body = try await read()
         var response = Self.response(.ok, json: body)
-        response.headers[HTTPField.Name("X-Consul-Index")!] = String(index)
-        response.headers[HTTPField.Name("X-Consul-KnownLeader")!] = "true"
-        response.headers[HTTPField.Name("X-Consul-LastContact")!] = "0"
-        response.headers[HTTPField.Name("X-Consul-Effective-Consistency")!] = options.consistency
+        response.headers[ConsulCall.Header.index] = String(index)
+        response.headers[ConsulCall.Header.knownLeader] = "true"
+        response.headers[ConsulCall.Header.lastContact] = "0"
+        response.headers[ConsulCall.Header.consistency] = options.consistency
         return response
     }
 
@@ -290,7 +290,7 @@ struct ConsulAPI: Sendable {
     }
 
     static func response(_ status: HTTPResponse.Status, json: JSONValue) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: json.text)))
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
     }
 
     static func response(_ status: HTTPResponse.Status, text: String) -> Response {

@@ -16,8 +16,14 @@ struct ConsulCall {
     let request: Request
     let kernel: Kernel
 
-    private func header(_ name: String) -> String? {
-        HTTPField.Name(name).flatMap { request.headers[$0] }
+    /// Header names, made once.
+    enum Header {
+        static let token = HTTPField.Name("X-Consul-Token")!
+        static let namespace = HTTPField.Name("X-Consul-Namespace")!
+        static let index = HTTPField.Name("X-Consul-Index")!
+        static let knownLeader = HTTPField.Name("X-Consul-KnownLeader")!
+        static let lastContact = HTTPField.Name("X-Consul-LastContact")!
+        static let consistency = HTTPField.Name("X-Consul-Effective-Consistency")!
     }
 
     private func query(_ name: String) -> String? {
@@ -26,15 +32,15 @@ struct ConsulCall {
 
     /// The presented secret, if any.
     var secret: String? {
-        if let token = header("X-Consul-Token"), !token.isEmpty { return token }
-        if let authorization = header("Authorization") {
+        if let token = request.headers[Header.token], !token.isEmpty { return token }
+        if let authorization = request.headers[.authorization] {
             let prefix = "bearer "
             if authorization.lowercased().hasPrefix(prefix) {
                 let token = authorization.dropFirst(prefix.count).trimmingCharacters(in: .whitespaces)
                 if !token.isEmpty { return token }
             }
         }
-        if let token = query("token"), !token.isEmpty { return token }
+        if request.uri.query != nil, let token = query("token"), !token.isEmpty { return token }
         return nil
     }
 
@@ -62,7 +68,7 @@ struct ConsulCall {
     /// `default`. `*` (all) only where `allowWildcard`.
     func namespace(body: JSONValue? = nil, allowWildcard: Bool = false) throws(ConsulHTTPError) -> String {
         let given = body.flatMap(ConsulJSON.namespace(in:)) ?? query("ns").flatMap { $0.isEmpty ? nil : $0 }
-            ?? header("X-Consul-Namespace").flatMap { $0.isEmpty ? nil : $0 } ?? "default"
+            ?? request.headers[Header.namespace].flatMap { $0.isEmpty ? nil : $0 } ?? "default"
         if given == "*" {
             guard allowWildcard else { throw .badRequest("Namespace '*' (all) is only valid when listing") }
             return given
@@ -118,6 +124,7 @@ struct ConsulCall {
     /// Reads `?index`, `?wait`, `?stale` and `?consistent`; bad values are a 400 naming them.
     func readOptions() throws(ConsulHTTPError) -> ReadOptions {
         var options = ReadOptions()
+        guard request.uri.query != nil else { return options }
         let parameters = request.uri.queryParameters
         let stale = parameters.has("stale")
         let consistent = parameters.has("consistent")
@@ -135,7 +142,7 @@ struct ConsulCall {
         }
         // Consul adds up to wait/16 of jitter so that many watchers do not wake at once.
         let jitterMillis = options.wait.components.seconds * 1000 / 16
-        if jitterMillis > 0 { options.wait += .milliseconds(Int64.random(in: 0...jitterMillis)) }
+        if options.index > 0, jitterMillis > 0 { options.wait += .milliseconds(Int64.random(in: 0...jitterMillis)) }
         return options
     }
 }

@@ -16,7 +16,8 @@ public struct JacoConfig: Sendable {
     /// The config used when none is given: SQLite under the data directory, SHA-256.
     public static let embeddedDefault = """
         # Jaco's built-in default: SQLite in the data directory, SHA-256 digests, gRPC over TLS on
-        # a loopback port, and a unix socket in the data directory.
+        # a loopback port, a unix socket in the data directory, and Consul's ACL HTTP API over
+        # HTTPS on a loopback port.
         [storage]
         engine = "sqlite"
         path = "jaco.sqlite"
@@ -31,6 +32,10 @@ public struct JacoConfig: Sendable {
         [[listeners]]
         kind = "grpc-unix"
         path = "jaco.sock"
+
+        [[listeners]]
+        kind = "consul-http"
+        address = "127.0.0.1:8501"
         """
 
     /// Reads and parses the file at `path`; the error names the path when it cannot be read.

@@ -31,6 +31,9 @@ final class Announcer: Sendable {
                 "  jaco token list --server \(server) --ca-cert \(caCertificate)",
             ]
         }
+        if let https = all.first(where: { $0.hasPrefix("https://") }) {
+            lines.append("  Consul clients: CONSUL_HTTP_ADDR=\(https) CONSUL_CACERT=\(caCertificate) (bootstrap: PUT \(https)/v1/acl/bootstrap)")
+        }
         if let unix = all.first(where: { $0.hasPrefix("grpc+unix://") }) {
             lines.append("  on this machine, without a token: jaco token list --socket \(unix.dropFirst("grpc+unix://".count))")
         }

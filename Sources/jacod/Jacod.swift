@@ -6,13 +6,13 @@ import Logging
 import ServiceLifecycle
 
 /// The Jaco daemon: issues, verifies, revokes and lists tokens; serves them over gRPC with TLS
-/// and on a local unix socket.
+/// and on a local unix socket, and as Consul's ACL HTTP API over HTTPS.
 @main
 struct Jacod: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jacod",
         abstract: "The Jaco token daemon.",
-        discussion: "With no flags it runs on the built-in default: SQLite and TLS material under ./data, gRPC on 127.0.0.1:7400, the unix socket ./data/jaco.sock.",
+        discussion: "With no flags it runs on the built-in default: SQLite and TLS material under ./data, gRPC on 127.0.0.1:7400, the unix socket ./data/jaco.sock, the Consul ACL HTTP API on https://127.0.0.1:8501.",
         version: Jaco.version)
 
     @Option(help: "The config file (TOML). Default: the built-in default.")

@@ -133,6 +133,15 @@ struct ListenerConfigTests {
         }
     }
 
+    @Test("Plain HTTP for the Consul API is refused off loopback and allowed on it")
+    func plainHTTPOnlyOnLoopback() {
+        let refused = listenerError("kind = \"consul-http\"\naddress = \"10.0.0.5:8500\"\nplaintext = true")
+        #expect(refused?.message.contains("plain HTTP is refused on '10.0.0.5:8500'") == true, "\(String(describing: refused))")
+        #expect(listenerError("kind = \"consul-http\"\naddress = \"127.0.0.1:8500\"\nplaintext = true") == nil)
+        #expect(listenerError("kind = \"consul-http\"\naddress = \"0.0.0.0:8501\"") == nil)
+        #expect(listenerError("kind = \"consul-http\"")?.message.contains("'address' is required for a consul-http listener") == true)
+    }
+
     @Test("Plaintext gRPC is refused off loopback and allowed on it")
     func plaintextOnlyOnLoopback() {
         let refused = listenerError("kind = \"grpc\"\naddress = \"0.0.0.0:7400\"\nplaintext = true")

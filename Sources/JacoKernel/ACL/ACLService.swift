@@ -47,21 +47,9 @@ public final class ACLService: Sendable {
         }
     }
 
-    /// The names of every policy and role by ID, to show links with both.
-    public func linkNames() async throws -> (policies: [String: String], roles: [String: String]) {
-        try await storage.read { snapshot in
-            var policies: [String: String] = [:]
-            for entry in try await snapshot.scan(prefix: KeySpace.policyPrefix) {
-                let policy = try Policy(decoding: entry.value.bytes, key: entry.key)
-                policies[policy.id] = policy.name
-            }
-            var roles: [String: String] = [:]
-            for entry in try await snapshot.scan(prefix: KeySpace.rolePrefix) {
-                let role = try Role(decoding: entry.value.bytes, key: entry.key)
-                roles[role.id] = role.name
-            }
-            return (policies, roles)
-        }
+    /// The names of every policy and role by ID, to show links with both; from memory.
+    public func linkNames() -> (policies: [String: String], roles: [String: String]) {
+        cache.linkNames()
     }
 
     /// The store index bootstrap ran at, or nil before bootstrap (Consul's "reset index").

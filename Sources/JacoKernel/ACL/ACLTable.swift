@@ -3,15 +3,21 @@
 struct ACLTable {
     private var policyLevels: [String: ACLLevel] = [:]
     private var rolePolicies: [String: [String]] = [:]
+    /// Policy names by ID.
+    private(set) var policyNames: [String: String] = [:]
+    /// Role names by ID.
+    private(set) var roleNames: [String: String] = [:]
 
     /// Records a policy (nil: deleted). Rules that no longer parse grant nothing.
     mutating func setPolicy(id: String, _ policy: Policy?) {
         policyLevels[id] = policy.map { (try? ACLRules.aclLevel(in: $0.rules)) ?? .none }
+        policyNames[id] = policy?.name
     }
 
     /// Records a role (nil: deleted).
     mutating func setRole(id: String, _ role: Role?) {
         rolePolicies[id] = role?.policyIDs
+        roleNames[id] = role?.name
     }
 
     /// The effective level of direct policy links plus those of the linked roles; links to

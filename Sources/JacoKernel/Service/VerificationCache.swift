@@ -101,6 +101,11 @@ public final class VerificationCache: Sendable {
         return principal
     }
 
+    /// Policy and role names by ID, as of the applied index.
+    public func linkNames() -> (policies: [String: String], roles: [String: String]) {
+        state.withLock { ($0.table.policyNames, $0.table.roleNames) }
+    }
+
     /// The accessor IDs of tokens whose expiration time is at or before `now`.
     public func expiredAccessorIDs(at now: Date) -> [String] {
         state.withLock { s in s.expiries.filter { $0.value <= now }.map(\.key).sorted() }
