@@ -71,6 +71,15 @@ let package = Package(
             ],
             path: "Plugins/GRPCTransport"),
         .target(
+            name: "EtcdStore",
+            dependencies: [
+                "JacoKernel", .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Plugins/EtcdStore"),
+        .target(
             name: "ConsulHTTPTransport",
             dependencies: [
                 "JacoKernel", .product(name: "Hummingbird", package: "hummingbird"),
@@ -85,7 +94,7 @@ let package = Package(
         .target(
             name: "JacoRuntime",
             dependencies: [
-                "JacoKernel", "MemoryStore", "SQLiteStore", "LMDBStore", "SHA256Hasher", "ClusterTLS", "GRPCTransport", "ConsulHTTPTransport",
+                "JacoKernel", "MemoryStore", "SQLiteStore", "LMDBStore", "EtcdStore", "SHA256Hasher", "ClusterTLS", "GRPCTransport", "ConsulHTTPTransport",
                 "ComposeAdmission", "TOMLKit",
             ]),
 

@@ -1,5 +1,6 @@
 import ComposeAdmission
 import ConsulHTTPTransport
+import EtcdStore
 import GRPCTransport
 import JacoKernel
 import LMDBStore
@@ -11,7 +12,7 @@ import SQLiteStore
 public enum PluginRegistry {
     /// Storage engines by `[storage] engine` name.
     public static let storageEngines: [StorageEngineFactory] = [
-        MemoryStorePlugin.factory, SQLiteStorePlugin.factory, LMDBStorePlugin.factory,
+        MemoryStorePlugin.factory, SQLiteStorePlugin.factory, LMDBStorePlugin.factory, EtcdStorePlugin.factory,
     ]
 
     /// Hashers by `[hashing] algorithm` name.

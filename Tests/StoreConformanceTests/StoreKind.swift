@@ -5,7 +5,7 @@ import JacoTestKit
 
 /// Every storage engine the conformance suite runs over. Add a case and every check runs on it.
 enum StoreKind: String, CaseIterable, Sendable {
-    case memory, sqlite, lmdb
+    case memory, sqlite, lmdb, etcd
 
     /// Whether the engine keeps data across close and reopen.
     var isDurable: Bool { self != .memory }
@@ -16,11 +16,28 @@ enum StoreKind: String, CaseIterable, Sendable {
     }
 }
 
+/// A fixture's own single-member etcd, started on first open and kept across reopens: the
+/// store index is etcd's revision, which every writer to that etcd moves.
+final class EtcdHolder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cluster: EtcdCluster?
+
+    func get() async throws -> EtcdCluster {
+        if let cluster = lock.withLock({ cluster }) { return cluster }
+        let started = try await EtcdCluster.start(size: 1)
+        lock.withLock { cluster = started }
+        return started
+    }
+
+    func stop() { lock.withLock { cluster }?.stop() }
+}
+
 /// Opens an engine through the composition root in its own temporary data directory.
 struct EngineFixture: StoreFixture {
     let kind: StoreKind
     let directory: URL
     let extraConfig: String
+    private let etcd = EtcdHolder()
 
     init(kind: StoreKind, extraConfig: String = "") throws {
         self.kind = kind
@@ -33,7 +50,12 @@ struct EngineFixture: StoreFixture {
     var isDurable: Bool { kind.isDurable }
 
     func open() async throws -> any Storage & FaultInjecting {
-        let storage = try await Runtime.openStorage(try kind.config(extra: extraConfig), dataDirectory: directory)
+        var extra = extraConfig
+        if kind == .etcd {
+            let etcd = try await etcd.get()
+            extra += "\nendpoints = [\"\(etcd.members[0].clientURL)\"]\nprefix = \"/\(directory.lastPathComponent)/\""
+        }
+        let storage = try await Runtime.openStorage(try kind.config(extra: extra), dataDirectory: directory)
         guard let injecting = storage as? any Storage & FaultInjecting else {
             throw JacoError(.storageFailure, "engine \(kind) does not support fault injection")
         }
@@ -41,6 +63,7 @@ struct EngineFixture: StoreFixture {
     }
 
     func remove() {
+        etcd.stop()
         try? FileManager.default.removeItem(at: directory)
     }
 }

@@ -9,6 +9,8 @@ public final class TokenService: Sendable {
     let pipeline: WritePipeline
     let clock: @Sendable () -> Date
     private let initialized = Atomic<Bool>(false)
+    /// Set for shared stores with `down_policy = "deny"`: verifies fail while the feed is down.
+    private let reachability: (any ReachabilityReporting)?
 
     init(storage: any Storage, hasher: any SecretHasher, cache: VerificationCache, pipeline: WritePipeline, clock: @escaping @Sendable () -> Date) {
         self.storage = storage
@@ -16,6 +18,8 @@ public final class TokenService: Sendable {
         self.cache = cache
         self.pipeline = pipeline
         self.clock = clock
+        let shared = storage as? any ReachabilityReporting
+        self.reachability = shared?.denyVerifiesWhenUnreachable == true ? shared : nil
     }
 
     /// The longest identity accepted.
@@ -121,7 +125,10 @@ public final class TokenService: Sendable {
 
     /// The principal of a presented secret, from memory; no I/O.
     public func verify(secret: String) throws(JacoError) -> Principal {
-        try cache.verify(secret: secret)
+        if let reachability, !reachability.isReachable {
+            throw JacoError(.unavailable, "the token store cannot be reached and the down policy is 'deny'; try again when it is back")
+        }
+        return try cache.verify(secret: secret)
     }
 
     /// Checks an identity: 1 to 128 characters of letters, digits, `.`, `_`, `-`, `@`, starting

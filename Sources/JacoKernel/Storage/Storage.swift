@@ -63,3 +63,13 @@ extension StorageFault {
         }
     }
 }
+
+/// A store shared by several daemons over a network, whose change feed can be cut off. While it
+/// is, each daemon's verification cache may be stale.
+public protocol ReachabilityReporting: Sendable {
+    /// Whether the change feed is currently connected.
+    var isReachable: Bool { get }
+    /// Whether verifies should fail `unavailable` while it is not (`deny`), rather than answer
+    /// from the cache as it was (`extend-cache`, like Consul's `down_policy`).
+    var denyVerifiesWhenUnreachable: Bool { get }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import JacoKernel
+import Synchronization
+
+/// Connections to an etcd cluster's client endpoints, with failover: a call that cannot reach
+/// one endpoint is retried on the next; the endpoint that answered last is tried first.
+final class EtcdEndpoints: Sendable {
+    /// One endpoint's address and TLS choice.
+    struct Endpoint: Sendable, CustomStringConvertible {
+        var host: String
+        var port: Int
+        var tls: Bool
+        var description: String { "\(tls ? "https" : "http")://\(HostPort.format(host: host, port: port))" }
+
+        /// Parses `http://host:port`, `https://host:port` or `host:port`.
+        static func parse(_ text: String) throws(JacoError) -> Endpoint {
+            var rest = Substring(text)
+            var tls = false
+            if rest.hasPrefix("https://") { tls = true; rest = rest.dropFirst(8) } else if rest.hasPrefix("http://") { rest = rest.dropFirst(7) }
+            let (host, port) = try HostPort.parse(String(rest))
+            return Endpoint(host: host, port: port, tls: tls)
+        }
+    }
+
+    /// TLS to etcd: a CA to trust, and optionally a client certificate.
+    struct TLSSettings: Sendable {
+        var caCertificate: String?
+        var clientCertificate: String?
+        var clientKey: String?
+    }
+
+    private struct Connection: Sendable {
+        let client: GRPCClient<HTTP2ClientTransport.Posix>
+        let task: Task<Void, Never>
+    }
+
+    let endpoints: [Endpoint]
+    private let tls: TLSSettings
+    private let credentials: (user: String, password: String)?
+    private let state = Mutex<(connections: [Int: Connection], preferred: Int, authToken: String?, closed: Bool)>(([:], 0, nil, false))
+    /// How long one call may take before it counts as failed.
+    let callTimeout: Duration
+
+    init(endpoints: [Endpoint], tls: TLSSettings, credentials: (user: String, password: String)?, callTimeout: Duration) {
+        self.endpoints = endpoints
+        self.tls = tls
+        self.credentials = credentials
+        self.callTimeout = callTimeout
+    }
+
+    /// Runs `body` against the preferred endpoint, failing over to the others when one cannot be
+    /// reached. Errors that are not about reachability are not retried.
+    func call<R: Sendable>(_ what: String, _ body: @Sendable (GRPCClient<HTTP2ClientTransport.Posix>, Metadata, CallOptions) async throws -> R) async throws -> R {
+        let start = state.withLock { $0.preferred }
+        var lastError: (any Error)?
+        // Three rounds over the endpoints, pausing between rounds: a connection that just
+        // dropped gets time to reconnect, a dead member is passed over at once.
+        for step in 0..<(endpoints.count * 3) {
+            if step > 0, step % endpoints.count == 0 { try await Task.sleep(for: .milliseconds(100 * (step / endpoints.count))) }
+            let index = (start + step) % endpoints.count
+            do {
+                let client = try connection(index)
+                let metadata = try await authMetadata(client)
+                let result = try await body(client, metadata, options)
+                state.withLock { $0.preferred = index }
+                return result
+            } catch let error as RPCError where Self.isReachability(error) {
+                lastError = error
+                continue
+            } catch let error as RPCError where error.code == .unauthenticated && credentials != nil {
+                // The auth token expired: forget it and retry once on this endpoint.
+                state.withLock { $0.authToken = nil }
+                lastError = error
+                continue
+            }
+        }
+        throw JacoError(.unavailable, "etcd is unreachable for \(what) (tried \(endpoints.map(\.description).joined(separator: ", "))): \(Self.describe(lastError))")
+    }
+
+    /// Call options: a deadline, and no waiting for a connection that is not there.
+    var options: CallOptions {
+        var options = CallOptions.defaults
+        options.timeout = callTimeout
+        options.waitForReady = false
+        return options
+    }
+
+    /// Whether an RPC error means the endpoint could not serve the call (try another).
+    static func isReachability(_ error: RPCError) -> Bool {
+        switch error.code {
+        case .unavailable, .deadlineExceeded, .cancelled, .unknown: true
+        default: false
+        }
+    }
+
+    static func describe(_ error: (any Error)?) -> String {
+        guard let error else { return "no endpoint" }
+        if let rpc = error as? RPCError { return "\(rpc.code): \(rpc.message)" }
+        return "\(error)"
+    }
+
+    private func authMetadata(_ client: GRPCClient<HTTP2ClientTransport.Posix>) async throws -> Metadata {
+        guard let credentials else { return [:] }
+        if let token = state.withLock({ $0.authToken }) { return ["token": "\(token)"] }
+        var request = Etcdserverpb_AuthenticateRequest()
+        request.name = credentials.user
+        request.password = credentials.password
+        let response = try await Etcdserverpb_Auth.Client(wrapping: client).authenticate(request, options: options)
+        state.withLock { $0.authToken = response.token }
+        return ["token": "\(response.token)"]
+    }
+
+    /// The client for endpoint `index`, connecting on first use.
+    func connection(_ index: Int) throws -> GRPCClient<HTTP2ClientTransport.Posix> {
+        try state.withLock { s in
+            if s.closed { throw JacoError(.closed, "the etcd store is closed") }
+            if let existing = s.connections[index] { return existing.client }
+            let endpoint = endpoints[index]
+            let security: HTTP2ClientTransport.Posix.TransportSecurity
+            if endpoint.tls {
+                let tls = self.tls
+                security = .tls { config in
+                    if let ca = tls.caCertificate { config.trustRoots = .certificates([.file(path: ca, format: .pem)]) }
+                    if let cert = tls.clientCertificate, let key = tls.clientKey {
+                        config.certificateChain = [.file(path: cert, format: .pem)]
+                        config.privateKey = .file(path: key, format: .pem)
+                    }
+                }
+            } else {
+                security = .plaintext
+            }
+            let target: any ResolvableTarget = endpoint.host.contains(":")
+                ? .ipv6(address: endpoint.host, port: endpoint.port)
+                : (endpoint.host.first?.isNumber == true ? .ipv4(address: endpoint.host, port: endpoint.port) : .dns(host: endpoint.host, port: endpoint.port))
+            let transport = try HTTP2ClientTransport.Posix(target: target, transportSecurity: security, config: Self.transportConfig)
+            let client = GRPCClient(transport: transport)
+            let task = Task { _ = try? await client.runConnections() }
+            s.connections[index] = Connection(client: client, task: task)
+            return client
+        }
+    }
+
+    private static let transportConfig = HTTP2ClientTransport.Posix.Config.defaults { config in
+        config.backoff = .init(initial: .milliseconds(50), max: .milliseconds(500), multiplier: 1.6, jitter: 0.2)
+        // Notice a dead member even when only a watch is open. etcd answers pings more often
+        // than every 5 s (its --grpc-keepalive-min-time) by closing the connection.
+        config.connection.keepalive = .init(time: .seconds(10), timeout: .seconds(3), allowWithoutCalls: false)
+    }
+
+    /// Closes every connection.
+    func close() async {
+        let connections = state.withLock { s in
+            s.closed = true
+            defer { s.connections = [:] }
+            return Array(s.connections.values)
+        }
+        for connection in connections { connection.client.beginGracefulShutdown() }
+        for connection in connections { await connection.task.value }
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+
+/// Real etcd server processes on 127.0.0.1 with free ports and temporary data directories, for
+/// tests: one member, or a cluster. Needs the `etcd` binary (Debian: etcd-server).
+public final class EtcdCluster: @unchecked Sendable {
+    /// One member.
+    public struct Member: Sendable {
+        /// The member's name (`m1`, `m2`, …).
+        public var name: String
+        /// Its client URL, `http://127.0.0.1:<port>`.
+        public var clientURL: String
+        /// Its peer URL.
+        public var peerURL: String
+        /// Its data directory.
+        public var dataDirectory: URL
+    }
+
+    /// The members, in order.
+    public let members: [Member]
+    private let lock = NSLock()
+    private var processes: [Int: Process] = [:]
+    private let directory: URL
+
+    /// Every member's client URL, comma-separated (what `jacod --etcd-endpoints` takes).
+    public var endpoints: String { members.map(\.clientURL).joined(separator: ",") }
+
+    /// Where the etcd binary is looked for.
+    public static var binary: String? {
+        ["/usr/bin/etcd", "/usr/local/bin/etcd"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Starts `size` members and waits until the cluster answers.
+    public static func start(size: Int = 1) async throws -> EtcdCluster {
+        let cluster = try EtcdCluster(size: size)
+        for index in cluster.members.indices { try cluster.launch(index) }
+        try await cluster.waitUntilServing()
+        return cluster
+    }
+
+    private init(size: Int) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-etcd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        self.directory = directory
+        members = (1...size).map { i in
+            Member(
+                name: "m\(i)", clientURL: "http://127.0.0.1:\(EtcdCluster.freePort())", peerURL: "http://127.0.0.1:\(EtcdCluster.freePort())",
+                dataDirectory: directory.appendingPathComponent("m\(i)"))
+        }
+    }
+
+    private func launch(_ index: Int) throws {
+        guard let binary = Self.binary else { throw EtcdClusterError.notInstalled }
+        let member = members[index]
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = [
+            "--name", member.name, "--data-dir", member.dataDirectory.path,
+            "--listen-client-urls", member.clientURL, "--advertise-client-urls", member.clientURL,
+            "--listen-peer-urls", member.peerURL, "--initial-advertise-peer-urls", member.peerURL,
+            "--initial-cluster", members.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ","),
+            "--initial-cluster-state", "new", "--initial-cluster-token", directory.lastPathComponent,
+            "--heartbeat-interval", "50", "--election-timeout", "500",
+        ]
+        let log = directory.appendingPathComponent("\(member.name).log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        lock.withLock { processes[index] = process }
+        ExitReaper.register(process.processIdentifier)
+    }
+
+    /// Waits until every running member says it serves clients (after joining the cluster).
+    public func waitUntilServing(timeout: Duration = .seconds(30)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        for (index, member) in members.enumerated() where isRunning(index) {
+            while !log(index).contains("ready to serve client requests") {
+                if ContinuousClock.now > deadline || !isRunning(index) { throw EtcdClusterError.notReady(member.name, log(index)) }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+    }
+
+    /// Whether member `index` runs.
+    public func isRunning(_ index: Int) -> Bool { lock.withLock { processes[index]?.isRunning ?? false } }
+
+    /// Kills member `index` with SIGKILL (as a crash would) and waits for it to exit.
+    public func kill(_ index: Int) {
+        guard let process = lock.withLock({ processes.removeValue(forKey: index) }) else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// Restarts member `index` on its data directory and ports.
+    public func restart(_ index: Int) async throws {
+        try launch(index)
+        try await waitUntilServing()
+    }
+
+    /// Kills every member and removes the data directories.
+    public func stop() {
+        for index in members.indices { kill(index) }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Member `index`'s log.
+    public func log(_ index: Int) -> String {
+        (try? String(contentsOf: directory.appendingPathComponent("\(members[index].name).log"), encoding: .utf8)) ?? ""
+    }
+
+    /// A free TCP port on 127.0.0.1.
+    public static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// Why a test etcd could not start.
+public enum EtcdClusterError: Error, CustomStringConvertible {
+    /// No etcd binary.
+    case notInstalled
+    /// A member did not become healthy; its log.
+    case notReady(String, String)
+
+    public var description: String {
+        switch self {
+        case .notInstalled: "etcd is not installed (apt-get install etcd-server)"
+        case .notReady(let name, let log): "etcd member \(name) did not become healthy:\n\(log.suffix(2000))"
+        }
+    }
+}
+
+/// Kills the etcd processes tests started when the test process exits, whatever the tests did.
+enum ExitReaper {
+    nonisolated(unsafe) private static var pids: [pid_t] = []
+    private static let lock = NSLock()
+    private static let installed: Void = { atexit { ExitReaper.killAll() } }()
+
+    static func register(_ pid: pid_t) {
+        _ = installed
+        lock.withLock { pids.append(pid) }
+    }
+
+    static func killAll() {
+        for pid in lock.withLock({ pids }) { kill(pid, SIGKILL) }
+    }
+}
