@@ -37,6 +37,58 @@ public enum TLSMaterial {
         return (material, true)
     }
 
+    /// A CA as PEM text: what daemons sharing one store share.
+    public struct AuthorityPEM: Sendable, Equatable {
+        /// The CA certificate.
+        public var certificate: String
+        /// The CA's private key.
+        public var privateKey: String
+
+        /// Pairs a certificate and its key.
+        public init(certificate: String, privateKey: String) {
+            self.certificate = certificate
+            self.privateKey = privateKey
+        }
+    }
+
+    /// The CA under `directory`, if `ca.crt` and `ca.key` are there.
+    public static func localAuthority(in directory: URL) -> AuthorityPEM? {
+        guard let certificate = try? String(contentsOf: directory.appendingPathComponent("ca.crt"), encoding: .utf8),
+            let key = try? String(contentsOf: directory.appendingPathComponent("ca.key"), encoding: .utf8)
+        else { return nil }
+        return AuthorityPEM(certificate: certificate, privateKey: key)
+    }
+
+    /// Material under `directory` signed by `authority` (a cluster CA shared through the store):
+    /// the CA files are written from it, and the server certificate is reused when this CA
+    /// signed it, else issued anew. Returns the files and whether anything was written.
+    public static func ensure(in directory: URL, authority: AuthorityPEM, extraNames: [String] = []) throws -> (files: TLSFiles, generated: Bool) {
+        let material = TLSFiles(
+            caCertificate: directory.appendingPathComponent("ca.crt"),
+            certificateChain: directory.appendingPathComponent("server.crt"),
+            privateKey: directory.appendingPathComponent("server.key"))
+        if localAuthority(in: directory) == authority,
+            FileManager.default.fileExists(atPath: material.certificateChain.path), FileManager.default.fileExists(atPath: material.privateKey.path)
+        {
+            return (material, false)
+        }
+        do {
+            let ca = try CertificateAuthority(pem: authority)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+            for name in ["ca.crt", "ca.key", "server.crt", "server.key"] { try? FileManager.default.removeItem(at: directory.appendingPathComponent(name)) }
+            try write(authority.certificate, to: material.caCertificate, mode: 0o644)
+            try write(authority.privateKey, to: directory.appendingPathComponent("ca.key"), mode: 0o600)
+            let server = try ca.issueServerCertificate(names: defaultNames() + extraNames)
+            try write(server.certificatePEM, to: material.certificateChain, mode: 0o644)
+            try write(server.privateKeyPEM, to: material.privateKey, mode: 0o600)
+        } catch let error as JacoError {
+            throw error
+        } catch {
+            throw JacoError(.configInvalid, "cannot create TLS material from the cluster CA in '\(directory.path)': \(error)")
+        }
+        return (material, true)
+    }
+
     /// localhost, the loopback addresses and this machine's host name.
     static func defaultNames() -> [String] {
         var names = ["localhost", "127.0.0.1", "::1"]
@@ -59,6 +111,17 @@ struct CertificateAuthority {
     let key: P256.Signing.PrivateKey
 
     var certificatePEM: String { get throws { try certificate.serializeAsPEM().pemString } }
+
+    /// A CA from its PEM text.
+    init(pem: TLSMaterial.AuthorityPEM) throws {
+        certificate = try Certificate(pemEncoded: pem.certificate)
+        key = try P256.Signing.PrivateKey(pemRepresentation: pem.privateKey)
+    }
+
+    init(certificate: Certificate, key: P256.Signing.PrivateKey) {
+        self.certificate = certificate
+        self.key = key
+    }
     var privateKeyPEM: String { key.pemRepresentation }
 
     static func create(commonName: String) throws -> CertificateAuthority {

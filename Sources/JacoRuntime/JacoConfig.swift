@@ -81,6 +81,13 @@ public struct JacoConfig: Sendable {
         JacoConfig(source: source, sections: sections, listeners: listeners)
     }
 
+    /// The same config with `[storage] key` set to `value` (a command-line override).
+    public func replacingStorageValue(_ key: String, with value: ConfigValue) -> JacoConfig {
+        var sections = self.sections
+        sections["storage", default: [:]][key] = value
+        return JacoConfig(source: source, sections: sections, listeners: listeners)
+    }
+
     /// The `[[listeners]]` entries as sections named `listeners[n]`.
     public var listenerSections: [ConfigSection] {
         listeners.enumerated().map { ConfigSection(name: "listeners[\($0.offset)]", values: $0.element, source: source) }

@@ -25,4 +25,28 @@ public enum TLSSetup {
         }
         return try TLSMaterial.ensure(in: dataDirectory.appendingPathComponent("tls"))
     }
+
+    /// Like ``resolve(_:dataDirectory:)``, for a daemon whose store other daemons share: unless
+    /// `[tls]` names files, every daemon uses the cluster CA kept in the store (the first one
+    /// to start publishes its own) and signs its own server certificate with it, so one
+    /// `ca.crt` pins every daemon.
+    public static func resolveShared(_ config: JacoConfig, dataDirectory: URL, kernel: Kernel) async throws -> (files: TLSFiles, generated: Bool) {
+        let section = config.section("tls")
+        if try keys.contains(where: { try section.optionalString($0) != nil }) {
+            return try resolve(config, dataDirectory: dataDirectory)
+        }
+        let directory = dataDirectory.appendingPathComponent("tls")
+        let shared: (certificate: String, privateKey: String)
+        if let existing = try await kernel.sharedClusterCA() {
+            shared = existing
+        } else {
+            // No CA yet: publish ours (made now if this data directory has none).
+            if TLSMaterial.localAuthority(in: directory) == nil { _ = try TLSMaterial.ensure(in: directory) }
+            guard let local = TLSMaterial.localAuthority(in: directory) else {
+                throw JacoError(.configInvalid, "cannot read the CA under '\(directory.path)' to share it")
+            }
+            shared = try await kernel.publishClusterCA(certificate: local.certificate, privateKey: local.privateKey)
+        }
+        return try TLSMaterial.ensure(in: directory, authority: .init(certificate: shared.certificate, privateKey: shared.privateKey))
+    }
 }

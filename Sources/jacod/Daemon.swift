@@ -12,6 +12,7 @@ struct Daemon {
     let grpcListen: String?
     let socket: String?
     let httpListen: String?
+    let etcdEndpoints: String?
     let logger: Logger
 
     func run() async throws {
@@ -21,12 +22,24 @@ struct Daemon {
         } catch {
             throw JacoError(.configInvalid, "cannot create the data directory '\(dataDirectory.path)': \(error.localizedDescription)")
         }
-        let (tls, generated) = try TLSSetup.resolve(config, dataDirectory: dataDirectory)
-        if generated { logger.info("created a cluster CA and a server certificate", metadata: ["dir": "\(tls.caCertificate.deletingLastPathComponent().path)"]) }
-        let context = PluginContext(dataDirectory: dataDirectory, tls: tls, daemon: try Runtime.daemonInfo(config))
-        let listeners = try Runtime.makeListeners(config, context: context)
-        if listeners.isEmpty { throw JacoError(.configInvalid, "\(config.source): no [[listeners]]; jacod would serve nothing") }
+        if config.listeners.isEmpty { throw JacoError(.configInvalid, "\(config.source): no [[listeners]]; jacod would serve nothing") }
         let kernel = try await Runtime.startKernel(config, dataDirectory: dataDirectory)
+        let tls: TLSFiles
+        let listeners: [any KernelTransport]
+        let context: PluginContext
+        do {
+            // On a store other daemons share, the cluster CA comes from the store.
+            let (files, generated) = kernel.storage is any ReachabilityReporting
+                ? try await TLSSetup.resolveShared(config, dataDirectory: dataDirectory, kernel: kernel)
+                : try TLSSetup.resolve(config, dataDirectory: dataDirectory)
+            if generated { logger.info("created TLS material", metadata: ["dir": "\(files.caCertificate.deletingLastPathComponent().path)"]) }
+            tls = files
+            context = PluginContext(dataDirectory: dataDirectory, tls: tls, daemon: try Runtime.daemonInfo(config))
+            listeners = try Runtime.makeListeners(config, context: context)
+        } catch {
+            try? await kernel.shutdown()
+            throw error
+        }
         logger.info("store open", metadata: ["engine": "\(context.daemon!.storageEngine)", "index": "\(kernel.cache.appliedIndex)", "data-dir": "\(dataDirectory.path)"])
         logger.info("clients pin this CA certificate", metadata: ["ca.crt": "\(tls.caCertificate.path)"])
 
@@ -41,6 +54,13 @@ struct Daemon {
 
     /// The config with the command line's listener overrides applied.
     private func overridden(_ config: JacoConfig) throws -> JacoConfig {
+        var config = config
+        if let etcdEndpoints {
+            guard try config.section("storage").string("engine", default: "") == "etcd" else {
+                throw JacoError(.configInvalid, "--etcd-endpoints needs a config whose [storage] engine is \"etcd\" (e.g. Configs/etcd.toml)")
+            }
+            config = config.replacingStorageValue("endpoints", with: .array(etcdEndpoints.split(separator: ",").map { .string(String($0).trimmingCharacters(in: .whitespaces)) }))
+        }
         var listeners = config.listeners
         if let grpcListen {
             listeners.removeAll { $0["kind"] == .string("grpc") }

@@ -30,13 +30,16 @@ struct Jacod: AsyncParsableCommand {
     @Option(help: "Serve the Consul-compatible ACL HTTP API with TLS on this host:port, instead of the config's consul-http listeners.")
     var httpListen: String?
 
+    @Option(help: "etcd client URLs, comma-separated, instead of the config's [storage] endpoints (engine etcd).")
+    var etcdEndpoints: String?
+
     func run() async throws {
         var logger = Logger(label: "jacod")
         logger.logLevel = .info
         do {
             try await Daemon(
                 configPath: config, dataDirectory: URL(fileURLWithPath: dataDir).standardizedFileURL,
-                grpcListen: grpcListen, socket: socket, httpListen: httpListen, logger: logger
+                grpcListen: grpcListen, socket: socket, httpListen: httpListen, etcdEndpoints: etcdEndpoints, logger: logger
             ).run()
         } catch let error as JacoError {
             FileHandle.standardError.write(Data("jacod: \(error.code): \(error.message)\n".utf8))

@@ -93,9 +93,13 @@ final class Daemon: @unchecked Sendable {
     var caCertificate: String { dataDirectory.appendingPathComponent("tls/ca.crt").path }
     var socket: String { dataDirectory.appendingPathComponent("jaco.sock").path }
 
-    init(config: String, environment: [String: String] = [:]) throws {
+    /// Extra `jacod` arguments.
+    let extraArguments: [String]
+
+    init(config: String, environment: [String: String] = [:], extraArguments: [String] = []) throws {
         self.config = config
         self.environment = environment
+        self.extraArguments = extraArguments
         httpPort = freePort()
         dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
@@ -110,7 +114,7 @@ final class Daemon: @unchecked Sendable {
         process.arguments = [
             "--config", Build.config(config), "--data-dir", dataDirectory.path, "--grpc-listen", server, "--socket", socket,
             "--http-listen", "127.0.0.1:\(httpPort)",
-        ]
+        ] + extraArguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
@@ -150,10 +154,18 @@ final class Daemon: @unchecked Sendable {
     var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
     /// `jaco` against this daemon over TLS, with `--server` and `--ca-cert` filled in.
-    func jaco(_ arguments: [String], token: String? = nil) async throws -> CommandResult {
+    func jaco(_ arguments: [String], token: String? = nil, caCertificate: String? = nil) async throws -> CommandResult {
         var environment: [String: String] = [:]
         if let token { environment["JACO_TOKEN"] = token }
-        return try await EndToEndTests.jaco(arguments + ["--server", server, "--ca-cert", caCertificate], environment: environment)
+        return try await EndToEndTests.jaco(arguments + ["--server", server, "--ca-cert", caCertificate ?? self.caCertificate], environment: environment)
+    }
+
+    /// Kills the daemon with SIGKILL, as a crash would.
+    func crash() {
+        if let process, process.isRunning {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
     }
 
     /// Kills the daemon if it still runs and removes its data directory (for `defer`).

@@ -49,7 +49,7 @@ struct ConfigTests {
     func unknownEngine() async throws {
         let error = try await startError("[storage]\nengine = \"rocksdb\"\n")
         #expect(error?.code == .configInvalid)
-        #expect(error?.message == "jaco.toml: [storage] unknown storage engine 'rocksdb' (valid: memory, sqlite, lmdb)")
+        #expect(error?.message == "jaco.toml: [storage] unknown storage engine 'rocksdb' (valid: memory, sqlite, lmdb, etcd)")
     }
 
     @Test("An unknown algorithm is named, with the valid ones")

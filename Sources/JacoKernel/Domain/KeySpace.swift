@@ -24,6 +24,8 @@ enum KeySpace {
     static let auditHead = "m/audit-head"
     /// Present once the cluster is bootstrapped; holds the bootstrap token's accessor ID.
     static let bootstrapMarker = "m/bootstrap"
+    /// The cluster CA (certificate and key, PEM) that daemons sharing the store share.
+    static let clusterCA = "m/cluster-ca"
 
     static func token(_ accessorID: String) -> String { tokenPrefix + accessorID }
     static func identity(_ identity: String) -> String { identityPrefix + identity }

@@ -1,0 +1,76 @@
+import Foundation
+import JacoKernel
+import JacoTestKit
+import Testing
+
+/// Several real `jacod` on a real etcd cluster.
+@Suite("jacod on etcd end to end", .serialized)
+struct EtcdClusterTests {
+    @Test("Three daemons on a three-member etcd: one CA, issue anywhere, a revoke rejected everywhere within 5 s, member and daemon crashes survived")
+    func threeDaemons() async throws {
+        let etcd = try await EtcdCluster.start(size: 3)
+        defer { etcd.stop() }
+        var daemons: [Daemon] = []
+        defer { for daemon in daemons { daemon.remove() } }
+        for _ in 0..<3 {
+            let daemon = try Daemon(config: "etcd.toml", extraArguments: ["--etcd-endpoints", etcd.endpoints])
+            try await daemon.start()
+            daemons.append(daemon)
+        }
+        // One cluster, one CA: every daemon's ca.crt is the first daemon's, and it pins them all.
+        let ca = daemons[0].caCertificate
+        let caText = try String(contentsOfFile: ca, encoding: .utf8)
+        for daemon in daemons { #expect(try String(contentsOfFile: daemon.caCertificate, encoding: .utf8) == caText) }
+
+        let initialized = try await daemons[0].jaco(["cluster", "init"])
+        #expect(initialized.status == 0, "\(initialized.stderr)")
+        let bootstrap = initialized.lastWord
+        let refused = try await daemons[2].jaco(["cluster", "init"], caCertificate: ca)
+        #expect(refused.status == 1 && refused.stderr.hasPrefix("already_initialized:"))
+
+        // Issue on daemon 1; the token verifies on 2 and 3.
+        let alice = try await daemons[0].jaco(["token", "issue", "--name", "alice"], token: bootstrap)
+        #expect(alice.status == 0, "\(alice.stderr)")
+        for daemon in daemons[1...] {
+            let listed = try await daemon.jaco(["token", "list"], token: alice.lastWord, caCertificate: ca)
+            #expect(listed.status == 0, "\(listed.stderr)")
+            #expect(listed.stdout.contains("alice"))
+        }
+
+        // Revoke on daemon 2: daemons 1 and 3 reject the token within 5 s of the revoke returning.
+        let revoked = try await daemons[1].jaco(["token", "revoke", "alice"], token: bootstrap, caCertificate: ca)
+        #expect(revoked.status == 0, "\(revoked.stderr)")
+        let revokedAt = ContinuousClock.now
+        for index in [0, 2] {
+            var rejected = false
+            while !rejected, ContinuousClock.now - revokedAt < .seconds(5) {
+                let answer = try await daemons[index].jaco(["token", "list"], token: alice.lastWord, caCertificate: ca)
+                rejected = answer.stderr.hasPrefix("token_revoked:")
+            }
+            #expect(rejected, "daemon \(index + 1) still accepted the revoked token after 5 s")
+        }
+
+        // A stream of issues and verifies while one etcd member is killed, then one daemon.
+        var acknowledged: [String] = []
+        var verifyFailures: [String] = []
+        for n in 0..<24 {
+            if n == 8 { etcd.kill(0) }
+            if n == 16 { daemons[2].crash() }
+            let live = n >= 16 ? Array(daemons[0..<2]) : daemons
+            let writer = live[n % live.count]
+            let issued = try await writer.jaco(["token", "issue", "--name", "stream-\(n)"], token: bootstrap, caCertificate: ca)
+            if issued.status == 0 {
+                acknowledged.append("stream-\(n)")
+                let reader = live[(n + 1) % live.count]
+                let verified = try await reader.jaco(["token", "list", "-o", "json"], token: issued.lastWord, caCertificate: ca)
+                // A verify failure is a token error; a store hiccup during an election is not.
+                if verified.status != 0 && verified.stderr.hasPrefix("token_") { verifyFailures.append("\(n): \(verified.stderr)") }
+            }
+        }
+        #expect(verifyFailures.isEmpty, "\(verifyFailures)")
+        #expect(acknowledged.count >= 20, "only \(acknowledged.count) of 24 issues were acknowledged")
+        let final = try await daemons[1].jaco(["token", "list"], token: bootstrap, caCertificate: ca)
+        #expect(final.status == 0, "\(final.stderr)")
+        for name in acknowledged { #expect(final.stdout.contains(name), "\(name) was acknowledged but is missing") }
+    }
+}
