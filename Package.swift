@@ -127,7 +127,7 @@ let package = Package(
         .testTarget(name: "StoreConformanceTests", dependencies: ["JacoTestKit", "JacoRuntime", "JacoKernel"]),
         .testTarget(name: "JacoKernelTests", dependencies: ["JacoTestKit", "JacoKernel", "MemoryStore"]),
         .testTarget(name: "SHA256HasherTests", dependencies: ["SHA256Hasher", "JacoKernel"]),
-        .testTarget(name: "JacoRuntimeTests", dependencies: ["JacoRuntime", "JacoKernel"]),
+        .testTarget(name: "JacoRuntimeTests", dependencies: ["JacoRuntime", "JacoKernel", "JacoTestKit"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
