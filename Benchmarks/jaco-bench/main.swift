@@ -4,10 +4,13 @@
 //  2. durable issue: tokens issued per second on each durable engine against that engine's raw
 //     single-key insert+commit rate (goal: ratio ≥ 0.8);
 //  3. gRPC: authenticated unary calls per second over TLS with N concurrent clients, against the
-//     same call with authentication skipped (goal: ratio ≥ 0.95).
+//     same call with authentication skipped (goal: ratio ≥ 0.95);
+//  4. etcd (with `--only etcd`, or after the rest when etcd is installed): revocation propagation
+//     between three kernels on a three-member etcd (p50, p99, max), and verify throughput on a
+//     follower against a single-node SQLite kernel.
 //
 //     swift run -c release jaco-bench [--dir <scratch dir>] [--verifies <n>] [--writes <n>] [--sync off]
-//                                     [--clients <n>] [--seconds <per round>]
+//                                     [--clients <n>] [--seconds <per round>] [--revocations <n>] [--only etcd]
 //
 // `--sync off` turns off the engines' flush at commit, to show the CPU cost alone.
 import Crypto
@@ -15,12 +18,13 @@ import Foundation
 import GRPCTransport
 import JacoKernel
 import JacoRuntime
+import JacoTestKit
 
 var options: [String: String] = [:]
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
     guard flag.hasPrefix("--"), let value = arguments.popFirst() else {
-        print("usage: jaco-bench [--dir <scratch dir>] [--verifies <n>] [--writes <n>] [--sync off] [--clients <n>] [--seconds <per round>]")
+        print("usage: jaco-bench [--dir <scratch dir>] [--verifies <n>] [--writes <n>] [--sync off] [--clients <n>] [--seconds <per round>] [--revocations <n>] [--only etcd]")
         exit(2)
     }
     options[String(flag.dropFirst(2))] = value
@@ -33,6 +37,8 @@ struct Settings: Sendable {
     var syncOff: Bool
     var clients: Int
     var seconds: Double
+    var revocations: Int
+    var onlyEtcd: Bool
 }
 
 let settings = Settings(
@@ -42,7 +48,9 @@ let settings = Settings(
     writes: Int(options["writes"] ?? "") ?? 1_000,
     syncOff: options["sync"] == "off",
     clients: Int(options["clients"] ?? "") ?? 8,
-    seconds: Double(options["seconds"] ?? "") ?? 3)
+    seconds: Double(options["seconds"] ?? "") ?? 3,
+    revocations: Int(options["revocations"] ?? "") ?? 200,
+    onlyEtcd: options["only"] == "etcd")
 defer { try? FileManager.default.removeItem(at: settings.scratch) }
 
 /// Median of `rounds` runs of `body`, in nanoseconds per operation.
@@ -67,6 +75,10 @@ try await Task.detached { try await runBenchmarks(settings) }.value
 
 @Sendable func runBenchmarks(_ settings: Settings) async throws {
     let (scratch, verifies, writes) = (settings.scratch, settings.verifies, settings.writes)
+    if settings.onlyEtcd {
+        try await etcdBenchmark(scratch: scratch, revocations: settings.revocations, verifies: verifies)
+        return
+    }
     // MARK: verify vs bare SHA-256
 
     print("Jaco benchmark — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(verifies) verifies, \(writes) durable writes per engine\n")
@@ -151,7 +163,11 @@ try await Task.detached { try await runBenchmarks(settings) }.value
     }
     print("  (goal: issue/s ≥ 0.8x the raw 1-key rate; medians of 10 alternating rounds)\n")
     try await grpcBenchmark(scratch: scratch, clients: settings.clients, seconds: settings.seconds)
+    if EtcdCluster.binary != nil {
+        print("")
+        try await etcdBenchmark(scratch: scratch, revocations: settings.revocations, verifies: verifies)
     }
+}
 
 func median(_ values: [Double]) -> Double {
     values.sorted()[values.count / 2]
