@@ -52,7 +52,11 @@ final class EtcdEndpoints: Sendable {
 
     /// Runs `body` against the preferred endpoint, failing over to the others when one cannot be
     /// reached. Errors that are not about reachability are not retried.
-    func call<R: Sendable>(_ what: String, _ body: @Sendable (GRPCClient<HTTP2ClientTransport.Posix>, Metadata, CallOptions) async throws -> R) async throws -> R {
+    ///
+    /// With `idempotent: false` (writes) a call is retried only when it surely never reached a
+    /// server (no connection); any other failure may have applied it, so it is reported
+    /// `unavailable` with the outcome unknown rather than sent again.
+    func call<R: Sendable>(_ what: String, idempotent: Bool = true, _ body: @Sendable (GRPCClient<HTTP2ClientTransport.Posix>, Metadata, CallOptions) async throws -> R) async throws -> R {
         let start = state.withLock { $0.preferred }
         var lastError: (any Error)?
         // Three rounds over the endpoints, pausing between rounds: a connection that just
@@ -67,6 +71,9 @@ final class EtcdEndpoints: Sendable {
                 state.withLock { $0.preferred = index }
                 return result
             } catch let error as RPCError where Self.isReachability(error) {
+                if !idempotent && !Self.neverSent(error) {
+                    throw JacoError(.outcomeUnknown, "etcd did not confirm \(what) (\(error.code): \(error.message)); it may or may not have been applied")
+                }
                 lastError = error
                 continue
             } catch let error as RPCError where error.code == .unauthenticated && credentials != nil {
@@ -93,6 +100,12 @@ final class EtcdEndpoints: Sendable {
         case .unavailable, .deadlineExceeded, .cancelled, .unknown: true
         default: false
         }
+    }
+
+    /// Whether the call failed before any server could have seen it.
+    static func neverSent(_ error: RPCError) -> Bool {
+        error.code == .unavailable && (error.message.contains("isn't ready") || error.message.lowercased().contains("connection refused")
+            || error.message.contains("no subchannel"))
     }
 
     static func describe(_ error: (any Error)?) -> String {

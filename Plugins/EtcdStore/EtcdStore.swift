@@ -145,7 +145,7 @@ public final class EtcdStore: Storage, FaultInjecting, ReachabilityReporting, Se
         let response: Etcdserverpb_TxnResponse
         let request = txn
         do {
-            response = try await endpoints.call("a write") { client, metadata, options in
+            response = try await endpoints.call("a write", idempotent: false) { client, metadata, options in
                 try await Etcdserverpb_KV.Client(wrapping: client).txn(request, metadata: metadata, options: options)
             }
         } catch let error as RPCError {

@@ -59,7 +59,6 @@ public final class EtcdCluster: @unchecked Sendable {
             "--listen-peer-urls", member.peerURL, "--initial-advertise-peer-urls", member.peerURL,
             "--initial-cluster", members.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ","),
             "--initial-cluster-state", "new", "--initial-cluster-token", directory.lastPathComponent,
-            "--heartbeat-interval", "50", "--election-timeout", "500",
         ]
         let log = directory.appendingPathComponent("\(member.name).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
@@ -98,10 +97,11 @@ public final class EtcdCluster: @unchecked Sendable {
         try await waitUntilServing()
     }
 
-    /// Kills every member and removes the data directories.
+    /// Kills every member and removes the data directories (kept, with the logs, when
+    /// `JACO_KEEP_ETCD` is set).
     public func stop() {
         for index in members.indices { kill(index) }
-        try? FileManager.default.removeItem(at: directory)
+        if ProcessInfo.processInfo.environment["JACO_KEEP_ETCD"] == nil { try? FileManager.default.removeItem(at: directory) }
     }
 
     /// Member `index`'s log.

@@ -44,7 +44,7 @@ final class WritePipeline: Sendable {
                     return (transaction, planned.result, planned.tokens)
                 }
                 do {
-                    let index = try await storage.commit(transaction)
+                    let index = try await commitResolvingUnknownOutcome(transaction)
                     // Our own commit goes straight into the cache when it is next in line;
                     // otherwise the change feed brings it, after the changes before it.
                     if !cache.applyCommitted(at: index, transaction: transaction, tokens: tokens) {
@@ -56,6 +56,31 @@ final class WritePipeline: Sendable {
                 }
             }
             throw JacoError(.unavailable, "the write kept conflicting with concurrent writers after \(maxAttempts) attempts; try again")
+        }
+    }
+
+    /// Commits; when the store cannot say whether the commit was applied (a connection lost
+    /// mid-call), looks for this transaction's own audit head: every transaction writes one,
+    /// and its hash chains over this commit's events, so finding it means the commit applied.
+    /// Not finding it means it did not (the head's condition makes a late apply impossible
+    /// after a newer head), and the caller plans again.
+    private func commitResolvingUnknownOutcome(_ transaction: Transaction) async throws -> StoreIndex {
+        do {
+            return try await storage.commit(transaction)
+        } catch let error as JacoError where error.code == .outcomeUnknown {
+            guard let head = transaction.writes.last(where: { $0.key == KeySpace.auditHead }), case .put(_, let expected) = head else {
+                throw JacoError(.unavailable, error.message)
+            }
+            for attempt in 1...5 {
+                do {
+                    let stored = try await storage.read { try await $0.get(KeySpace.auditHead) }
+                    if let stored, stored.bytes == expected { return stored.modifyIndex }
+                    throw JacoError(.conflict, "the unconfirmed write was not applied")
+                } catch let readError as JacoError where readError.code == .unavailable && attempt < 5 {
+                    try await Task.sleep(for: .milliseconds(100 * attempt))
+                }
+            }
+            throw JacoError(.unavailable, error.message)
         }
     }
 
