@@ -73,4 +73,61 @@ struct EtcdClusterTests {
         #expect(final.status == 0, "\(final.stderr)")
         for name in acknowledged { #expect(final.stdout.contains(name), "\(name) was acknowledged but is missing") }
     }
+
+    @Test("etcd stopped: jaco writes fail 'unavailable' in bounded time, verifies follow each daemon's down policy, service resumes")
+    func outage() async throws {
+        let etcd = try await EtcdCluster.start(size: 1)
+        defer { etcd.stop() }
+        // A copy of Configs/etcd.toml with down_policy = "deny", for the second daemon.
+        let denyConfig = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-deny-\(UUID().uuidString).toml")
+        defer { try? FileManager.default.removeItem(at: denyConfig) }
+        let shipped = try String(contentsOfFile: Build.config("etcd.toml"), encoding: .utf8)
+        try shipped.replacingOccurrences(of: "down_policy = \"extend-cache\"", with: "down_policy = \"deny\"").write(to: denyConfig, atomically: true, encoding: .utf8)
+        let extend = try Daemon(config: "etcd.toml", extraArguments: ["--etcd-endpoints", etcd.endpoints])
+        let deny = try Daemon(config: denyConfig.path, extraArguments: ["--etcd-endpoints", etcd.endpoints])
+        defer { extend.remove(); deny.remove() }
+        try await extend.start()
+        try await deny.start()
+        let bootstrap = try await extend.jaco(["cluster", "init"]).lastWord
+        let revoked = try await extend.jaco(["token", "issue", "--name", "gone"], token: bootstrap).lastWord
+        #expect(try await extend.jaco(["token", "revoke", "gone"], token: bootstrap).status == 0)
+        // Both daemons know the token is revoked before etcd goes away.
+        for daemon in [extend, deny] {
+            var known = false
+            for _ in 0..<100 where !known {
+                known = try await daemon.jaco(["token", "list"], token: revoked, caCertificate: extend.caCertificate).stderr.hasPrefix("token_revoked:")
+            }
+            #expect(known)
+        }
+
+        etcd.kill(0)
+        let start = ContinuousClock.now
+        let write = try await extend.jaco(["token", "issue", "--name", "during-outage"], token: bootstrap)
+        #expect(write.status == 1 && write.stderr.hasPrefix("unavailable:"), "\(write.stderr)")
+        #expect(ContinuousClock.now - start < .seconds(15), "the write took \(ContinuousClock.now - start) to fail")
+        // extend-cache: the verify still runs from the cache (and rejects the revoked token);
+        // deny: verifies fail 'unavailable' while the store is gone.
+        let fromCache = try await extend.jaco(["token", "list"], token: revoked)
+        #expect(fromCache.stderr.hasPrefix("token_revoked:"), "\(fromCache.stderr)")
+        var denied = ""
+        for _ in 0..<50 where !denied.contains("down policy is 'deny'") {
+            denied = try await deny.jaco(["token", "list"], token: revoked, caCertificate: extend.caCertificate).stderr
+        }
+        #expect(denied.hasPrefix("unavailable:") && denied.contains("down policy is 'deny'"), "\(denied)")
+
+        // etcd returns: both daemons serve again without a restart.
+        try await etcd.restart(0)
+        var issued = CommandResult(status: 1, stdout: "", stderr: "")
+        for _ in 0..<50 where issued.status != 0 {
+            issued = try await extend.jaco(["token", "issue", "--name", "after-outage"], token: bootstrap)
+            if issued.status != 0 { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        #expect(issued.status == 0, "\(issued.stderr)")
+        var served = CommandResult(status: 1, stdout: "", stderr: "")
+        for _ in 0..<50 where served.status != 0 {
+            served = try await deny.jaco(["token", "list"], token: issued.lastWord, caCertificate: extend.caCertificate)
+            if served.status != 0 { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        #expect(served.status == 0 && served.stdout.contains("after-outage"), "\(served.stderr)")
+    }
 }

@@ -15,7 +15,8 @@ enum Build {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("jacod").path) } ?? candidates.last!
     }()
 
-    static func config(_ name: String) -> String { root.appendingPathComponent("Configs/\(name)").path }
+    /// A file under `Configs/`, or `name` itself when it is an absolute path.
+    static func config(_ name: String) -> String { name.hasPrefix("/") ? name : root.appendingPathComponent("Configs/\(name)").path }
 }
 
 /// A free TCP port on 127.0.0.1 (bound and released; the daemon binds it right after).
