@@ -137,6 +137,7 @@ let package = Package(
             ]),
         .testTarget(name: "ComposeAdmissionTests", dependencies: ["ComposeAdmission", "JacoKernel", "JacoTestKit"]),
         .testTarget(name: "ConsulHTTPTransportTests", dependencies: ["ConsulHTTPTransport", "JacoKernel"]),
+        .testTarget(name: "EtcdStoreTests", dependencies: ["EtcdStore", "JacoKernel", "JacoRuntime", "JacoTestKit"]),
     ]
 )
 

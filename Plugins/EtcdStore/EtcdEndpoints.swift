@@ -170,6 +170,14 @@ final class EtcdEndpoints: Sendable {
             return Array(s.connections.values)
         }
         for connection in connections { connection.client.beginGracefulShutdown() }
+        // Let in-flight calls finish, for at most two seconds; then close the connections.
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { for connection in connections { await connection.task.value } }
+            group.addTask { try? await Task.sleep(for: .seconds(2)) }
+            await group.next()
+            group.cancelAll()
+        }
+        for connection in connections { connection.task.cancel() }
         for connection in connections { await connection.task.value }
     }
 }

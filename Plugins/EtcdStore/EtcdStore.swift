@@ -30,6 +30,7 @@ public final class EtcdStore: Storage, FaultInjecting, ReachabilityReporting, Se
     private let fault = Mutex<StorageFault?>(nil)
     private let closed = Atomic<Bool>(false)
     private let watching = Atomic<Bool>(false)
+    private let watches = Mutex<(next: Int, tasks: [Int: Task<Void, Never>])>((0, [:]))
 
     init(endpoints: EtcdEndpoints, prefix: String, consistency: Consistency, denyWhenDown: Bool) {
         self.endpoints = endpoints
@@ -42,6 +43,19 @@ public final class EtcdStore: Storage, FaultInjecting, ReachabilityReporting, Se
     public var isReachable: Bool { watching.load(ordering: .relaxed) }
 
     func setWatching(_ value: Bool) { watching.store(value, ordering: .relaxed) }
+
+    /// Keeps a running watch, so that closing the store ends it.
+    func register(watch task: Task<Void, Never>) -> Int {
+        watches.withLock { w in
+            w.next += 1
+            w.tasks[w.next] = task
+            return w.next
+        }
+    }
+
+    func unregister(watch id: Int) {
+        _ = watches.withLock { $0.tasks.removeValue(forKey: id) }
+    }
 
     func key(_ key: String) -> Data { Data((prefix + key).utf8) }
 
@@ -170,6 +184,12 @@ public final class EtcdStore: Storage, FaultInjecting, ReachabilityReporting, Se
 
     public func close() async throws {
         if closed.exchange(true, ordering: .relaxed) { return }
+        // Open watches would hold a graceful shutdown of the connections up: end them first.
+        let running = watches.withLock { w in
+            defer { w.tasks = [:] }
+            return Array(w.tasks.values)
+        }
+        for task in running { task.cancel() }
         await endpoints.close()
     }
 
@@ -177,6 +197,9 @@ public final class EtcdStore: Storage, FaultInjecting, ReachabilityReporting, Se
     static func translate(_ error: RPCError, what: String) -> JacoError {
         if error.message.contains("required revision has been compacted") {
             return JacoError(.compacted, "etcd compacted the revision \(what) asked for: \(error.message)")
+        }
+        if error.message.contains("authentication failed") || error.message.contains("user name is empty") || error.message.contains("invalid auth token") {
+            return JacoError(.storageFailure, "etcd refused the credentials for \(what) (\(error.message)); check [storage] username and password_file")
         }
         switch error.code {
         case .unavailable, .deadlineExceeded: return JacoError(.unavailable, "etcd is unreachable for \(what): \(error.message)")

@@ -27,7 +27,11 @@ struct EtcdWatch: Sendable {
                 continuation.finish(throwing: JacoError(.unavailable, "the etcd watch stopped: \(error)"))
             }
         }
-        continuation.onTermination = { _ in task.cancel() }
+        let id = store.register(watch: task)
+        continuation.onTermination = { _ in
+            task.cancel()
+            store.unregister(watch: id)
+        }
         return stream
     }
 
@@ -52,17 +56,30 @@ struct EtcdWatch: Sendable {
                     while !Task.isCancelled { try await Task.sleep(for: .seconds(3600)) }
                 },
                 onResponse: { response in
-                    for try await message in response.messages {
-                        if message.created { store.setWatching(true) }
-                        if message.compactRevision > 0 {
-                            throw JacoError(.compacted, "etcd compacted the change history past revision \(index + 1) (oldest kept: \(message.compactRevision)); reload from a snapshot")
+                    // End the feed here, not when the call returns: the call waits for our
+                    // request half, which only ends when this task is cancelled.
+                    do {
+                        for try await message in response.messages {
+                            if message.created { store.setWatching(true) }
+                            if message.compactRevision > 0 {
+                                throw JacoError(.compacted, "etcd compacted the change history past revision \(index + 1) (oldest kept: \(message.compactRevision)); reload from a snapshot")
+                            }
+                            if message.canceled {
+                                throw JacoError(.unavailable, "etcd cancelled the watch: \(message.cancelReason)")
+                            }
+                            for change in Self.group(message.events, store: store) { continuation.yield(change) }
                         }
-                        if message.canceled {
-                            throw JacoError(.unavailable, "etcd cancelled the watch: \(message.cancelReason)")
-                        }
-                        for change in Self.group(message.events, store: store) { continuation.yield(change) }
+                        throw JacoError(.unavailable, "the etcd watch stream ended")
+                    } catch let error as JacoError {
+                        store.setWatching(false)
+                        continuation.finish(throwing: error)
+                        throw error
+                    } catch let error as RPCError {
+                        store.setWatching(false)
+                        let mapped = EtcdStore.translate(error, what: "the watch")
+                        continuation.finish(throwing: mapped)
+                        throw mapped
                     }
-                    throw JacoError(.unavailable, "the etcd watch stream ended")
                 })
         }
     }

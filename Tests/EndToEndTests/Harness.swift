@@ -79,14 +79,15 @@ private func runJaco(_ arguments: [String], environment: [String: String]) throw
 /// A running `jacod` on a temporary data directory and a free port.
 final class Daemon: @unchecked Sendable {
     let dataDirectory: URL
-    let port: Int
+    private(set) var port: Int
     let config: String
     /// The Consul HTTP API's port.
-    let httpPort: Int
+    private(set) var httpPort: Int
     /// Extra environment for the daemon.
     let environment: [String: String]
     private var process: Process?
     private let log: URL
+    private var bindRetries = 0
 
     var server: String { "127.0.0.1:\(port)" }
     /// The Consul HTTP API's base URL.
@@ -125,7 +126,16 @@ final class Daemon: @unchecked Sendable {
         self.process = process
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
-            if !process.isRunning { throw DaemonError.exited(logText) }
+            if !process.isRunning {
+                // Another process took a port between freePort() and the bind: new ports, again.
+                if logText.contains("Address already in use"), bindRetries < 3 {
+                    bindRetries += 1
+                    port = freePort()
+                    httpPort = freePort()
+                    return try await start()
+                }
+                throw DaemonError.exited(logText)
+            }
             if logText.contains("jacod is ready") { return }
             try await Task.sleep(for: .milliseconds(50))
         }

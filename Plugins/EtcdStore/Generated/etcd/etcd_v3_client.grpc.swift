@@ -1,5 +1,6 @@
 /// The part of etcd v3's gRPC API that Jaco's etcd store speaks: KV (Range, Txn), Watch and
-/// Auth.Authenticate. Written for Jaco from etcd's published wire protocol: the package,
+/// Auth.Authenticate; and, for the store's tests, KV.Compact and the Auth calls that turn
+/// authentication on. Written for Jaco from etcd's published wire protocol: the package,
 /// service and method names and the field numbers match etcd's, so an unmodified etcd server
 /// (3.4 and later) answers it. Messages Jaco does not use are left out.
 
@@ -51,10 +52,24 @@ internal enum Etcdserverpb_KV: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "Compact" metadata.
+        internal enum Compact: Sendable {
+            /// Request type for "Compact".
+            internal typealias Input = Etcdserverpb_CompactionRequest
+            /// Response type for "Compact".
+            internal typealias Output = Etcdserverpb_CompactionResponse
+            /// Descriptor for "Compact".
+            internal static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.KV"),
+                method: "Compact",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "etcdserverpb.KV" service.
         internal static let descriptors: [GRPCCore.MethodDescriptor] = [
             Range.descriptor,
-            Txn.descriptor
+            Txn.descriptor,
+            Compact.descriptor
         ]
     }
 }
@@ -108,6 +123,20 @@ extension Etcdserverpb_KV {
             request: GRPCCore.StreamingServerRequest<Etcdserverpb_TxnRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_TxnResponse>
+
+        /// Handle the "Compact" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Etcdserverpb_CompactionRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Etcdserverpb_CompactionResponse` messages.
+        func compact(
+            request: GRPCCore.StreamingServerRequest<Etcdserverpb_CompactionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_CompactionResponse>
     }
 
     /// Service protocol for the "etcdserverpb.KV" service.
@@ -145,6 +174,20 @@ extension Etcdserverpb_KV {
             request: GRPCCore.ServerRequest<Etcdserverpb_TxnRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_TxnResponse>
+
+        /// Handle the "Compact" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_CompactionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Etcdserverpb_CompactionResponse` message.
+        func compact(
+            request: GRPCCore.ServerRequest<Etcdserverpb_CompactionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_CompactionResponse>
     }
 
     /// Simple service protocol for the "etcdserverpb.KV" service.
@@ -180,6 +223,20 @@ extension Etcdserverpb_KV {
             request: Etcdserverpb_TxnRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Etcdserverpb_TxnResponse
+
+        /// Handle the "Compact" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Etcdserverpb_CompactionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Etcdserverpb_CompactionResponse` to respond with.
+        func compact(
+            request: Etcdserverpb_CompactionRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Etcdserverpb_CompactionResponse
     }
 }
 
@@ -204,6 +261,17 @@ extension Etcdserverpb_KV.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_TxnResponse>(),
             handler: { request, context in
                 try await self.txn(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Etcdserverpb_KV.Method.Compact.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_CompactionRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_CompactionResponse>(),
+            handler: { request, context in
+                try await self.compact(
                     request: request,
                     context: context
                 )
@@ -236,6 +304,17 @@ extension Etcdserverpb_KV.ServiceProtocol {
         )
         return GRPCCore.StreamingServerResponse(single: response)
     }
+
+    internal func compact(
+        request: GRPCCore.StreamingServerRequest<Etcdserverpb_CompactionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_CompactionResponse> {
+        let response = try await self.compact(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
 }
 
 // Default implementation of methods from 'ServiceProtocol'.
@@ -260,6 +339,19 @@ extension Etcdserverpb_KV.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_TxnResponse> {
         return GRPCCore.ServerResponse<Etcdserverpb_TxnResponse>(
             message: try await self.txn(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    internal func compact(
+        request: GRPCCore.ServerRequest<Etcdserverpb_CompactionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_CompactionResponse> {
+        return GRPCCore.ServerResponse<Etcdserverpb_CompactionResponse>(
+            message: try await self.compact(
                 request: request.message,
                 context: context
             ),
@@ -313,6 +405,25 @@ extension Etcdserverpb_KV {
             deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_TxnResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_TxnResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Compact" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_CompactionRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_CompactionRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_CompactionResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func compact<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_CompactionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_CompactionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_CompactionResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_CompactionResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -391,6 +502,36 @@ extension Etcdserverpb_KV {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "Compact" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_CompactionRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_CompactionRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_CompactionResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        internal func compact<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_CompactionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_CompactionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_CompactionResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_CompactionResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Etcdserverpb_KV.Method.Compact.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -442,6 +583,31 @@ extension Etcdserverpb_KV.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_TxnRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_TxnResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Compact" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Etcdserverpb_CompactionRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func compact<Result>(
+        request: GRPCCore.ClientRequest<Etcdserverpb_CompactionRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_CompactionResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.compact(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_CompactionRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_CompactionResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -503,6 +669,35 @@ extension Etcdserverpb_KV.ClientProtocol {
             metadata: metadata
         )
         return try await self.txn(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Compact" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func compact<Result>(
+        _ message: Etcdserverpb_CompactionRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_CompactionResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Etcdserverpb_CompactionRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.compact(
             request: request,
             options: options,
             onResponse: handleResponse
@@ -809,6 +1004,19 @@ internal enum Etcdserverpb_Auth: Sendable {
     internal static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.Auth")
     /// Namespace for method metadata.
     internal enum Method: Sendable {
+        /// Namespace for "AuthEnable" metadata.
+        internal enum AuthEnable: Sendable {
+            /// Request type for "AuthEnable".
+            internal typealias Input = Etcdserverpb_AuthEnableRequest
+            /// Response type for "AuthEnable".
+            internal typealias Output = Etcdserverpb_AuthEnableResponse
+            /// Descriptor for "AuthEnable".
+            internal static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.Auth"),
+                method: "AuthEnable",
+                type: .unary
+            )
+        }
         /// Namespace for "Authenticate" metadata.
         internal enum Authenticate: Sendable {
             /// Request type for "Authenticate".
@@ -822,9 +1030,52 @@ internal enum Etcdserverpb_Auth: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "UserAdd" metadata.
+        internal enum UserAdd: Sendable {
+            /// Request type for "UserAdd".
+            internal typealias Input = Etcdserverpb_AuthUserAddRequest
+            /// Response type for "UserAdd".
+            internal typealias Output = Etcdserverpb_AuthUserAddResponse
+            /// Descriptor for "UserAdd".
+            internal static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.Auth"),
+                method: "UserAdd",
+                type: .unary
+            )
+        }
+        /// Namespace for "UserGrantRole" metadata.
+        internal enum UserGrantRole: Sendable {
+            /// Request type for "UserGrantRole".
+            internal typealias Input = Etcdserverpb_AuthUserGrantRoleRequest
+            /// Response type for "UserGrantRole".
+            internal typealias Output = Etcdserverpb_AuthUserGrantRoleResponse
+            /// Descriptor for "UserGrantRole".
+            internal static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.Auth"),
+                method: "UserGrantRole",
+                type: .unary
+            )
+        }
+        /// Namespace for "RoleAdd" metadata.
+        internal enum RoleAdd: Sendable {
+            /// Request type for "RoleAdd".
+            internal typealias Input = Etcdserverpb_AuthRoleAddRequest
+            /// Response type for "RoleAdd".
+            internal typealias Output = Etcdserverpb_AuthRoleAddResponse
+            /// Descriptor for "RoleAdd".
+            internal static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "etcdserverpb.Auth"),
+                method: "RoleAdd",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "etcdserverpb.Auth" service.
         internal static let descriptors: [GRPCCore.MethodDescriptor] = [
-            Authenticate.descriptor
+            AuthEnable.descriptor,
+            Authenticate.descriptor,
+            UserAdd.descriptor,
+            UserGrantRole.descriptor,
+            RoleAdd.descriptor
         ]
     }
 }
@@ -851,6 +1102,20 @@ extension Etcdserverpb_Auth {
     /// Where possible, prefer using the stricter, less-verbose ``ServiceProtocol``
     /// or ``SimpleServiceProtocol`` instead.
     internal protocol StreamingServiceProtocol: GRPCCore.RegistrableRPCService {
+        /// Handle the "AuthEnable" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Etcdserverpb_AuthEnableRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Etcdserverpb_AuthEnableResponse` messages.
+        func authEnable(
+            request: GRPCCore.StreamingServerRequest<Etcdserverpb_AuthEnableRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_AuthEnableResponse>
+
         /// Handle the "Authenticate" method.
         ///
         /// - Parameters:
@@ -864,6 +1129,48 @@ extension Etcdserverpb_Auth {
             request: GRPCCore.StreamingServerRequest<Etcdserverpb_AuthenticateRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_AuthenticateResponse>
+
+        /// Handle the "UserAdd" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Etcdserverpb_AuthUserAddRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Etcdserverpb_AuthUserAddResponse` messages.
+        func userAdd(
+            request: GRPCCore.StreamingServerRequest<Etcdserverpb_AuthUserAddRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_AuthUserAddResponse>
+
+        /// Handle the "UserGrantRole" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Etcdserverpb_AuthUserGrantRoleRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Etcdserverpb_AuthUserGrantRoleResponse` messages.
+        func userGrantRole(
+            request: GRPCCore.StreamingServerRequest<Etcdserverpb_AuthUserGrantRoleRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_AuthUserGrantRoleResponse>
+
+        /// Handle the "RoleAdd" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Etcdserverpb_AuthRoleAddRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Etcdserverpb_AuthRoleAddResponse` messages.
+        func roleAdd(
+            request: GRPCCore.StreamingServerRequest<Etcdserverpb_AuthRoleAddRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_AuthRoleAddResponse>
     }
 
     /// Service protocol for the "etcdserverpb.Auth" service.
@@ -874,6 +1181,20 @@ extension Etcdserverpb_Auth {
     /// the ``SimpleServiceProtocol``. If you need fine grained control over your RPCs then
     /// use ``StreamingServiceProtocol``.
     internal protocol ServiceProtocol: Etcdserverpb_Auth.StreamingServiceProtocol {
+        /// Handle the "AuthEnable" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_AuthEnableRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Etcdserverpb_AuthEnableResponse` message.
+        func authEnable(
+            request: GRPCCore.ServerRequest<Etcdserverpb_AuthEnableRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_AuthEnableResponse>
+
         /// Handle the "Authenticate" method.
         ///
         /// - Parameters:
@@ -887,6 +1208,48 @@ extension Etcdserverpb_Auth {
             request: GRPCCore.ServerRequest<Etcdserverpb_AuthenticateRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_AuthenticateResponse>
+
+        /// Handle the "UserAdd" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_AuthUserAddRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Etcdserverpb_AuthUserAddResponse` message.
+        func userAdd(
+            request: GRPCCore.ServerRequest<Etcdserverpb_AuthUserAddRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_AuthUserAddResponse>
+
+        /// Handle the "UserGrantRole" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_AuthUserGrantRoleRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Etcdserverpb_AuthUserGrantRoleResponse` message.
+        func userGrantRole(
+            request: GRPCCore.ServerRequest<Etcdserverpb_AuthUserGrantRoleRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_AuthUserGrantRoleResponse>
+
+        /// Handle the "RoleAdd" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_AuthRoleAddRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Etcdserverpb_AuthRoleAddResponse` message.
+        func roleAdd(
+            request: GRPCCore.ServerRequest<Etcdserverpb_AuthRoleAddRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_AuthRoleAddResponse>
     }
 
     /// Simple service protocol for the "etcdserverpb.Auth" service.
@@ -895,6 +1258,20 @@ extension Etcdserverpb_Auth {
     /// doesn't provide access to request or response metadata. If you need access to these
     /// then use ``ServiceProtocol`` instead.
     internal protocol SimpleServiceProtocol: Etcdserverpb_Auth.ServiceProtocol {
+        /// Handle the "AuthEnable" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Etcdserverpb_AuthEnableRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Etcdserverpb_AuthEnableResponse` to respond with.
+        func authEnable(
+            request: Etcdserverpb_AuthEnableRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Etcdserverpb_AuthEnableResponse
+
         /// Handle the "Authenticate" method.
         ///
         /// - Parameters:
@@ -908,6 +1285,48 @@ extension Etcdserverpb_Auth {
             request: Etcdserverpb_AuthenticateRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Etcdserverpb_AuthenticateResponse
+
+        /// Handle the "UserAdd" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Etcdserverpb_AuthUserAddRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Etcdserverpb_AuthUserAddResponse` to respond with.
+        func userAdd(
+            request: Etcdserverpb_AuthUserAddRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Etcdserverpb_AuthUserAddResponse
+
+        /// Handle the "UserGrantRole" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Etcdserverpb_AuthUserGrantRoleRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Etcdserverpb_AuthUserGrantRoleResponse` to respond with.
+        func userGrantRole(
+            request: Etcdserverpb_AuthUserGrantRoleRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Etcdserverpb_AuthUserGrantRoleResponse
+
+        /// Handle the "RoleAdd" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Etcdserverpb_AuthRoleAddRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Etcdserverpb_AuthRoleAddResponse` to respond with.
+        func roleAdd(
+            request: Etcdserverpb_AuthRoleAddRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Etcdserverpb_AuthRoleAddResponse
     }
 }
 
@@ -915,6 +1334,17 @@ extension Etcdserverpb_Auth {
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension Etcdserverpb_Auth.StreamingServiceProtocol {
     internal func registerMethods<Transport>(with router: inout GRPCCore.RPCRouter<Transport>) where Transport: GRPCCore.ServerTransport {
+        router.registerHandler(
+            forMethod: Etcdserverpb_Auth.Method.AuthEnable.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_AuthEnableRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_AuthEnableResponse>(),
+            handler: { request, context in
+                try await self.authEnable(
+                    request: request,
+                    context: context
+                )
+            }
+        )
         router.registerHandler(
             forMethod: Etcdserverpb_Auth.Method.Authenticate.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_AuthenticateRequest>(),
@@ -926,12 +1356,56 @@ extension Etcdserverpb_Auth.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Etcdserverpb_Auth.Method.UserAdd.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_AuthUserAddRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_AuthUserAddResponse>(),
+            handler: { request, context in
+                try await self.userAdd(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Etcdserverpb_Auth.Method.UserGrantRole.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_AuthUserGrantRoleRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_AuthUserGrantRoleResponse>(),
+            handler: { request, context in
+                try await self.userGrantRole(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Etcdserverpb_Auth.Method.RoleAdd.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_AuthRoleAddRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_AuthRoleAddResponse>(),
+            handler: { request, context in
+                try await self.roleAdd(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
 // Default implementation of streaming methods from 'StreamingServiceProtocol'.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension Etcdserverpb_Auth.ServiceProtocol {
+    internal func authEnable(
+        request: GRPCCore.StreamingServerRequest<Etcdserverpb_AuthEnableRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_AuthEnableResponse> {
+        let response = try await self.authEnable(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
     internal func authenticate(
         request: GRPCCore.StreamingServerRequest<Etcdserverpb_AuthenticateRequest>,
         context: GRPCCore.ServerContext
@@ -942,17 +1416,102 @@ extension Etcdserverpb_Auth.ServiceProtocol {
         )
         return GRPCCore.StreamingServerResponse(single: response)
     }
+
+    internal func userAdd(
+        request: GRPCCore.StreamingServerRequest<Etcdserverpb_AuthUserAddRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_AuthUserAddResponse> {
+        let response = try await self.userAdd(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    internal func userGrantRole(
+        request: GRPCCore.StreamingServerRequest<Etcdserverpb_AuthUserGrantRoleRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_AuthUserGrantRoleResponse> {
+        let response = try await self.userGrantRole(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    internal func roleAdd(
+        request: GRPCCore.StreamingServerRequest<Etcdserverpb_AuthRoleAddRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_AuthRoleAddResponse> {
+        let response = try await self.roleAdd(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
 }
 
 // Default implementation of methods from 'ServiceProtocol'.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension Etcdserverpb_Auth.SimpleServiceProtocol {
+    internal func authEnable(
+        request: GRPCCore.ServerRequest<Etcdserverpb_AuthEnableRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_AuthEnableResponse> {
+        return GRPCCore.ServerResponse<Etcdserverpb_AuthEnableResponse>(
+            message: try await self.authEnable(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
     internal func authenticate(
         request: GRPCCore.ServerRequest<Etcdserverpb_AuthenticateRequest>,
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_AuthenticateResponse> {
         return GRPCCore.ServerResponse<Etcdserverpb_AuthenticateResponse>(
             message: try await self.authenticate(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    internal func userAdd(
+        request: GRPCCore.ServerRequest<Etcdserverpb_AuthUserAddRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_AuthUserAddResponse> {
+        return GRPCCore.ServerResponse<Etcdserverpb_AuthUserAddResponse>(
+            message: try await self.userAdd(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    internal func userGrantRole(
+        request: GRPCCore.ServerRequest<Etcdserverpb_AuthUserGrantRoleRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_AuthUserGrantRoleResponse> {
+        return GRPCCore.ServerResponse<Etcdserverpb_AuthUserGrantRoleResponse>(
+            message: try await self.userGrantRole(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    internal func roleAdd(
+        request: GRPCCore.ServerRequest<Etcdserverpb_AuthRoleAddRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_AuthRoleAddResponse> {
+        return GRPCCore.ServerResponse<Etcdserverpb_AuthRoleAddResponse>(
+            message: try await self.roleAdd(
                 request: request.message,
                 context: context
             ),
@@ -970,6 +1529,25 @@ extension Etcdserverpb_Auth {
     /// You don't need to implement this protocol directly, use the generated
     /// implementation, ``Client``.
     internal protocol ClientProtocol: Sendable {
+        /// Call the "AuthEnable" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_AuthEnableRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_AuthEnableRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_AuthEnableResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func authEnable<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_AuthEnableRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_AuthEnableRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_AuthEnableResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_AuthEnableResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
         /// Call the "Authenticate" method.
         ///
         /// - Parameters:
@@ -988,6 +1566,63 @@ extension Etcdserverpb_Auth {
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_AuthenticateResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
+
+        /// Call the "UserAdd" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_AuthUserAddRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_AuthUserAddRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_AuthUserAddResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func userAdd<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_AuthUserAddRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_AuthUserAddRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_AuthUserAddResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_AuthUserAddResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "UserGrantRole" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_AuthUserGrantRoleRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_AuthUserGrantRoleRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_AuthUserGrantRoleResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func userGrantRole<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_AuthUserGrantRoleRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_AuthUserGrantRoleRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_AuthUserGrantRoleResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_AuthUserGrantRoleResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RoleAdd" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_AuthRoleAddRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_AuthRoleAddRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_AuthRoleAddResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func roleAdd<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_AuthRoleAddRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_AuthRoleAddRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_AuthRoleAddResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_AuthRoleAddResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
     }
 
     /// Generated client for the "etcdserverpb.Auth" service.
@@ -1004,6 +1639,36 @@ extension Etcdserverpb_Auth {
         ///   - client: A `GRPCCore.GRPCClient` providing a communication channel to the service.
         internal init(wrapping client: GRPCCore.GRPCClient<Transport>) {
             self.client = client
+        }
+
+        /// Call the "AuthEnable" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_AuthEnableRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_AuthEnableRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_AuthEnableResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        internal func authEnable<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_AuthEnableRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_AuthEnableRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_AuthEnableResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_AuthEnableResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Etcdserverpb_Auth.Method.AuthEnable.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
         }
 
         /// Call the "Authenticate" method.
@@ -1035,12 +1700,127 @@ extension Etcdserverpb_Auth {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "UserAdd" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_AuthUserAddRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_AuthUserAddRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_AuthUserAddResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        internal func userAdd<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_AuthUserAddRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_AuthUserAddRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_AuthUserAddResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_AuthUserAddResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Etcdserverpb_Auth.Method.UserAdd.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "UserGrantRole" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_AuthUserGrantRoleRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_AuthUserGrantRoleRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_AuthUserGrantRoleResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        internal func userGrantRole<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_AuthUserGrantRoleRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_AuthUserGrantRoleRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_AuthUserGrantRoleResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_AuthUserGrantRoleResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Etcdserverpb_Auth.Method.UserGrantRole.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RoleAdd" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_AuthRoleAddRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_AuthRoleAddRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_AuthRoleAddResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        internal func roleAdd<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_AuthRoleAddRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_AuthRoleAddRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_AuthRoleAddResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_AuthRoleAddResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Etcdserverpb_Auth.Method.RoleAdd.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
 // Helpers providing default arguments to 'ClientProtocol' methods.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension Etcdserverpb_Auth.ClientProtocol {
+    /// Call the "AuthEnable" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Etcdserverpb_AuthEnableRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func authEnable<Result>(
+        request: GRPCCore.ClientRequest<Etcdserverpb_AuthEnableRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_AuthEnableResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.authEnable(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_AuthEnableRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_AuthEnableResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "Authenticate" method.
     ///
     /// - Parameters:
@@ -1065,11 +1845,115 @@ extension Etcdserverpb_Auth.ClientProtocol {
             onResponse: handleResponse
         )
     }
+
+    /// Call the "UserAdd" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Etcdserverpb_AuthUserAddRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func userAdd<Result>(
+        request: GRPCCore.ClientRequest<Etcdserverpb_AuthUserAddRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_AuthUserAddResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.userAdd(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_AuthUserAddRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_AuthUserAddResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UserGrantRole" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Etcdserverpb_AuthUserGrantRoleRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func userGrantRole<Result>(
+        request: GRPCCore.ClientRequest<Etcdserverpb_AuthUserGrantRoleRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_AuthUserGrantRoleResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.userGrantRole(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_AuthUserGrantRoleRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_AuthUserGrantRoleResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RoleAdd" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Etcdserverpb_AuthRoleAddRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func roleAdd<Result>(
+        request: GRPCCore.ClientRequest<Etcdserverpb_AuthRoleAddRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_AuthRoleAddResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.roleAdd(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_AuthRoleAddRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_AuthRoleAddResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
 }
 
 // Helpers providing sugared APIs for 'ClientProtocol' methods.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension Etcdserverpb_Auth.ClientProtocol {
+    /// Call the "AuthEnable" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func authEnable<Result>(
+        _ message: Etcdserverpb_AuthEnableRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_AuthEnableResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Etcdserverpb_AuthEnableRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.authEnable(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "Authenticate" method.
     ///
     /// - Parameters:
@@ -1093,6 +1977,93 @@ extension Etcdserverpb_Auth.ClientProtocol {
             metadata: metadata
         )
         return try await self.authenticate(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UserAdd" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func userAdd<Result>(
+        _ message: Etcdserverpb_AuthUserAddRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_AuthUserAddResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Etcdserverpb_AuthUserAddRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.userAdd(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UserGrantRole" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func userGrantRole<Result>(
+        _ message: Etcdserverpb_AuthUserGrantRoleRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_AuthUserGrantRoleResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Etcdserverpb_AuthUserGrantRoleRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.userGrantRole(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RoleAdd" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func roleAdd<Result>(
+        _ message: Etcdserverpb_AuthRoleAddRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_AuthRoleAddResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Etcdserverpb_AuthRoleAddRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.roleAdd(
             request: request,
             options: options,
             onResponse: handleResponse
