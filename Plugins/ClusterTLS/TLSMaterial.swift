@@ -11,21 +11,36 @@ public enum TLSMaterial {
     /// with SANs for localhost, 127.0.0.1, ::1, the host name and `extraNames`. Keys are 0600.
     /// Existing files are reused as they are. Returns the material and whether it was created.
     public static func ensure(in directory: URL, extraNames: [String] = []) throws -> (files: TLSFiles, generated: Bool) {
-        let material = TLSFiles(
-            caCertificate: directory.appendingPathComponent("ca.crt"),
-            certificateChain: directory.appendingPathComponent("server.crt"),
-            privateKey: directory.appendingPathComponent("server.key"))
-        let files = [material.caCertificate, material.certificateChain, material.privateKey]
-        let present = files.filter { FileManager.default.fileExists(atPath: $0.path) }
-        if present.count == files.count { return (material, false) }
+        let material = files(in: directory)
+        let paths = [material.caCertificate, material.certificateChain, material.privateKey]
+        let present = paths.filter { FileManager.default.fileExists(atPath: $0.path) }
+        if present.count == paths.count { return (material, false) }
         if !present.isEmpty {
             throw JacoError(.configInvalid, "the TLS directory '\(directory.path)' holds only some of ca.crt, server.crt, server.key; remove it to have new material generated, or supply all three")
         }
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try writeMaterial(in: directory, extraNames: extraNames) {
             let authority = try CertificateAuthority.create(commonName: "Jaco cluster CA")
-            try write(authority.certificatePEM, to: material.caCertificate, mode: 0o644)
-            try write(authority.privateKeyPEM, to: directory.appendingPathComponent("ca.key"), mode: 0o600)
+            return (authority, AuthorityPEM(certificate: try authority.certificatePEM, privateKey: authority.privateKeyPEM))
+        }
+        return (material, true)
+    }
+
+    /// The paths of the material under `directory`.
+    private static func files(in directory: URL) -> TLSFiles {
+        TLSFiles(
+            caCertificate: directory.appendingPathComponent("ca.crt"),
+            certificateChain: directory.appendingPathComponent("server.crt"),
+            privateKey: directory.appendingPathComponent("server.key"))
+    }
+
+    /// Writes `ca.crt`, `ca.key` and a server certificate the CA signs (keys 0600).
+    private static func writeMaterial(in directory: URL, extraNames: [String], authority make: () throws -> (CertificateAuthority, AuthorityPEM)) throws {
+        let material = files(in: directory)
+        do {
+            let (authority, pem) = try make()
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+            try write(pem.certificate, to: material.caCertificate, mode: 0o644)
+            try write(pem.privateKey, to: directory.appendingPathComponent("ca.key"), mode: 0o600)
             let server = try authority.issueServerCertificate(names: defaultNames() + extraNames)
             try write(server.certificatePEM, to: material.certificateChain, mode: 0o644)
             try write(server.privateKeyPEM, to: material.privateKey, mode: 0o600)
@@ -34,7 +49,6 @@ public enum TLSMaterial {
         } catch {
             throw JacoError(.configInvalid, "cannot create TLS material in '\(directory.path)': \(error)")
         }
-        return (material, true)
     }
 
     /// A CA as PEM text: what daemons sharing one store share.
@@ -63,29 +77,14 @@ public enum TLSMaterial {
     /// the CA files are written from it, and the server certificate is reused when this CA
     /// signed it, else issued anew. Returns the files and whether anything was written.
     public static func ensure(in directory: URL, authority: AuthorityPEM, extraNames: [String] = []) throws -> (files: TLSFiles, generated: Bool) {
-        let material = TLSFiles(
-            caCertificate: directory.appendingPathComponent("ca.crt"),
-            certificateChain: directory.appendingPathComponent("server.crt"),
-            privateKey: directory.appendingPathComponent("server.key"))
+        let material = files(in: directory)
         if localAuthority(in: directory) == authority,
             FileManager.default.fileExists(atPath: material.certificateChain.path), FileManager.default.fileExists(atPath: material.privateKey.path)
         {
             return (material, false)
         }
-        do {
-            let ca = try CertificateAuthority(pem: authority)
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-            for name in ["ca.crt", "ca.key", "server.crt", "server.key"] { try? FileManager.default.removeItem(at: directory.appendingPathComponent(name)) }
-            try write(authority.certificate, to: material.caCertificate, mode: 0o644)
-            try write(authority.privateKey, to: directory.appendingPathComponent("ca.key"), mode: 0o600)
-            let server = try ca.issueServerCertificate(names: defaultNames() + extraNames)
-            try write(server.certificatePEM, to: material.certificateChain, mode: 0o644)
-            try write(server.privateKeyPEM, to: material.privateKey, mode: 0o600)
-        } catch let error as JacoError {
-            throw error
-        } catch {
-            throw JacoError(.configInvalid, "cannot create TLS material from the cluster CA in '\(directory.path)': \(error)")
-        }
+        for name in ["ca.crt", "ca.key", "server.crt", "server.key"] { try? FileManager.default.removeItem(at: directory.appendingPathComponent(name)) }
+        try writeMaterial(in: directory, extraNames: extraNames) { (try CertificateAuthority(pem: authority), authority) }
         return (material, true)
     }
 

@@ -76,7 +76,7 @@ struct ConsulAPI: Sendable {
         do {
             let issued = try await kernel.tokens.bootstrap(requestedBy: "consul-api")
             let stored = try await kernel.acl.token(accessorID: issued.token.accessorID)
-            var body = try await tokenJSON(stored ?? Indexed(record: issued.token, createIndex: 0, modifyIndex: 0), secret: issued.secret)
+            var body = tokenJSON(stored ?? Indexed(record: issued.token, createIndex: 0, modifyIndex: 0), secret: issued.secret)
             // Consul's bootstrap answer also carries the secret as the legacy `ID`.
             if case .object(let members) = body { body = .object([("ID", .string(issued.secret))] + members) }
             return Self.response(.ok, json: body)
@@ -102,7 +102,7 @@ struct ConsulAPI: Sendable {
         let caller = try call.caller()
         return try await blockingRead(call, .tokens) {
             guard let entry = try await kernel.acl.token(accessorID: caller.accessorID, namespace: "*") else { throw ConsulHTTPError.aclNotFound }
-            return try await tokenJSON(entry, secret: nil)
+            return tokenJSON(entry, secret: nil)
         }
     }
 
@@ -112,7 +112,7 @@ struct ConsulAPI: Sendable {
         let namespace = try call.namespace()
         return try await blockingRead(call, .tokens) {
             guard let entry = try await kernel.acl.token(accessorID: id, namespace: namespace) else { throw ConsulHTTPError.aclNotFound }
-            return try await tokenJSON(entry, secret: nil)
+            return tokenJSON(entry, secret: nil)
         }
     }
 
@@ -150,7 +150,7 @@ struct ConsulAPI: Sendable {
         filter.serviceName = query["servicename"].map(String.init) ?? ""
         filter.namespace = try call.namespace(allowWildcard: true)
         return try await blockingRead(call, .tokens) {
-            let names = try await linkNames()
+            let names = linkNames()
             return .array(try await kernel.acl.tokens(matching: filter).map { ConsulJSON.token($0, secret: nil, names: names, hash: kernel.acl.hash(of: $0.record)) })
         }
     }
@@ -160,14 +160,14 @@ struct ConsulAPI: Sendable {
         guard let entry = try await kernel.acl.token(accessorID: accessorID, namespace: namespace) else {
             throw ConsulHTTPError(status: .internalServerError, message: "Failed to retrieve token after insertion")
         }
-        return Self.response(.ok, json: try await tokenJSON(entry, secret: secret))
+        return Self.response(.ok, json: tokenJSON(entry, secret: secret))
     }
 
-    private func tokenJSON(_ entry: Indexed<Token>, secret: String?) async throws -> JSONValue {
-        ConsulJSON.token(entry, secret: secret, names: try await linkNames(), hash: kernel.acl.hash(of: entry.record))
+    private func tokenJSON(_ entry: Indexed<Token>, secret: String?) -> JSONValue {
+        ConsulJSON.token(entry, secret: secret, names: linkNames(), hash: kernel.acl.hash(of: entry.record))
     }
 
-    private func linkNames() async throws -> LinkNames {
+    private func linkNames() -> LinkNames {
         let names = kernel.acl.linkNames()
         return LinkNames(policies: names.policies, roles: names.roles)
     }
@@ -216,7 +216,7 @@ struct ConsulAPI: Sendable {
         _ = try call.namespace(body: body)
         let role = try await kernel.acl.writeRole(id: id, request, by: caller)
         guard let entry = try await kernel.acl.role(id: role.id) else { throw ConsulHTTPError(status: .internalServerError, message: "Failed to retrieve the role after writing it") }
-        return Self.response(.ok, json: ConsulJSON.role(entry, names: try await linkNames(), hash: kernel.acl.hash(of: entry.record)))
+        return Self.response(.ok, json: ConsulJSON.role(entry, names: linkNames(), hash: kernel.acl.hash(of: entry.record)))
     }
 
     private func readRole(_ call: ConsulCall, id: String? = nil, name: String? = nil) async throws -> Response {
@@ -225,7 +225,7 @@ struct ConsulAPI: Sendable {
         return try await blockingRead(call, .roles) {
             let found = if let id { try await kernel.acl.role(id: id) } else { try await kernel.acl.role(name: name ?? "") }
             guard let entry = found else { throw ConsulHTTPError.aclNotFound }
-            return ConsulJSON.role(entry, names: try await linkNames(), hash: kernel.acl.hash(of: entry.record))
+            return ConsulJSON.role(entry, names: linkNames(), hash: kernel.acl.hash(of: entry.record))
         }
     }
 
@@ -239,7 +239,7 @@ struct ConsulAPI: Sendable {
         _ = try call.namespace(allowWildcard: true)
         let policyID = call.request.uri.queryParameters["policy"].map(String.init) ?? ""
         return try await blockingRead(call, .roles) {
-            let names = try await linkNames()
+            let names = linkNames()
             return .array(try await kernel.acl.roles(policyID: policyID).map { ConsulJSON.role($0, names: names, hash: kernel.acl.hash(of: $0.record)) })
         }
     }

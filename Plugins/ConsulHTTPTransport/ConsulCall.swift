@@ -80,8 +80,20 @@ struct ConsulCall {
         return given
     }
 
-    /// The body as JSON, at most ``maxBodyBytes``; syntax errors are `400 <what> decoding failed: …`.
+    /// The body as JSON, at most ``maxBodyBytes``; syntax errors are `400 <what> decoding failed: …`
+    /// (an empty body is Go's `EOF`).
     func jsonBody(_ what: String) async throws(ConsulHTTPError) -> JSONValue {
+        try parse(try await bodyBytes(what), what)
+    }
+
+    /// The body, or nil when it is empty or only whitespace (clone accepts no body).
+    func optionalJSONBody(_ what: String) async throws(ConsulHTTPError) -> JSONValue? {
+        let bytes = try await bodyBytes(what)
+        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return nil }
+        return try parse(bytes, what)
+    }
+
+    private func bodyBytes(_ what: String) async throws(ConsulHTTPError) -> [UInt8] {
         var bytes: [UInt8] = []
         do {
             for try await chunk in request.body {
@@ -95,19 +107,14 @@ struct ConsulCall {
         } catch {
             throw .badRequest("\(what) decoding failed: could not read the request body: \(error)")
         }
+        return bytes
+    }
+
+    private func parse(_ bytes: [UInt8], _ what: String) throws(ConsulHTTPError) -> JSONValue {
         do {
             return try JSONParser.parse(bytes)
         } catch {
             throw .badRequest("\(what) decoding failed: \(error.message)")
-        }
-    }
-
-    /// The body, or nil when it is empty (clone accepts no body).
-    func optionalJSONBody(_ what: String) async throws(ConsulHTTPError) -> JSONValue? {
-        do {
-            return try await jsonBody(what)
-        } catch let error where error.message == "\(what) decoding failed: EOF" {
-            return nil
         }
     }
 

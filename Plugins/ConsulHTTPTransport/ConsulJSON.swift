@@ -23,16 +23,16 @@ enum ConsulJSON {
         if !token.serviceIdentities.isEmpty { members.append(("ServiceIdentities", serviceIdentities(token.serviceIdentities))) }
         members.append(("Local", .bool(token.local)))
         if !token.authMethod.isEmpty { members.append(("AuthMethod", .string(token.authMethod))) }
-        if let expiry = token.expirationTime { members.append(("ExpirationTime", .string(RFC3339.format(expiry)))) }
+        if let expiry = token.expirationTime { members.append(("ExpirationTime", .string(expiry.rfc3339Milliseconds))) }
         members += [
-            ("CreateTime", .string(RFC3339.format(token.issuedAt))),
+            ("CreateTime", .string(token.issuedAt.rfc3339Milliseconds)),
             ("Hash", .string(hash)),
             ("CreateIndex", .number(String(entry.createIndex))),
             ("ModifyIndex", .number(String(entry.modifyIndex))),
             ("Namespace", .string(token.namespace)),
         ]
         // Jaco's own: a token revoked with 'jaco token revoke' is kept for the audit trail.
-        if let revoked = token.revokedAt { members.append(("JacoRevokeTime", .string(RFC3339.format(revoked)))) }
+        if let revoked = token.revokedAt { members.append(("JacoRevokeTime", .string(revoked.rfc3339Milliseconds))) }
         return .object(members)
     }
 
@@ -110,10 +110,8 @@ enum ConsulJSON {
         request.expirationTTL = try d.duration("ExpirationTTL")
         request.namespace = try d.string("Namespace")
         request.authMethod = try d.string("AuthMethod")
-        _ = try d.string("Hash")
         _ = try d.time("CreateTime")
-        try d.checkUInt64("CreateIndex")
-        try d.checkUInt64("ModifyIndex")
+        try checkReadOnlyFields(d)
         return request
     }
 
@@ -126,9 +124,7 @@ enum ConsulJSON {
         request.description = try d.string("Description")
         request.rules = try d.string("Rules")
         request.datacenters = try d.strings("Datacenters")
-        _ = try d.string("Hash")
-        try d.checkUInt64("CreateIndex")
-        try d.checkUInt64("ModifyIndex")
+        try checkReadOnlyFields(d)
         return request
     }
 
@@ -142,9 +138,7 @@ enum ConsulJSON {
         request.description = try d.string("Description")
         request.policies = try d.structs("Policies", structName: "ACLRolePolicyLink", link)
         request.serviceIdentities = try d.structs("ServiceIdentities", structName: "ACLServiceIdentity", serviceIdentity)
-        _ = try d.string("Hash")
-        try d.checkUInt64("CreateIndex")
-        try d.checkUInt64("ModifyIndex")
+        try checkReadOnlyFields(d)
         return request
     }
 
@@ -152,6 +146,13 @@ enum ConsulJSON {
     static func namespace(in body: JSONValue) -> String? {
         guard let d = try? GoStructDecoder(body, structName: "", goType: ""), let ns = try? d.string("Namespace"), !ns.isEmpty else { return nil }
         return ns
+    }
+
+    /// Fields a client may echo back from a read; ignored, but their types checked as Go would.
+    private static func checkReadOnlyFields(_ d: GoStructDecoder) throws(GoStructDecoder.Failure) {
+        _ = try d.string("Hash")
+        try d.checkUInt64("CreateIndex")
+        try d.checkUInt64("ModifyIndex")
     }
 
     /// Fields that would grant rights Jaco does not model: refused rather than dropped.

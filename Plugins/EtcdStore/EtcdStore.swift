@@ -159,7 +159,10 @@ public final class EtcdStore: Storage, FaultInjecting, ReachabilityReporting, Se
         let response: Etcdserverpb_TxnResponse
         let request = txn
         do {
-            response = try await endpoints.call("a write", idempotent: false) { client, metadata, options in
+            // A Txn without compares leaves the same state however often it applies, so it may be
+            // resent; a conditional one may have applied already, so its outcome is reported
+            // unknown instead (the kernel's writes are all conditional, and settle it).
+            response = try await endpoints.call("a write", idempotent: request.compare.isEmpty) { client, metadata, options in
                 try await Etcdserverpb_KV.Client(wrapping: client).txn(request, metadata: metadata, options: options)
             }
         } catch let error as RPCError {

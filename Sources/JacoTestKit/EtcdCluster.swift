@@ -43,7 +43,7 @@ public final class EtcdCluster: @unchecked Sendable {
         self.directory = directory
         members = (1...size).map { i in
             Member(
-                name: "m\(i)", clientURL: "http://127.0.0.1:\(EtcdCluster.freePort())", peerURL: "http://127.0.0.1:\(EtcdCluster.freePort())",
+                name: "m\(i)", clientURL: "http://127.0.0.1:\(freePort())", peerURL: "http://127.0.0.1:\(freePort())",
                 dataDirectory: directory.appendingPathComponent("m\(i)"))
         }
     }
@@ -107,20 +107,6 @@ public final class EtcdCluster: @unchecked Sendable {
     /// Member `index`'s log.
     public func log(_ index: Int) -> String {
         (try? String(contentsOf: directory.appendingPathComponent("\(members[index].name).log"), encoding: .utf8)) ?? ""
-    }
-
-    /// A free TCP port on 127.0.0.1.
-    public static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

@@ -24,7 +24,7 @@ struct ConsulAuthTests {
             // (caller, may read, may write)
             let callers: [(String?, Bool, Bool)] = [(nil, false, false), (nothing, false, false), (reader, true, false), (writer, true, true), (management, true, true)]
             for (secret, mayRead, mayWrite) in callers {
-                let accessor = try await secret.asyncMap(selfAccessor) ?? BuiltIn.anonymousTokenID
+                let accessor = if let secret { try await selfAccessor(secret) } else { BuiltIn.anonymousTokenID }
                 let list = try await consul.get("/v1/acl/tokens", token: secret)
                 #expect(list.status == (mayRead ? 200 : 403))
                 if !mayRead { #expect(list.body == "Permission denied: token with AccessorID '\(accessor)' lacks permission 'acl:read'") }
@@ -69,15 +69,6 @@ struct ConsulAuthTests {
             #expect(try await daemon.jaco(["token", "revoke", "temp"], token: management).status == 0)
             let refused = try await consul.get("/v1/acl/token/self", token: issued.lastWord)
             #expect(refused.status == 403 && refused.body == "ACL not found")
-        }
-    }
-}
-
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        switch self {
-        case .some(let value): try await transform(value)
-        case .none: nil
         }
     }
 }

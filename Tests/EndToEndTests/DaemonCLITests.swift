@@ -1,4 +1,5 @@
 import Foundation
+import JacoTestKit
 import JacoKernel
 import Testing
 

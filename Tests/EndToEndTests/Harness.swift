@@ -1,4 +1,5 @@
 import Foundation
+import JacoTestKit
 import Synchronization
 import Testing
 
@@ -17,20 +18,6 @@ enum Build {
 
     /// A file under `Configs/`, or `name` itself when it is an absolute path.
     static func config(_ name: String) -> String { name.hasPrefix("/") ? name : root.appendingPathComponent("Configs/\(name)").path }
-}
-
-/// A free TCP port on 127.0.0.1 (bound and released; the daemon binds it right after).
-func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
 
 /// What a finished command printed.

@@ -35,7 +35,7 @@ extension ACLService {
         return try await pipeline.run { snapshot in
             try await requireInitialized(snapshot)
             var policy = Policy(id: id ?? UUID().uuidString.lowercased(), name: request.name, description: request.description, rules: request.rules, datacenters: request.datacenters)
-            let existing: Indexed<Policy>? = try await id.asyncMap { try await record(KeySpace.policy($0), in: snapshot) } ?? nil
+            let existing: Indexed<Policy>? = if let id { try await record(KeySpace.policy(id), in: snapshot) } else { nil }
             if id != nil && existing == nil { throw JacoError(.notFound, "Cannot find policy \"\(id!)\"") }
             if policy.id == BuiltIn.globalManagementPolicyID, let old = existing?.record {
                 if policy.name != old.name { throw JacoError(.validationFailed, "Changing the Name for the builtin global-management policy is not permitted") }
@@ -98,7 +98,7 @@ extension ACLService {
         try Self.validateName(request.name, kind: "Role", maxLength: 256)
         return try await pipeline.run { snapshot in
             try await requireInitialized(snapshot)
-            let existing: Indexed<Role>? = try await id.asyncMap { try await record(KeySpace.role($0), in: snapshot) } ?? nil
+            let existing: Indexed<Role>? = if let id { try await record(KeySpace.role(id), in: snapshot) } else { nil }
             if id != nil && existing == nil { throw JacoError(.notFound, "Cannot find role \"\(id!)\"") }
             let role = Role(
                 id: id ?? UUID().uuidString.lowercased(), name: request.name, description: request.description,
@@ -170,26 +170,13 @@ extension ACLService {
     private func deleteNamed<R: StoredRecord & Sendable>(
         key: String, type: String, caller: Principal, describe: @escaping @Sendable (R) -> (nameKey: String, payload: [String: String])
     ) async throws -> Bool {
-        do {
-            return try await pipeline.run { snapshot in
-                guard let existing: Indexed<R> = try await record(key, in: snapshot) else { throw NothingToDelete() }
-                let (nameKey, payload) = describe(existing.record)
-                return PlannedWrite(
-                    transaction: Transaction(conditions: [.modifiedAt(key, existing.modifyIndex)], writes: [.delete(key), .delete(nameKey)]),
-                    audit: [AuditRecord(identity: caller.auditName, type: type, payload: payload)],
-                    result: true)
-            }
-        } catch is NothingToDelete {
-            return false
-        }
-    }
-}
-
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        switch self {
-        case .some(let value): try await transform(value)
-        case .none: nil
+        try await runUnlessNothing(orElse: false) { snapshot in
+            guard let existing: Indexed<R> = try await record(key, in: snapshot) else { throw NothingToDelete() }
+            let (nameKey, payload) = describe(existing.record)
+            return PlannedWrite(
+                transaction: Transaction(conditions: [.modifiedAt(key, existing.modifyIndex)], writes: [.delete(key), .delete(nameKey)]),
+                audit: [AuditRecord(identity: caller.auditName, type: type, payload: payload)],
+                result: true)
         }
     }
 }

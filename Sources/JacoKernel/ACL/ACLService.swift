@@ -59,34 +59,41 @@ public final class ACLService: Sendable {
 
     /// Consul's token hash: a digest of the fields that grant or describe rights, base64.
     public func hash(of token: Token) -> String {
-        var w = RecordWriter(version: 1)
-        w.write(token.description)
-        w.write(token.policyIDs)
-        w.write(token.roleIDs)
-        w.write(token.serviceIdentities)
-        w.write(token.local)
-        w.write(token.expirationTime)
-        w.write(token.allowsPrivileged)
-        return Data(hasher.contentHash(w.bytes).bytes).base64EncodedString()
+        contentHash { w in
+            w.write(token.description)
+            w.write(token.policyIDs)
+            w.write(token.roleIDs)
+            w.write(token.serviceIdentities)
+            w.write(token.local)
+            w.write(token.expirationTime)
+            w.write(token.allowsPrivileged)
+        }
     }
 
     /// The same kind of hash for a policy.
     public func hash(of policy: Policy) -> String {
-        var w = RecordWriter(version: 1)
-        w.write(policy.name)
-        w.write(policy.description)
-        w.write(policy.rules)
-        w.write(policy.datacenters)
-        return Data(hasher.contentHash(w.bytes).bytes).base64EncodedString()
+        contentHash { w in
+            w.write(policy.name)
+            w.write(policy.description)
+            w.write(policy.rules)
+            w.write(policy.datacenters)
+        }
     }
 
     /// The same kind of hash for a role.
     public func hash(of role: Role) -> String {
+        contentHash { w in
+            w.write(role.name)
+            w.write(role.description)
+            w.write(role.policyIDs)
+            w.write(role.serviceIdentities)
+        }
+    }
+
+    /// The base64 content hash of the fields `fields` writes.
+    private func contentHash(_ fields: (inout RecordWriter) -> Void) -> String {
         var w = RecordWriter(version: 1)
-        w.write(role.name)
-        w.write(role.description)
-        w.write(role.policyIDs)
-        w.write(role.serviceIdentities)
+        fields(&w)
         return Data(hasher.contentHash(w.bytes).bytes).base64EncodedString()
     }
 
@@ -187,15 +194,11 @@ public final class ACLService: Sendable {
         if accessorID == caller.accessorID {
             throw JacoError(.validationFailed, "Deletion of the request's authorization token is not permitted")
         }
-        do {
-            return try await pipeline.run { snapshot in
-                guard let existing = try await token(accessorID: accessorID, namespace: namespace, in: snapshot, includingExpired: true) else {
-                    throw NothingToDelete()
-                }
-                return deletePlan([existing], type: AuditEventType.tokenDelete, caller: caller.auditName, result: true)
+        return try await runUnlessNothing(orElse: false) { snapshot in
+            guard let existing = try await token(accessorID: accessorID, namespace: namespace, in: snapshot, includingExpired: true) else {
+                throw NothingToDelete()
             }
-        } catch is NothingToDelete {
-            return false
+            return deletePlan([existing], type: AuditEventType.tokenDelete, caller: caller.auditName, result: true)
         }
     }
 
@@ -208,7 +211,7 @@ public final class ACLService: Sendable {
         var reaped = 0
         // Batches keep each transaction well inside any engine's per-transaction limits.
         for batch in stride(from: 0, to: expired.count, by: 16).map({ Array(expired[$0..<min($0 + 16, expired.count)]) }) {
-            reaped += try await deleteOrZero { snapshot in
+            reaped += try await runUnlessNothing(orElse: 0) { snapshot in
                 var doomed: [Indexed<Token>] = []
                 for accessorID in batch {
                     if let entry = try await token(accessorID: accessorID, namespace: "*", in: snapshot, includingExpired: true),
@@ -224,11 +227,13 @@ public final class ACLService: Sendable {
         return reaped
     }
 
-    private func deleteOrZero(_ plan: (any StorageSnapshot) async throws -> PlannedWrite<Int>) async throws -> Int {
+    /// Runs a write whose plan throws ``NothingToDelete`` when there is nothing to do; then
+    /// nothing is written (not even an audit head) and `fallback` is returned.
+    func runUnlessNothing<R: Sendable>(orElse fallback: R, _ plan: (any StorageSnapshot) async throws -> PlannedWrite<R>) async throws -> R {
         do {
             return try await pipeline.run(plan)
         } catch is NothingToDelete {
-            return 0
+            return fallback
         }
     }
 
