@@ -76,7 +76,7 @@ let package = Package(
                 "JacoKernel", .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             path: "Plugins/EtcdStore"),
         .target(
@@ -114,7 +114,9 @@ let package = Package(
             ]),
 
         // Test kit for other projects' harnesses.
-        .target(name: "JacoTestKit", dependencies: ["JacoKernel", "MemoryStore", "SHA256Hasher"]),
+        .target(
+            name: "JacoTestKit",
+            dependencies: ["JacoKernel", "MemoryStore", "SHA256Hasher", "ClusterTLS"]),
 
         // Tools: the benchmark and the child process of the crash tests.
         .executableTarget(

@@ -41,7 +41,7 @@ public enum TLSMaterial {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
             try write(pem.certificate, to: material.caCertificate, mode: 0o644)
             try write(pem.privateKey, to: directory.appendingPathComponent("ca.key"), mode: 0o600)
-            let server = try authority.issueServerCertificate(names: defaultNames() + extraNames)
+            let server = try authority.issueCertificate(commonName: "jacod", names: defaultNames() + extraNames, usages: [.serverAuth])
             try write(server.certificatePEM, to: material.certificateChain, mode: 0o644)
             try write(server.privateKeyPEM, to: material.privateKey, mode: 0o600)
         } catch let error as JacoError {
@@ -101,77 +101,6 @@ public enum TLSMaterial {
         guard FileManager.default.createFile(atPath: url.path, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
             throw JacoError(.configInvalid, "cannot write '\(url.path)'")
         }
-    }
-}
-
-/// A certificate authority that signs server certificates.
-struct CertificateAuthority {
-    let certificate: Certificate
-    let key: P256.Signing.PrivateKey
-
-    var certificatePEM: String { get throws { try certificate.serializeAsPEM().pemString } }
-
-    /// A CA from its PEM text.
-    init(pem: TLSMaterial.AuthorityPEM) throws {
-        certificate = try Certificate(pemEncoded: pem.certificate)
-        key = try P256.Signing.PrivateKey(pemRepresentation: pem.privateKey)
-    }
-
-    init(certificate: Certificate, key: P256.Signing.PrivateKey) {
-        self.certificate = certificate
-        self.key = key
-    }
-    var privateKeyPEM: String { key.pemRepresentation }
-
-    static func create(commonName: String) throws -> CertificateAuthority {
-        let key = P256.Signing.PrivateKey()
-        let name = try DistinguishedName {
-            OrganizationName("Jaco")
-            CommonName(commonName)
-        }
-        let now = Date()
-        let certificate = try Certificate(
-            version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: .init(key.publicKey),
-            notValidBefore: now.addingTimeInterval(-3600), notValidAfter: now.addingTimeInterval(10 * 365 * 86400),
-            issuer: name, subject: name, signatureAlgorithm: .ecdsaWithSHA256,
-            extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
-                Critical(KeyUsage(keyCertSign: true, cRLSign: true))
-                SubjectKeyIdentifier(hash: .init(key.publicKey))
-            },
-            issuerPrivateKey: .init(key))
-        return CertificateAuthority(certificate: certificate, key: key)
-    }
-
-    /// A server certificate for `names` (DNS names and IP addresses), signed by this CA.
-    func issueServerCertificate(names: [String]) throws -> (certificatePEM: String, privateKeyPEM: String) {
-        let key = P256.Signing.PrivateKey()
-        let now = Date()
-        var alternativeNames: [GeneralName] = []
-        for name in names {
-            if let address = IPAddressBytes(name) {
-                alternativeNames.append(.ipAddress(ASN1OctetString(contentBytes: address[...])))
-            } else {
-                alternativeNames.append(.dnsName(name))
-            }
-        }
-        let certificate = try Certificate(
-            version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: .init(key.publicKey),
-            notValidBefore: now.addingTimeInterval(-3600), notValidAfter: now.addingTimeInterval(2 * 365 * 86400),
-            issuer: self.certificate.subject,
-            subject: try DistinguishedName {
-                OrganizationName("Jaco")
-                CommonName("jacod")
-            },
-            signatureAlgorithm: .ecdsaWithSHA256,
-            extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.notCertificateAuthority)
-                Critical(KeyUsage(digitalSignature: true, keyEncipherment: true))
-                try ExtendedKeyUsage([.serverAuth])
-                SubjectAlternativeNames(alternativeNames)
-            },
-            issuerPrivateKey: .init(self.key))
-        return (try certificate.serializeAsPEM().pemString, key.pemRepresentation)
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import NIOSSL
 import JacoKernel
 import Synchronization
 
@@ -110,8 +111,29 @@ final class EtcdEndpoints: Sendable {
 
     static func describe(_ error: (any Error)?) -> String {
         guard let error else { return "no endpoint" }
-        if let rpc = error as? RPCError { return "\(rpc.code): \(rpc.message)" }
-        return "\(error)"
+        guard let rpc = error as? RPCError else { return "\(error)" }
+        if let cause = rpc.cause, let problem = tlsProblem(cause) { return problem }
+        return "\(rpc.code): \(rpc.message)"
+    }
+
+    /// What a failed TLS handshake with etcd means for the config, or nil when `cause` is not one.
+    static func tlsProblem(_ cause: any Error) -> String? {
+        let detail: String
+        switch cause {
+        case let error as NIOSSLError: detail = "\(error)"
+        case let error as BoringSSLError: detail = "\(error)"
+        default: return nil
+        }
+        if detail.contains("CERTIFICATE_VERIFY_FAILED") {
+            return "TLS handshake failed: etcd's certificate is not signed by the CA in ca_cert, or does not name the endpoint's host (\(detail))"
+        }
+        if detail.contains("BAD_CERTIFICATE") || detail.contains("CERTIFICATE_REQUIRED") || detail.contains("UNKNOWN_CA") {
+            return "TLS handshake failed: etcd refused the client certificate; set cert and key to one its --trusted-ca-file trusts (\(detail))"
+        }
+        if detail.contains("WRONG_VERSION_NUMBER") {
+            return "TLS handshake failed: the endpoint does not speak TLS; use an http:// endpoint (\(detail))"
+        }
+        return "TLS handshake with etcd failed (\(detail))"
     }
 
     private func authMetadata(_ client: GRPCClient<HTTP2ClientTransport.Posix>) async throws -> Metadata {

@@ -7,7 +7,7 @@ public final class EtcdCluster: @unchecked Sendable {
     public struct Member: Sendable {
         /// The member's name (`m1`, `m2`, …).
         public var name: String
-        /// Its client URL, `http://127.0.0.1:<port>`.
+        /// Its client URL, `http://127.0.0.1:<port>` (`https://` for a TLS cluster).
         public var clientURL: String
         /// Its peer URL.
         public var peerURL: String
@@ -20,6 +20,9 @@ public final class EtcdCluster: @unchecked Sendable {
     private let lock = NSLock()
     private var processes: [Int: Process] = [:]
     private let directory: URL
+    /// The cluster's TLS material when it was started with `tls: true`: clients must trust
+    /// `caCertificate` and present `clientCertificate` (etcd runs with `--client-cert-auth`).
+    public let certificates: TestCertificates?
 
     /// Every member's client URL, comma-separated (what `jacod --etcd-endpoints` takes).
     public var endpoints: String { members.map(\.clientURL).joined(separator: ",") }
@@ -29,21 +32,23 @@ public final class EtcdCluster: @unchecked Sendable {
         ["/usr/bin/etcd", "/usr/local/bin/etcd"].first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// Starts `size` members and waits until the cluster answers.
-    public static func start(size: Int = 1) async throws -> EtcdCluster {
-        let cluster = try EtcdCluster(size: size)
+    /// Starts `size` members and waits until the cluster answers. With `tls`, clients reach it
+    /// over HTTPS only and must present a client certificate signed by the test CA.
+    public static func start(size: Int = 1, tls: Bool = false) async throws -> EtcdCluster {
+        let cluster = try EtcdCluster(size: size, tls: tls)
         for index in cluster.members.indices { try cluster.launch(index) }
         try await cluster.waitUntilServing()
         return cluster
     }
 
-    private init(size: Int) throws {
+    private init(size: Int, tls: Bool) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-etcd-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         self.directory = directory
+        certificates = tls ? try TestCertificates.create(in: directory.appendingPathComponent("pki")) : nil
         members = (1...size).map { i in
             Member(
-                name: "m\(i)", clientURL: "http://127.0.0.1:\(freePort())", peerURL: "http://127.0.0.1:\(freePort())",
+                name: "m\(i)", clientURL: "\(tls ? "https" : "http")://127.0.0.1:\(freePort())", peerURL: "http://127.0.0.1:\(freePort())",
                 dataDirectory: directory.appendingPathComponent("m\(i)"))
         }
     }
@@ -60,6 +65,12 @@ public final class EtcdCluster: @unchecked Sendable {
             "--initial-cluster", members.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ","),
             "--initial-cluster-state", "new", "--initial-cluster-token", directory.lastPathComponent,
         ]
+        if let certificates {
+            process.arguments! += [
+                "--cert-file", certificates.serverCertificate.path, "--key-file", certificates.serverKey.path,
+                "--client-cert-auth", "--trusted-ca-file", certificates.caCertificate.path,
+            ]
+        }
         let log = directory.appendingPathComponent("\(member.name).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)

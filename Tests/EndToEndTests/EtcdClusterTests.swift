@@ -130,4 +130,38 @@ struct EtcdClusterTests {
         }
         #expect(served.status == 0 && served.stdout.contains("after-outage"), "\(served.stderr)")
     }
+
+    @Test("Two daemons on an etcd that takes only TLS with client certificates: init, issue on one, revoke on the other, rejected on the first")
+    func tlsToEtcd() async throws {
+        let etcd = try await EtcdCluster.start(size: 1, tls: true)
+        defer { etcd.stop() }
+        let pki = try #require(etcd.certificates)
+        // Configs/etcd.toml with its commented TLS keys filled in.
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-etcd-tls-\(UUID().uuidString).toml")
+        defer { try? FileManager.default.removeItem(at: config) }
+        let shipped = try String(contentsOfFile: Build.config("etcd.toml"), encoding: .utf8)
+        let withTLS = shipped
+            .replacingOccurrences(of: "# ca_cert = \"etcd-ca.crt\"", with: "ca_cert = \"\(pki.caCertificate.path)\"")
+            .replacingOccurrences(of: "# cert = \"etcd-client.crt\"", with: "cert = \"\(pki.clientCertificate.path)\"")
+            .replacingOccurrences(of: "# key = \"etcd-client.key\"", with: "key = \"\(pki.clientKey.path)\"")
+        #expect(withTLS != shipped)
+        try withTLS.write(to: config, atomically: true, encoding: .utf8)
+        let first = try Daemon(config: config.path, extraArguments: ["--etcd-endpoints", etcd.endpoints])
+        let second = try Daemon(config: config.path, extraArguments: ["--etcd-endpoints", etcd.endpoints])
+        defer { first.remove(); second.remove() }
+        try await first.start()
+        try await second.start()
+        #expect(etcd.endpoints.hasPrefix("https://"))
+
+        let bootstrap = try await first.jaco(["cluster", "init"]).lastWord
+        let issued = try await first.jaco(["token", "issue", "--name", "over-tls"], token: bootstrap)
+        #expect(issued.status == 0, "\(issued.stderr)")
+        let revoked = try await second.jaco(["token", "revoke", "over-tls"], token: bootstrap, caCertificate: first.caCertificate)
+        #expect(revoked.status == 0, "\(revoked.stderr)")
+        var rejected = ""
+        for _ in 0..<100 where !rejected.hasPrefix("token_revoked:") {
+            rejected = try await first.jaco(["token", "list"], token: issued.lastWord).stderr
+        }
+        #expect(rejected.hasPrefix("token_revoked:"), "\(rejected)")
+    }
 }

@@ -60,4 +60,39 @@ struct EtcdStoreTests {
         let none = await #expect(throws: JacoError.self) { _ = try await Self.open(etcd, directory: directory) }
         #expect(none?.message.contains("username") == true, "\(String(describing: none))")
     }
+
+    @Test("TLS to etcd: https endpoints with ca_cert and a client certificate work; no client certificate, or an untrusted CA, is refused with an error naming the cause")
+    func tls() async throws {
+        let etcd = try await EtcdCluster.start(size: 1, tls: true)
+        defer { etcd.stop() }
+        let pki = try #require(etcd.certificates)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-etcd-tls-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let other = try TestCertificates.create(in: directory.appendingPathComponent("other"), commonName: "Someone else's CA")
+        let clientFiles = "cert = \"\(pki.clientCertificate.path)\"\nkey = \"\(pki.clientKey.path)\"\n"
+
+        let store = try await Self.open(etcd, extra: "ca_cert = \"\(pki.caCertificate.path)\"\n\(clientFiles)", directory: directory)
+        let start = try await store.read { $0.index }
+        let index = try await store.commit(Transaction(writes: [.put("tls/ok", Data("1".utf8))]))
+        #expect(try await store.read { try await $0.get("tls/ok")?.modifyIndex } == index)
+        var feed = store.changes(after: start).makeAsyncIterator()
+        #expect(try await feed.next()?.index == index)
+        try await store.close()
+
+        let noClientCertificate = await #expect(throws: JacoError.self) {
+            _ = try await Self.open(etcd, extra: "ca_cert = \"\(pki.caCertificate.path)\"\n", directory: directory)
+        }
+        #expect(noClientCertificate?.code == .unavailable, "\(String(describing: noClientCertificate))")
+        #expect(noClientCertificate?.message.contains("refused the client certificate; set cert and key") == true, "\(String(describing: noClientCertificate))")
+        let untrusted = await #expect(throws: JacoError.self) {
+            _ = try await Self.open(etcd, extra: "ca_cert = \"\(other.caCertificate.path)\"\n\(clientFiles)", directory: directory)
+        }
+        #expect(untrusted?.code == .unavailable, "\(String(describing: untrusted))")
+        #expect(untrusted?.message.contains("not signed by the CA in ca_cert") == true, "\(String(describing: untrusted))")
+        // An http:// endpoint for a TLS-only etcd: refused, not hung.
+        let plain = etcd.members[0].clientURL.replacingOccurrences(of: "https://", with: "http://")
+        let config = try JacoConfig.parse("[storage]\nengine = \"etcd\"\nendpoints = [\"\(plain)\"]\ntimeout_ms = 2000\n", source: "etcd-test.toml")
+        let cleartext = await #expect(throws: JacoError.self) { _ = try await Runtime.openStorage(config, dataDirectory: directory) }
+        #expect(cleartext?.code == .unavailable, "\(String(describing: cleartext))")
+    }
 }
