@@ -32,15 +32,53 @@ final class EtcdEndpoints: Sendable {
         var clientKey: String?
     }
 
+    /// Which connection a call uses: unary calls share one per endpoint, replaced after
+    /// ``callsPerConnection`` calls; watches get their own, which is never replaced.
+    enum Purpose: Sendable {
+        case unary
+        case watch
+    }
+
+    private struct ConnectionKey: Hashable {
+        var endpoint: Int
+        var purpose: Purpose
+    }
+
     private struct Connection: Sendable {
+        let id: Int
         let client: GRPCClient<HTTP2ClientTransport.Posix>
         let task: Task<Void, Never>
+        /// Calls handed this connection so far, and those not yet returned.
+        var calls = 0
+        var inFlight = 0
+    }
+
+    /// Unary calls one connection carries before it is replaced (the old one finishes its calls
+    /// and closes). etcd's gRPC server (grpc-go) answers request data with flow-control PINGs,
+    /// up to one per request; swift-nio-http2 closes a connection that receives more than 200
+    /// PING/SETTINGS frames in 30 s (GOAWAY ENHANCE_YOUR_CALM), and grpc-swift-nio-transport
+    /// does not let that limit be raised. Replacing the connection first keeps every call
+    /// clear of that drop, with room for SETTINGS and keepalive acks.
+    static let callsPerConnection = 150
+
+    private struct State {
+        var connections: [ConnectionKey: Connection] = [:]
+        /// Replaced connections still finishing their calls, by id.
+        var retiring: [Int: Connection] = [:]
+        var nextID = 0
+        var preferred = 0
+        var authToken: String?
+        var closed = false
+        var droppedCalls = 0
     }
 
     let endpoints: [Endpoint]
     private let tls: TLSSettings
     private let credentials: (user: String, password: String)?
-    private let state = Mutex<(connections: [Int: Connection], preferred: Int, authToken: String?, closed: Bool)>(([:], 0, nil, false))
+    private let state = Mutex(State())
+
+    /// How many calls an endpoint failed to answer (and were tried again or given up on).
+    var droppedCalls: Int { state.withLock { $0.droppedCalls } }
     /// How long one call may take before it counts as failed.
     let callTimeout: Duration
 
@@ -57,7 +95,7 @@ final class EtcdEndpoints: Sendable {
     /// With `idempotent: false` (writes) a call is retried only when it surely never reached a
     /// server (no connection); any other failure may have applied it, so it is reported
     /// `unavailable` with the outcome unknown rather than sent again.
-    func call<R: Sendable>(_ what: String, idempotent: Bool = true, _ body: @Sendable (GRPCClient<HTTP2ClientTransport.Posix>, Metadata, CallOptions) async throws -> R) async throws -> R {
+    func call<R: Sendable>(_ what: String, idempotent: Bool = true, purpose: Purpose = .unary, _ body: @Sendable (GRPCClient<HTTP2ClientTransport.Posix>, Metadata, CallOptions) async throws -> R) async throws -> R {
         let start = state.withLock { $0.preferred }
         var lastError: (any Error)?
         // Three rounds over the endpoints, pausing between rounds: a connection that just
@@ -66,7 +104,8 @@ final class EtcdEndpoints: Sendable {
             if step > 0, step % endpoints.count == 0 { try await Task.sleep(for: .milliseconds(100 * (step / endpoints.count))) }
             let index = (start + step) % endpoints.count
             do {
-                let client = try connection(index)
+                let (client, lease) = try connection(index, for: purpose)
+                defer { release(lease) }
                 let metadata = try await authMetadata(client)
                 let result = try await body(client, metadata, options)
                 state.withLock { $0.preferred = index }
@@ -75,6 +114,7 @@ final class EtcdEndpoints: Sendable {
                 if !idempotent && !Self.neverSent(error) {
                     throw JacoError(.outcomeUnknown, "etcd did not confirm \(what) (\(error.code): \(error.message)); it may or may not have been applied")
                 }
+                state.withLock { $0.droppedCalls += 1 }
                 lastError = error
                 continue
             } catch let error as RPCError where error.code == .unauthenticated && credentials != nil {
@@ -147,34 +187,73 @@ final class EtcdEndpoints: Sendable {
         return ["token": "\(response.token)"]
     }
 
-    /// The client for endpoint `index`, connecting on first use.
-    func connection(_ index: Int) throws -> GRPCClient<HTTP2ClientTransport.Posix> {
-        try state.withLock { s in
+    /// The client for endpoint `index` and `purpose`, connecting on first use, and a lease on
+    /// it to hand back to ``release(_:)`` when the call is done. A unary connection that has
+    /// carried ``callsPerConnection`` calls is replaced; it closes once its last lease returns,
+    /// so no call ever starts on, or is cut off by, a closing connection.
+    private func connection(_ index: Int, for purpose: Purpose) throws -> (GRPCClient<HTTP2ClientTransport.Posix>, lease: Int) {
+        let (client, lease, retired) = try state.withLock { s -> (GRPCClient<HTTP2ClientTransport.Posix>, Int, GRPCClient<HTTP2ClientTransport.Posix>?) in
             if s.closed { throw JacoError(.closed, "the etcd store is closed") }
-            if let existing = s.connections[index] { return existing.client }
-            let endpoint = endpoints[index]
-            let security: HTTP2ClientTransport.Posix.TransportSecurity
-            if endpoint.tls {
-                let tls = self.tls
-                security = .tls { config in
-                    if let ca = tls.caCertificate { config.trustRoots = .certificates([.file(path: ca, format: .pem)]) }
-                    if let cert = tls.clientCertificate, let key = tls.clientKey {
-                        config.certificateChain = [.file(path: cert, format: .pem)]
-                        config.privateKey = .file(path: key, format: .pem)
-                    }
+            let key = ConnectionKey(endpoint: index, purpose: purpose)
+            var retired: GRPCClient<HTTP2ClientTransport.Posix>?
+            if var existing = s.connections[key] {
+                if purpose == .watch || existing.calls < Self.callsPerConnection {
+                    existing.calls += 1
+                    existing.inFlight += 1
+                    s.connections[key] = existing
+                    return (existing.client, existing.id, nil)
                 }
-            } else {
-                security = .plaintext
+                s.retiring[existing.id] = existing
+                if existing.inFlight == 0 { retired = existing.client }
             }
-            let target: any ResolvableTarget = endpoint.host.contains(":")
-                ? .ipv6(address: endpoint.host, port: endpoint.port)
-                : (endpoint.host.first?.isNumber == true ? .ipv4(address: endpoint.host, port: endpoint.port) : .dns(host: endpoint.host, port: endpoint.port))
-            let transport = try HTTP2ClientTransport.Posix(target: target, transportSecurity: security, config: Self.transportConfig)
-            let client = GRPCClient(transport: transport)
-            let task = Task { _ = try? await client.runConnections() }
-            s.connections[index] = Connection(client: client, task: task)
-            return client
+            let client = GRPCClient(transport: try makeTransport(endpoints[index]))
+            let id = s.nextID
+            s.nextID += 1
+            let task = Task { [weak self] in
+                _ = try? await client.runConnections()
+                _ = self?.state.withLock { $0.retiring.removeValue(forKey: id) }
+            }
+            s.connections[key] = Connection(id: id, client: client, task: task, calls: 1, inFlight: 1)
+            return (client, id, retired)
         }
+        retired?.beginGracefulShutdown()
+        return (client, lease)
+    }
+
+    /// Hands back a lease from ``connection(_:for:)``; the last lease on a replaced connection
+    /// closes it.
+    private func release(_ lease: Int) {
+        let retired = state.withLock { s -> GRPCClient<HTTP2ClientTransport.Posix>? in
+            if let key = s.connections.first(where: { $0.value.id == lease })?.key {
+                s.connections[key]?.inFlight -= 1
+                return nil
+            }
+            guard var connection = s.retiring[lease] else { return nil }
+            connection.inFlight -= 1
+            s.retiring[lease] = connection
+            return connection.inFlight == 0 ? connection.client : nil
+        }
+        retired?.beginGracefulShutdown()
+    }
+
+    private func makeTransport(_ endpoint: Endpoint) throws -> HTTP2ClientTransport.Posix {
+        let security: HTTP2ClientTransport.Posix.TransportSecurity
+        if endpoint.tls {
+            let tls = self.tls
+            security = .tls { config in
+                if let ca = tls.caCertificate { config.trustRoots = .certificates([.file(path: ca, format: .pem)]) }
+                if let cert = tls.clientCertificate, let key = tls.clientKey {
+                    config.certificateChain = [.file(path: cert, format: .pem)]
+                    config.privateKey = .file(path: key, format: .pem)
+                }
+            }
+        } else {
+            security = .plaintext
+        }
+        let target: any ResolvableTarget = endpoint.host.contains(":")
+            ? .ipv6(address: endpoint.host, port: endpoint.port)
+            : (endpoint.host.first?.isNumber == true ? .ipv4(address: endpoint.host, port: endpoint.port) : .dns(host: endpoint.host, port: endpoint.port))
+        return try HTTP2ClientTransport.Posix(target: target, transportSecurity: security, config: Self.transportConfig)
     }
 
     private static let transportConfig = HTTP2ClientTransport.Posix.Config.defaults { config in
@@ -188,8 +267,8 @@ final class EtcdEndpoints: Sendable {
     func close() async {
         let connections = state.withLock { s in
             s.closed = true
-            defer { s.connections = [:] }
-            return Array(s.connections.values)
+            defer { s.connections = [:]; s.retiring = [:] }
+            return Array(s.connections.values) + Array(s.retiring.values)
         }
         for connection in connections { connection.client.beginGracefulShutdown() }
         // Let in-flight calls finish, for at most two seconds; then close the connections.

@@ -47,7 +47,7 @@ struct EtcdWatch: Sendable {
         callOptions.timeout = nil  // a watch runs until cancelled
         let request = watchRequest, options = callOptions
         let store = self.store
-        try await store.endpoints.call("the watch") { client, metadata, _ in
+        try await store.endpoints.call("the watch", purpose: .watch) { client, metadata, _ in
             try await Etcdserverpb_Watch.Client(wrapping: client).watch(
                 metadata: metadata, options: options,
                 requestProducer: { writer in
