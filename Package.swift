@@ -121,7 +121,10 @@ let package = Package(
         // Tools: the benchmark and the child process of the crash tests.
         .executableTarget(
             name: "jaco-bench",
-            dependencies: ["JacoRuntime", "JacoKernel", "JacoTestKit", "SHA256Hasher", "GRPCTransport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "JacoRuntime", "JacoKernel", "JacoTestKit", "SHA256Hasher", "GRPCTransport", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+            ],
             path: "Benchmarks/jaco-bench"),
         .executableTarget(name: "jaco-crash-writer", dependencies: ["JacoRuntime", "JacoKernel"], path: "Tools/jaco-crash-writer"),
 

@@ -6,8 +6,9 @@
 //  3. gRPC: authenticated unary calls per second over TLS with N concurrent clients, against the
 //     same call with authentication skipped (goal: ratio ≥ 0.95);
 //  4. etcd (with `--only etcd`, or after the rest when etcd is installed): revocation propagation
-//     between three kernels on a three-member etcd (p50, p99, max), and verify throughput on a
-//     follower against a single-node SQLite kernel.
+//     between three jacod on a three-member etcd (p50, p99, max), and verify throughput over gRPC
+//     on a follower jacod against a single-node SQLite jacod. Needs the release jacod:
+//     `swift build -c release --product jacod` first.
 //
 //     swift run -c release jaco-bench [--dir <scratch dir>] [--verifies <n>] [--writes <n>] [--sync off]
 //                                     [--clients <n>] [--seconds <per round>] [--revocations <n>] [--only etcd]
@@ -76,7 +77,7 @@ try await Task.detached { try await runBenchmarks(settings) }.value
 @Sendable func runBenchmarks(_ settings: Settings) async throws {
     let (scratch, verifies, writes) = (settings.scratch, settings.verifies, settings.writes)
     if settings.onlyEtcd {
-        try await etcdBenchmark(scratch: scratch, revocations: settings.revocations, verifies: verifies)
+        try await etcdBenchmark(scratch: scratch, revocations: settings.revocations, clients: settings.clients, seconds: settings.seconds)
         return
     }
     // MARK: verify vs bare SHA-256
@@ -165,7 +166,7 @@ try await Task.detached { try await runBenchmarks(settings) }.value
     try await grpcBenchmark(scratch: scratch, clients: settings.clients, seconds: settings.seconds)
     if EtcdCluster.binary != nil {
         print("")
-        try await etcdBenchmark(scratch: scratch, revocations: settings.revocations, verifies: verifies)
+        try await etcdBenchmark(scratch: scratch, revocations: settings.revocations, clients: settings.clients, seconds: settings.seconds)
     }
 }
 
@@ -202,32 +203,15 @@ func grpcBenchmark(scratch: URL, clients: Int, seconds: Double) async throws {
         var iterator = addresses.makeAsyncIterator()
         ports[authenticate] = Int(try require(await iterator.next(), "listening address").split(separator: ":").last!)!
     }
-    func callsPerSecond(authenticate: Bool) async throws -> Double {
+    func callsPerSecondOver(authenticate: Bool) async throws -> Double {
         let client = JacoClient(target: .tls(host: "127.0.0.1", port: ports[authenticate]!, caCertificate: tls.caCertificate.path), token: authenticate ? secret : nil)
-        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        let calls = try await withThrowingTaskGroup(of: Int.self) { group in
-            for _ in 0..<clients {
-                group.addTask {
-                    try await client.connected { session in
-                        _ = try await session.list()  // connect and warm up before counting
-                        var count = 0
-                        while ContinuousClock.now < deadline {
-                            _ = try await session.list()
-                            count += 1
-                        }
-                        return count
-                    }
-                }
-            }
-            return try await group.reduce(0, +)
-        }
-        return Double(calls) / seconds
+        return try await callsPerSecond(client, clients: clients, seconds: seconds) { _ = try await $0.list() }
     }
     let rounds = 5
     var authenticated: [Double] = [], skipped: [Double] = []
     for _ in 0..<rounds {
-        authenticated.append(try await callsPerSecond(authenticate: true))
-        skipped.append(try await callsPerSecond(authenticate: false))
+        authenticated.append(try await callsPerSecondOver(authenticate: true))
+        skipped.append(try await callsPerSecondOver(authenticate: false))
     }
     for server in servers { server.cancel() }
     for server in servers { try? await server.value }

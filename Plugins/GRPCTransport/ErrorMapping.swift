@@ -29,7 +29,7 @@ extension JacoError {
 
     /// The Jaco error an RPC error stands for: the code from metadata when the server sent one;
     /// otherwise `unavailable` (transport trouble) or a generic code from the status.
-    init(_ error: RPCError) {
+    public init(_ error: RPCError) {
         if let code = error.metadata[stringValues: errorCodeKey].first(where: { _ in true }) {
             self.init(Code(code), error.message)
             return

@@ -163,6 +163,14 @@ public struct JacoSession: Sendable {
         try await Jaco_V1_Audit.Client(wrapping: client).verifyChain(Jaco_V1_VerifyChainRequest(), metadata: metadata, options: options)
     }
 
+    /// Checks a manifest against the caller's token without storing it: a verify from memory
+    /// and the admission policies, no store access.
+    public func validate(manifest: Data) async throws -> Jaco_V1_ValidateResponse {
+        var request = Jaco_V1_ValidateRequest()
+        request.manifest = manifest
+        return try await Jaco_V1_Deploy.Client(wrapping: client).validate(request, metadata: metadata, options: options)
+    }
+
     /// Admits and stores a manifest as the deployment's next revision.
     public func apply(deployment: String, manifest: Data) async throws -> Jaco_V1_ApplyResponse {
         var request = Jaco_V1_ApplyRequest()
