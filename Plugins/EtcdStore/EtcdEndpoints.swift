@@ -77,7 +77,8 @@ final class EtcdEndpoints: Sendable {
     private let credentials: (user: String, password: String)?
     private let state = Mutex(State())
 
-    /// How many calls an endpoint failed to answer (and were tried again or given up on).
+    /// How many calls an endpoint did not answer for want of a connection (each then tried again
+    /// or given up on); a conditional write that lost its answer is reported, not counted.
     var droppedCalls: Int { state.withLock { $0.droppedCalls } }
     /// How long one call may take before it counts as failed.
     let callTimeout: Duration
