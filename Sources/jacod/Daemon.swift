@@ -72,7 +72,9 @@ struct Daemon {
         }
         if let socket {
             listeners.removeAll { $0["kind"] == .string("grpc-unix") }
-            listeners.append(["kind": .string("grpc-unix"), "path": .string(socket)])
+            // A path on the command line is from the current directory, as a shell user means
+            // it (the config's own paths are from the data directory).
+            listeners.append(["kind": .string("grpc-unix"), "path": .string(URL(fileURLWithPath: socket).standardizedFileURL.path)])
         }
         return config.replacingListeners(listeners)
     }

@@ -145,6 +145,24 @@ struct DaemonCLITests {
         #expect(unreachable.stderr.hasPrefix("unavailable:"))
     }
 
+    @Test("A relative --socket is taken from jacod's current directory, as the shell means it")
+    func relativeSocketFlag() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-cwd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // The later --socket wins over the harness's own absolute one.
+        let daemon = try Daemon(config: "memory.toml", extraArguments: ["--socket", "run/jaco.sock"], workingDirectory: directory)
+        defer { daemon.remove() }
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("run"), withIntermediateDirectories: true)
+        try await daemon.start()
+        let socket = directory.appendingPathComponent("run/jaco.sock").path
+        #expect(FileManager.default.fileExists(atPath: socket))
+        #expect(!FileManager.default.fileExists(atPath: daemon.dataDirectory.appendingPathComponent("run/jaco.sock").path))
+        _ = try await daemon.jaco(["cluster", "init"])
+        let listed = try await EndToEndTests.jaco(["token", "list", "--socket", socket])
+        #expect(listed.status == 0 && listed.stdout.contains("bootstrap"), "\(listed.stderr)")
+    }
+
     @Test("One config file drives the CLI: [client] from --config or JACO_CONFIG; flags override it")
     func configDrivenClient() async throws {
         let daemon = try Daemon(config: "memory.toml")

@@ -84,11 +84,14 @@ final class Daemon: @unchecked Sendable {
 
     /// Extra `jacod` arguments.
     let extraArguments: [String]
+    /// The daemon's current directory (default: the test process's).
+    let workingDirectory: URL?
 
-    init(config: String, environment: [String: String] = [:], extraArguments: [String] = []) throws {
+    init(config: String, environment: [String: String] = [:], extraArguments: [String] = [], workingDirectory: URL? = nil) throws {
         self.config = config
         self.environment = environment
         self.extraArguments = extraArguments
+        self.workingDirectory = workingDirectory
         httpPort = freePort()
         dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
@@ -105,6 +108,7 @@ final class Daemon: @unchecked Sendable {
             "--http-listen", "127.0.0.1:\(httpPort)",
         ] + extraArguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        if let workingDirectory { process.currentDirectoryURL = workingDirectory }
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
