@@ -85,7 +85,7 @@ struct EtcdWatch: Sendable {
     }
 
     /// Consecutive events with one revision are one transaction.
-    static func group(_ events: [Etcdserverpb_Event], store: EtcdStore) -> [Change] {
+    static func group(_ events: [Mvccpb_Event], store: EtcdStore) -> [Change] {
         var changes: [Change] = []
         for event in events {
             let mutation = Mutation(key: store.kernelKey(event.kv.key), value: event.type == .delete ? nil : event.kv.value)
