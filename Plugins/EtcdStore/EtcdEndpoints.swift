@@ -262,6 +262,8 @@ final class EtcdEndpoints: Sendable {
         // Notice a dead member even when only a watch is open. etcd answers pings more often
         // than every 5 s (its --grpc-keepalive-min-time) by closing the connection.
         config.connection.keepalive = .init(time: .seconds(10), timeout: .seconds(3), allowWithoutCalls: false)
+        // Send each request at once rather than hold it up to 100 µs for company.
+        config.connection.flushCoalescing = nil
     }
 
     /// Closes every connection.

@@ -33,11 +33,11 @@ struct GRPCListener: KernelTransport {
                 .tls(certificateChain: [.file(path: $0.certificateChain.path, format: .pem)], privateKey: .file(path: $0.privateKey.path, format: .pem))
             } ?? .plaintext
             let address: GRPCNIOTransportCore.SocketAddress = host.contains(":") ? .ipv6(host: host, port: port) : .ipv4(host: host, port: port)
-            transport = HTTP2ServerTransport.Posix(address: address, transportSecurity: security)
+            transport = HTTP2ServerTransport.Posix(address: address, transportSecurity: security, config: Self.transportConfig)
             mode = authenticates ? .bearerToken : .localSocket
         case .unixSocket(let path, _):
             try Self.prepareSocketPath(path)
-            transport = HTTP2ServerTransport.Posix(address: .unixDomainSocket(path: path), transportSecurity: .plaintext)
+            transport = HTTP2ServerTransport.Posix(address: .unixDomainSocket(path: path), transportSecurity: .plaintext, config: Self.transportConfig)
             mode = .localSocket
         }
         let caller = CallerResolver(kernel: kernel, mode: mode)
@@ -80,6 +80,10 @@ struct GRPCListener: KernelTransport {
     }
 
     /// Creates the socket's directory and removes a stale socket file left by a previous run.
+    /// Answers are flushed at once: flush coalescing (grpc-swift's default) holds each write up
+    /// to 100 µs for company, which on a quiet daemon only adds latency to every call.
+    static let transportConfig = HTTP2ServerTransport.Posix.Config.defaults { $0.connection.flushCoalescing = nil }
+
     private static func prepareSocketPath(_ path: String) throws {
         let url = URL(fileURLWithPath: path)
         do {

@@ -68,6 +68,8 @@ public struct JacoClient: Sendable {
     private static let config = HTTP2ClientTransport.Posix.Config.defaults { config in
         config.backoff = .init(initial: .milliseconds(100), max: .milliseconds(500), multiplier: 1.6, jitter: 0.2)
         config.connection.maxIdleTime = .seconds(30)
+        // Send each request at once rather than hold it up to 100 µs for company.
+        config.connection.flushCoalescing = nil
     }
 
     /// Call options: fail fast rather than wait for a server that is not there.
