@@ -32,13 +32,13 @@ func etcdBenchmark(scratch: URL, revocations: Int, clients: Int, seconds: Double
             let revoker = round % 3
             let secret = try await operators[revoker].issue(identity: "prop-\(round)", allowPrivileged: false).secret
             delays += try await withSessions(cluster.map { $0.client(token: secret, caCertificate: ca) }) { holders in
-                for holder in holders { try await waitUntilAccepted(holder, manifest) }
+                for holder in holders { try await poll(holder, manifest, until: nil) }
                 _ = try await operators[revoker].revoke(identity: "prop-\(round)")
                 let returned = ContinuousClock.now
                 return try await withThrowingTaskGroup(of: Duration.self) { group in
                     for (index, holder) in holders.enumerated() where index != revoker {
                         group.addTask {
-                            try await waitUntilRevoked(holder, manifest)
+                            try await poll(holder, manifest, until: .tokenRevoked)
                             return ContinuousClock.now - returned
                         }
                     }
@@ -46,7 +46,7 @@ func etcdBenchmark(scratch: URL, revocations: Int, clients: Int, seconds: Double
                 }
             }
         }
-        return delays.map(milliseconds).sorted()
+        return delays.map { $0.inSeconds * 1000 }.sorted()
     }
     func percentile(_ p: Double) -> Double { delays[min(delays.count - 1, Int((Double(delays.count) * p).rounded(.up)) - 1)] }
     print("revocation propagation, 3 jacod on a 3-member etcd, \(revocations) revocations (\(delays.count) rejections timed)")
@@ -57,7 +57,7 @@ func etcdBenchmark(scratch: URL, revocations: Int, clients: Int, seconds: Double
         for _ in 0..<200 {
             let start = ContinuousClock.now
             _ = try await session.validate(manifest: manifest)
-            samples.append(milliseconds(ContinuousClock.now - start))
+            samples.append((ContinuousClock.now - start).inSeconds * 1000)
         }
         return median(samples)
     }
@@ -70,7 +70,7 @@ func etcdBenchmark(scratch: URL, revocations: Int, clients: Int, seconds: Double
     let followerToken = try await daemons[0].client(token: bootstrap, caCertificate: ca).issue(identity: "verify-bench", allowPrivileged: false).secret
     let sqliteToken = try await sqlite.client(token: sqliteBootstrap).issue(identity: "verify-bench", allowPrivileged: false).secret
     let follower = daemons[1].client(token: followerToken, caCertificate: ca), single = sqlite.client(token: sqliteToken)
-    try await follower.connected { try await waitUntilAccepted($0, manifest) }
+    try await follower.connected { try await poll($0, manifest, until: nil) }
     let rounds = 5
     var followerRates: [Double] = [], sqliteRates: [Double] = []
     for _ in 0..<rounds {
@@ -83,28 +83,20 @@ func etcdBenchmark(scratch: URL, revocations: Int, clients: Int, seconds: Double
     print("  ratio                    \(format(median(followerRates) / median(sqliteRates), 2))x   (medians of \(rounds) alternating rounds of \(format(seconds, 0)) s)")
 }
 
-/// Polls until the daemon accepts the session's token (it has seen the issue).
-private func waitUntilAccepted(_ session: JacoSession, _ manifest: Data) async throws {
+/// Calls `Deploy.Validate` every 100 µs until the daemon accepts the session's token
+/// (`until: nil`: it has seen the issue) or refuses it with the code `until`. Pausing between
+/// calls leaves the CPU to the daemons and etcd on a small machine; other errors end the run.
+private func poll(_ session: JacoSession, _ manifest: Data, until refusal: JacoError.Code?) async throws {
     while true {
         do {
             _ = try await session.validate(manifest: manifest)
-            return
-        } catch let error as RPCError where JacoError(error).code == .tokenInvalid {
-            try await Task.sleep(for: .microseconds(100))
+            if refusal == nil { return }
+        } catch let error as RPCError {
+            let code = JacoError(error).code
+            if code == refusal { return }
+            if refusal != nil || code != .tokenInvalid { throw error }
         }
-    }
-}
-
-/// Polls until the daemon rejects the session's token as revoked, pausing 100 µs between
-/// calls: back-to-back calls would take the CPU from the daemons and etcd on a small machine.
-private func waitUntilRevoked(_ session: JacoSession, _ manifest: Data) async throws {
-    while true {
-        do {
-            _ = try await session.validate(manifest: manifest)
-            try await Task.sleep(for: .microseconds(100))
-        } catch let error as RPCError where JacoError(error).code == .tokenRevoked {
-            return
-        }
+        try await Task.sleep(for: .microseconds(100))
     }
 }
 
@@ -128,9 +120,4 @@ func callsPerSecond(_ client: JacoClient, clients: Int, seconds: Double, _ body:
         return try await group.reduce(0, +)
     }
     return Double(calls) / seconds
-}
-
-/// A duration in milliseconds.
-func milliseconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
 }

@@ -61,7 +61,7 @@ func nanosecondsPerOperation(operations: Int, rounds: Int = 5, _ body: () throws
         let start = ContinuousClock.now
         try body()
         let elapsed = ContinuousClock.now - start
-        samples.append(Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9)
+        samples.append(elapsed.inSeconds * 1e9)
     }
     return samples.sorted()[rounds / 2] / Double(operations)
 }
@@ -176,7 +176,12 @@ func median(_ values: [Double]) -> Double {
 
 func rate(_ count: Int, since start: ContinuousClock.Instant) -> Double {
     let elapsed = ContinuousClock.now - start
-    return Double(count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    return Double(count) / elapsed.inSeconds
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 

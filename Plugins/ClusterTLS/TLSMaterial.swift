@@ -18,7 +18,7 @@ public enum TLSMaterial {
         if !present.isEmpty {
             throw JacoError(.configInvalid, "the TLS directory '\(directory.path)' holds only some of ca.crt, server.crt, server.key; remove it to have new material generated, or supply all three")
         }
-        try writeMaterial(in: directory, extraNames: extraNames) {
+        try writeMaterial(in: directory, extraNames: extraNames, from: "a new cluster CA") {
             let authority = try CertificateAuthority.create(commonName: "Jaco cluster CA")
             return (authority, AuthorityPEM(certificate: try authority.certificatePEM, privateKey: authority.privateKeyPEM))
         }
@@ -34,7 +34,7 @@ public enum TLSMaterial {
     }
 
     /// Writes `ca.crt`, `ca.key` and a server certificate the CA signs (keys 0600).
-    private static func writeMaterial(in directory: URL, extraNames: [String], authority make: () throws -> (CertificateAuthority, AuthorityPEM)) throws {
+    private static func writeMaterial(in directory: URL, extraNames: [String], from source: String, authority make: () throws -> (CertificateAuthority, AuthorityPEM)) throws {
         let material = files(in: directory)
         do {
             let (authority, pem) = try make()
@@ -47,7 +47,7 @@ public enum TLSMaterial {
         } catch let error as JacoError {
             throw error
         } catch {
-            throw JacoError(.configInvalid, "cannot create TLS material in '\(directory.path)': \(error)")
+            throw JacoError(.configInvalid, "cannot create TLS material in '\(directory.path)' from \(source): \(error)")
         }
     }
 
@@ -84,7 +84,7 @@ public enum TLSMaterial {
             return (material, false)
         }
         for name in ["ca.crt", "ca.key", "server.crt", "server.key"] { try? FileManager.default.removeItem(at: directory.appendingPathComponent(name)) }
-        try writeMaterial(in: directory, extraNames: extraNames) { (try CertificateAuthority(pem: authority), authority) }
+        try writeMaterial(in: directory, extraNames: extraNames, from: "the cluster CA") { (try CertificateAuthority(pem: authority), authority) }
         return (material, true)
     }
 

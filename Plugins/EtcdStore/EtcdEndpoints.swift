@@ -49,8 +49,14 @@ final class EtcdEndpoints: Sendable {
         let client: GRPCClient<HTTP2ClientTransport.Posix>
         let task: Task<Void, Never>
         /// Calls handed this connection so far, and those not yet returned.
-        var calls = 0
-        var inFlight = 0
+        var calls: Int
+        var inFlight: Int
+    }
+
+    /// A call's hold on a connection: which slot it came from, and which connection it was.
+    private struct Lease {
+        var key: ConnectionKey
+        var id: Int
     }
 
     /// Unary calls one connection carries before it is replaced (the old one finishes its calls
@@ -192,8 +198,8 @@ final class EtcdEndpoints: Sendable {
     /// it to hand back to ``release(_:)`` when the call is done. A unary connection that has
     /// carried ``callsPerConnection`` calls is replaced; it closes once its last lease returns,
     /// so no call ever starts on, or is cut off by, a closing connection.
-    private func connection(_ index: Int, for purpose: Purpose) throws -> (GRPCClient<HTTP2ClientTransport.Posix>, lease: Int) {
-        let (client, lease, retired) = try state.withLock { s -> (GRPCClient<HTTP2ClientTransport.Posix>, Int, GRPCClient<HTTP2ClientTransport.Posix>?) in
+    private func connection(_ index: Int, for purpose: Purpose) throws -> (GRPCClient<HTTP2ClientTransport.Posix>, lease: Lease) {
+        let (client, lease, retired) = try state.withLock { s -> (GRPCClient<HTTP2ClientTransport.Posix>, Lease, GRPCClient<HTTP2ClientTransport.Posix>?) in
             if s.closed { throw JacoError(.closed, "the etcd store is closed") }
             let key = ConnectionKey(endpoint: index, purpose: purpose)
             var retired: GRPCClient<HTTP2ClientTransport.Posix>?
@@ -202,7 +208,7 @@ final class EtcdEndpoints: Sendable {
                     existing.calls += 1
                     existing.inFlight += 1
                     s.connections[key] = existing
-                    return (existing.client, existing.id, nil)
+                    return (existing.client, Lease(key: key, id: existing.id), nil)
                 }
                 s.retiring[existing.id] = existing
                 if existing.inFlight == 0 { retired = existing.client }
@@ -215,7 +221,7 @@ final class EtcdEndpoints: Sendable {
                 _ = self?.state.withLock { $0.retiring.removeValue(forKey: id) }
             }
             s.connections[key] = Connection(id: id, client: client, task: task, calls: 1, inFlight: 1)
-            return (client, id, retired)
+            return (client, Lease(key: key, id: id), retired)
         }
         retired?.beginGracefulShutdown()
         return (client, lease)
@@ -223,15 +229,15 @@ final class EtcdEndpoints: Sendable {
 
     /// Hands back a lease from ``connection(_:for:)``; the last lease on a replaced connection
     /// closes it.
-    private func release(_ lease: Int) {
+    private func release(_ lease: Lease) {
         let retired = state.withLock { s -> GRPCClient<HTTP2ClientTransport.Posix>? in
-            if let key = s.connections.first(where: { $0.value.id == lease })?.key {
-                s.connections[key]?.inFlight -= 1
+            if s.connections[lease.key]?.id == lease.id {
+                s.connections[lease.key]?.inFlight -= 1
                 return nil
             }
-            guard var connection = s.retiring[lease] else { return nil }
+            guard var connection = s.retiring[lease.id] else { return nil }
             connection.inFlight -= 1
-            s.retiring[lease] = connection
+            s.retiring[lease.id] = connection
             return connection.inFlight == 0 ? connection.client : nil
         }
         retired?.beginGracefulShutdown()
