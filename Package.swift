@@ -33,10 +33,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
-        // The kernel: protocols and domain logic. Depends on no plugin.
-        .target(name: "JacoKernel"),
+        // The kernel: protocols and domain logic. Depends on no plugin; records metrics through
+        // swift-metrics' API only (as it logs through swift-log's).
+        .target(name: "JacoKernel", dependencies: [.product(name: "CoreMetrics", package: "swift-metrics")]),
 
         // Plugins: each depends on the kernel and its own engine only.
         .target(name: "MemoryStore", dependencies: ["JacoKernel"], path: "Plugins/MemoryStore"),
@@ -53,6 +56,13 @@ let package = Package(
             dependencies: ["JacoKernel", .product(name: "Crypto", package: "swift-crypto")],
             path: "Plugins/SHA256Hasher"),
 
+        .target(
+            name: "PrometheusMetrics",
+            dependencies: [
+                "JacoKernel", .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            path: "Plugins/PrometheusMetrics"),
         .target(name: "ComposeAdmission", dependencies: ["JacoKernel", "Yams"], path: "Plugins/ComposeAdmission"),
         .target(
             name: "ClusterTLS",
@@ -95,7 +105,7 @@ let package = Package(
             name: "JacoRuntime",
             dependencies: [
                 "JacoKernel", "MemoryStore", "SQLiteStore", "LMDBStore", "EtcdStore", "SHA256Hasher", "ClusterTLS", "GRPCTransport", "ConsulHTTPTransport",
-                "ComposeAdmission", "TOMLKit",
+                "ComposeAdmission", "PrometheusMetrics", "TOMLKit",
             ]),
 
         // The daemon and the CLI.

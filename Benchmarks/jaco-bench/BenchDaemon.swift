@@ -44,6 +44,7 @@ final class BenchDaemon: @unchecked Sendable {
         process.arguments = [
             "--config", Self.config(config), "--data-dir", dataDirectory.path, "--grpc-listen", "127.0.0.1:\(port)",
             "--socket", dataDirectory.appendingPathComponent("jaco.sock").path, "--http-listen", "127.0.0.1:\(freePort())",
+            "--metrics-listen", "127.0.0.1:\(freePort())",
         ] + extraArguments
         process.standardOutput = handle
         process.standardError = handle

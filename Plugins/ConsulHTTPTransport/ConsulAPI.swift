@@ -62,6 +62,8 @@ struct ConsulAPI: Sendable {
         }
         router.get("/v1/acl/roles") { request, _ in await respond { try await listRoles(call(request)) } }
 
+        HealthRoutes(kernel: kernel).register(on: router)
+
         // A static route, as Consul serves it: the benchmark's baseline.
         router.get("/v1/status/leader") { _, _ in
             Self.response(.ok, json: .string(leaderAddress()))
@@ -82,7 +84,7 @@ struct ConsulAPI: Sendable {
             return Self.response(.ok, json: body)
         } catch let error as JacoError where error.code == .alreadyInitialized {
             let index = try await kernel.acl.bootstrapIndex() ?? 0
-            throw ConsulHTTPError(status: .forbidden, message: "Permission denied: ACL bootstrap no longer allowed (reset index: \(index))")
+            throw ConsulHTTPError(status: .forbidden, message: "Permission denied: ACL bootstrap no longer allowed (reset index: \(index))", code: .alreadyInitialized)
         }
     }
 
@@ -158,7 +160,7 @@ struct ConsulAPI: Sendable {
     /// The token as stored after a write, with the new secret when there is one.
     private func writtenToken(_ accessorID: String, namespace: String, secret: String?) async throws -> Response {
         guard let entry = try await kernel.acl.token(accessorID: accessorID, namespace: namespace) else {
-            throw ConsulHTTPError(status: .internalServerError, message: "Failed to retrieve token after insertion")
+            throw ConsulHTTPError(status: .internalServerError, message: "Failed to retrieve token after insertion", code: .storageFailure)
         }
         return Self.response(.ok, json: tokenJSON(entry, secret: secret))
     }
@@ -180,7 +182,7 @@ struct ConsulAPI: Sendable {
         let request = try decode("Policy") { () throws(GoStructDecoder.Failure) in try ConsulJSON.policyRequest(body) }
         _ = try call.namespace(body: body)
         let policy = try await kernel.acl.writePolicy(id: id, request, by: caller)
-        guard let entry = try await kernel.acl.policy(id: policy.id) else { throw ConsulHTTPError(status: .internalServerError, message: "Failed to retrieve the policy after writing it") }
+        guard let entry = try await kernel.acl.policy(id: policy.id) else { throw ConsulHTTPError(status: .internalServerError, message: "Failed to retrieve the policy after writing it", code: .storageFailure) }
         return Self.response(.ok, json: ConsulJSON.policy(entry, hash: kernel.acl.hash(of: entry.record)))
     }
 
@@ -215,7 +217,7 @@ struct ConsulAPI: Sendable {
         let request = try decode("Role") { () throws(GoStructDecoder.Failure) in try ConsulJSON.roleRequest(body) }
         _ = try call.namespace(body: body)
         let role = try await kernel.acl.writeRole(id: id, request, by: caller)
-        guard let entry = try await kernel.acl.role(id: role.id) else { throw ConsulHTTPError(status: .internalServerError, message: "Failed to retrieve the role after writing it") }
+        guard let entry = try await kernel.acl.role(id: role.id) else { throw ConsulHTTPError(status: .internalServerError, message: "Failed to retrieve the role after writing it", code: .storageFailure) }
         return Self.response(.ok, json: ConsulJSON.role(entry, names: linkNames(), hash: kernel.acl.hash(of: entry.record)))
     }
 
@@ -278,8 +280,10 @@ struct ConsulAPI: Sendable {
         do {
             return try await handler()
         } catch let error as ConsulHTTPError {
+            kernel.metrics.countDenial(error.code)
             return Self.response(error.status, text: error.message)
         } catch let error as JacoError {
+            kernel.metrics.countDenial(error.code)
             let mapped = ConsulHTTPError(error)
             return Self.response(mapped.status, text: mapped.message)
         } catch let error as HTTPError {

@@ -7,40 +7,41 @@ struct ConsulHTTPError: Error {
     var status: HTTPResponse.Status
     /// The body, e.g. `ACL not found`.
     var message: String
+    /// Jaco's stable code for it, for the denials metric.
+    var code: JacoError.Code
 
     /// 400 with `message`.
-    static func badRequest(_ message: String) -> ConsulHTTPError { ConsulHTTPError(status: .badRequest, message: message) }
+    static func badRequest(_ message: String) -> ConsulHTTPError { ConsulHTTPError(status: .badRequest, message: message, code: .validationFailed) }
 
     /// 403 for a secret that does not verify (unknown, revoked, expired), as Consul words it.
-    static let aclNotFound = ConsulHTTPError(status: .forbidden, message: "ACL not found")
+    static let aclNotFound = ConsulHTTPError(status: .forbidden, message: "ACL not found", code: .tokenInvalid)
 
     /// 403 naming the caller and the permission it lacks.
     static func permissionDenied(_ caller: Principal, _ right: Right) -> ConsulHTTPError {
-        ConsulHTTPError(status: .forbidden, message: "Permission denied: token with AccessorID '\(caller.accessorID)' lacks permission '\(right.rawValue)'")
+        ConsulHTTPError(status: .forbidden, message: "Permission denied: token with AccessorID '\(caller.accessorID)' lacks permission '\(right.rawValue)'", code: .permissionDenied)
     }
 
     /// The answer for a kernel error.
     init(_ error: JacoError) {
         switch error.code {
         case .tokenInvalid, .tokenRevoked, .tokenExpired:
-            self = .aclNotFound
-        case .permissionDenied:
-            self.init(status: .forbidden, message: "Permission denied: \(error.message)")
+            self.init(status: .forbidden, message: Self.aclNotFound.message, code: error.code)
+        case .permissionDenied, .clusterUninitialized:
+            self.init(status: .forbidden, message: "Permission denied: \(error.message)", code: error.code)
         case .validationFailed:
-            self.init(status: .badRequest, message: error.message)
+            self.init(status: .badRequest, message: error.message, code: error.code)
         case .notFound:
-            self.init(status: .notFound, message: error.message)
-        case .clusterUninitialized:
-            self.init(status: .forbidden, message: "Permission denied: \(error.message)")
+            self.init(status: .notFound, message: error.message, code: error.code)
         case .unavailable, .closed:
-            self.init(status: .serviceUnavailable, message: error.message)
+            self.init(status: .serviceUnavailable, message: error.message, code: error.code)
         default:
-            self.init(status: .internalServerError, message: "\(error.code): \(error.message)")
+            self.init(status: .internalServerError, message: "\(error.code): \(error.message)", code: error.code)
         }
     }
 
-    init(status: HTTPResponse.Status, message: String) {
+    init(status: HTTPResponse.Status, message: String, code: JacoError.Code = .validationFailed) {
         self.status = status
         self.message = message
+        self.code = code
     }
 }

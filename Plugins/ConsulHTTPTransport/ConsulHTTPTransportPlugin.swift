@@ -1,16 +1,21 @@
 import Foundation
 import JacoKernel
 
-/// The `consul-http` listener: Consul's ACL HTTP API over the kernel's token store.
+/// The HTTP listeners on Hummingbird: `consul-http` (Consul's ACL HTTP API over the kernel's
+/// token store) and `metrics` (Prometheus metrics, health and readiness).
 public enum ConsulHTTPTransportPlugin {
+    /// Where the metrics listener listens when its entry names no address.
+    public static let defaultMetricsAddress = "127.0.0.1:9400"
+
     /// `[[listeners]] kind = "consul-http"`: `address` (`host:port`, required), `plaintext`
     /// (default false; allowed only on a loopback address). HTTPS uses the cluster's TLS material.
     public static let factories: [ListenerFactory] = [
-        ListenerFactory(kind: "consul-http", keys: ["address", "plaintext"]) { section, context in
-            guard let address = try section.optionalString("address") else {
-                throw section.error("'address' is required for a consul-http listener, e.g. address = \"127.0.0.1:8501\"")
-            }
-            let (host, port) = try HostPort.parse(address, in: section)
+        ListenerFactory(
+            kind: "consul-http", keys: ["address", "plaintext"],
+            address: { section, _ in try .tcp(section, kind: "consul-http", example: "127.0.0.1:8501") }
+        ) { section, context in
+            let (host, port) = try section.listenAddress(kind: "consul-http", example: "127.0.0.1:8501")
+            let address = HostPort.format(host: host, port: port)
             let plaintext = try section.bool("plaintext", default: false)
             if plaintext, !HostPort.isLoopback(host) {
                 throw section.error("plain HTTP is refused on '\(address)': it is allowed only on a loopback address (127.0.0.1, ::1, localhost)")
@@ -19,6 +24,27 @@ public enum ConsulHTTPTransportPlugin {
                 throw section.error("the consul-http listener on '\(address)' needs TLS material, and none was set up")
             }
             return ConsulHTTPListener(host: host, port: port, tls: plaintext ? nil : context.tls)
-        }
+        },
+        /// `[[listeners]] kind = "metrics"`: `address` (default `127.0.0.1:9400`), `tls` (default
+        /// false: plain HTTP, allowed only on a loopback address; true: HTTPS with the cluster's
+        /// TLS material). Serves `/metrics`, `/v1/jaco/health` and `/v1/jaco/ready`.
+        ListenerFactory(
+            kind: "metrics", keys: ["address", "tls"],
+            address: { section, _ in try .tcp(section, kind: "metrics", example: defaultMetricsAddress, default: defaultMetricsAddress) }
+        ) { section, context in
+            let (host, port) = try section.listenAddress(kind: "metrics", example: defaultMetricsAddress, default: defaultMetricsAddress)
+            let address = HostPort.format(host: host, port: port)
+            let tls = try section.bool("tls", default: false)
+            if !tls, !HostPort.isLoopback(host) {
+                throw section.error("plain-HTTP metrics are refused on '\(address)': use a loopback address (127.0.0.1, ::1, localhost), or set tls = true")
+            }
+            guard !tls || context.tls != nil else {
+                throw section.error("the metrics listener on '\(address)' has tls = true, and no TLS material was set up")
+            }
+            guard let exporter = context.metrics else {
+                throw section.error("the metrics listener on '\(address)' needs a metrics exporter, and this daemon has none")
+            }
+            return MetricsListener(host: host, port: port, tls: tls ? context.tls : nil, exporter: exporter)
+        },
     ]
 }

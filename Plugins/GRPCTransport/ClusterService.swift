@@ -22,7 +22,10 @@ struct ClusterService: Jaco_V1_Cluster.ServiceProtocol {
     func status(request: ServerRequest<Jaco_V1_StatusRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_StatusResponse> {
         try await handlingErrors {
             var response = Jaco_V1_StatusResponse()
-            response.initialized = try await kernel.tokens.isInitialized()
+            let readiness = await kernel.readiness()
+            response.initialized = readiness.initialized
+            response.ready = readiness.ready
+            response.problems = readiness.problems
             response.storageEngine = info.storageEngine
             response.hashingAlgorithm = info.hashingAlgorithm
             response.version = info.version

@@ -13,11 +13,12 @@ public enum GRPCTransportPlugin {
     /// `[[listeners]] kind = "grpc-unix"`: `path` (default `/var/run/jaco/jaco.sock`, relative to
     /// the data directory), `mode` (octal string, default `"0660"`).
     public static let factories: [ListenerFactory] = [
-        ListenerFactory(kind: "grpc", keys: ["address", "plaintext"]) { section, context in
-            guard let address = try section.optionalString("address") else {
-                throw section.error("'address' is required for a grpc listener, e.g. address = \"127.0.0.1:7400\"")
-            }
-            let (host, port) = try HostPort.parse(address, in: section)
+        ListenerFactory(
+            kind: "grpc", keys: ["address", "plaintext"],
+            address: { section, _ in try .tcp(section, kind: "grpc", example: "127.0.0.1:7400") }
+        ) { section, context in
+            let (host, port) = try section.listenAddress(kind: "grpc", example: "127.0.0.1:7400")
+            let address = HostPort.format(host: host, port: port)
             let plaintext = try section.bool("plaintext", default: false)
             if plaintext, !HostPort.isLoopback(host) {
                 throw section.error("plaintext gRPC is refused on '\(address)': it is allowed only on a loopback address (127.0.0.1, ::1, localhost)")
@@ -27,8 +28,11 @@ public enum GRPCTransportPlugin {
             }
             return GRPCListener(endpoint: .tcp(host: host, port: port, tls: plaintext ? nil : context.tls), info: context.daemon ?? .unknown)
         },
-        ListenerFactory(kind: "grpc-unix", keys: ["path", "mode"]) { section, context in
-            let path = try section.path("path", default: defaultSocketPath, relativeTo: context.dataDirectory).path
+        ListenerFactory(
+            kind: "grpc-unix", keys: ["path", "mode"],
+            address: { section, context in .unixSocket(path: try socketPath(section, context)) }
+        ) { section, context in
+            let path = try socketPath(section, context)
             let modeText = try section.string("mode", default: "0660")
             guard let mode = Int(modeText, radix: 8), (0...0o777).contains(mode) else {
                 throw section.error("'mode' is '\(modeText)'; write an octal file mode such as \"0660\"")
@@ -39,6 +43,10 @@ public enum GRPCTransportPlugin {
 }
 
 extension GRPCTransportPlugin {
+    private static func socketPath(_ section: ConfigSection, _ context: PluginContext) throws(JacoError) -> String {
+        try section.path("path", default: defaultSocketPath, relativeTo: context.dataDirectory).path
+    }
+
     /// A TCP listener built in code, not from config. With `authenticate: false` every caller
     /// acts as `local` without a token, as on the unix socket: for benchmarks that measure what
     /// authentication costs. Never expose such a listener.

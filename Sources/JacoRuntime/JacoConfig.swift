@@ -16,8 +16,8 @@ public struct JacoConfig: Sendable {
     /// The config used when none is given: SQLite under the data directory, SHA-256.
     public static let embeddedDefault = """
         # Jaco's built-in default: SQLite in the data directory, SHA-256 digests, gRPC over TLS on
-        # a loopback port, a unix socket in the data directory, and Consul's ACL HTTP API over
-        # HTTPS on a loopback port.
+        # a loopback port, a unix socket in the data directory, Consul's ACL HTTP API over
+        # HTTPS on a loopback port, and metrics and health over plain HTTP on loopback.
         [storage]
         engine = "sqlite"
         path = "jaco.sqlite"
@@ -36,6 +36,10 @@ public struct JacoConfig: Sendable {
         [[listeners]]
         kind = "consul-http"
         address = "127.0.0.1:8501"
+
+        [[listeners]]
+        kind = "metrics"
+        address = "127.0.0.1:9400"
         """
 
     /// Reads and parses the file at `path`; the error names the path when it cannot be read.

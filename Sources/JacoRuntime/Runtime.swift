@@ -1,5 +1,6 @@
 import Foundation
 import JacoKernel
+import PrometheusMetrics
 
 /// Turns a config into running plugin instances and a kernel. Daemon, CLI and tools share it.
 public enum Runtime {
@@ -49,17 +50,31 @@ public enum Runtime {
 
     /// Makes every `[[listeners]]` entry's transport, after validating its keys.
     public static func makeListeners(_ config: JacoConfig, context: PluginContext) throws -> [any KernelTransport] {
+        try config.listenerSections.map { section in try listenerFactory(for: section).make(section, context) }
+    }
+
+    /// Each `[[listeners]]` entry's kind and address, from the config alone (validated, nothing
+    /// created), so that a daemon can check them before it starts anything.
+    public static func listenAddresses(_ config: JacoConfig, dataDirectory: URL) throws -> [(kind: String, section: ConfigSection, address: ListenAddress)] {
         try config.listenerSections.map { section in
-            let kind = try section.string("kind", default: "")
-            guard let factory = PluginRegistry.listeners.first(where: { $0.kind == kind }) else {
-                throw section.error(kind.isEmpty
-                    ? "'kind' is required (valid: \(PluginRegistry.listeners.map(\.kind).joined(separator: ", ")))"
-                    : "unknown listener kind '\(kind)' (valid: \(PluginRegistry.listeners.map(\.kind).joined(separator: ", ")))")
-            }
-            try section.rejectUnknownKeys(allowed: ["kind"] + factory.keys)
-            return try factory.make(section, context)
+            let factory = try listenerFactory(for: section)
+            return (factory.kind, section, try factory.address(section, PluginContext(dataDirectory: dataDirectory)))
         }
     }
+
+    private static func listenerFactory(for section: ConfigSection) throws(JacoError) -> ListenerFactory {
+        let kind = try section.string("kind", default: "")
+        guard let factory = PluginRegistry.listeners.first(where: { $0.kind == kind }) else {
+            throw section.error(kind.isEmpty
+                ? "'kind' is required (valid: \(PluginRegistry.listeners.map(\.kind).joined(separator: ", ")))"
+                : "unknown listener kind '\(kind)' (valid: \(PluginRegistry.listeners.map(\.kind).joined(separator: ", ")))")
+        }
+        try section.rejectUnknownKeys(allowed: ["kind"] + factory.keys)
+        return factory
+    }
+
+    /// The daemon's metrics backend (Prometheus text), made once per process.
+    public static func makeMetricsExporter() -> any MetricsExporter { PrometheusExporter() }
 
     /// The ACL limits: Consul's, except that `JACO_TEST_MIN_EXPIRATION_TTL` (seconds) lowers
     /// the shortest token TTL, for tests only.
@@ -78,12 +93,14 @@ public enum Runtime {
 
     /// Validates the whole config and starts a kernel on it. The hasher is made first, so a
     /// config error there does not leave a store open.
-    public static func startKernel(_ config: JacoConfig, dataDirectory: URL) async throws -> Kernel {
+    /// Metrics are recorded through `metrics` (none when nil).
+    public static func startKernel(_ config: JacoConfig, dataDirectory: URL, metrics: (any MetricsExporter)? = nil) async throws -> Kernel {
         let hasher = try makeHasher(config, dataDirectory: dataDirectory)
         let admission = try makeAdmission(config)
+        let kernelMetrics = try metrics.map { KernelMetrics(factory: $0.factory, engine: try daemonInfo(config).storageEngine) } ?? .discarded
         let storage = try await openStorage(config, dataDirectory: dataDirectory)
         do {
-            return try await Kernel.start(storage: storage, hasher: hasher, admission: admission, acl: aclSettings())
+            return try await Kernel.start(storage: storage, hasher: hasher, admission: admission, acl: aclSettings(), metrics: kernelMetrics)
         } catch {
             try? await storage.close()
             throw error

@@ -15,15 +15,30 @@ public enum TLSSetup {
         let named = try keys.map { try section.optionalString($0) }
         if named.allSatisfy({ $0 != nil }) {
             let urls = try keys.map { try section.path($0, default: "", relativeTo: dataDirectory) }
-            for url in urls where !FileManager.default.isReadableFile(atPath: url.path) {
-                throw section.error("cannot read '\(url.path)'")
-            }
-            return (TLSFiles(caCertificate: urls[0], certificateChain: urls[1], privateKey: urls[2]), false)
+            let files = TLSFiles(caCertificate: urls[0], certificateChain: urls[1], privateKey: urls[2])
+            try TLSFileCheck.check(files, origin: "[tls] in \(config.source)")
+            return (files, false)
         }
         guard named.allSatisfy({ $0 == nil }) else {
             throw section.error("give all of ca_cert, cert and key, or none of them to have material generated under the data directory")
         }
-        return try TLSMaterial.ensure(in: dataDirectory.appendingPathComponent("tls"))
+        return try checked(TLSMaterial.ensure(in: dataDirectory.appendingPathComponent("tls")))
+    }
+
+    /// Whether `[tls]` names files (then nothing is generated, and they can be checked before
+    /// the store opens).
+    public static func namesFiles(_ config: JacoConfig) throws -> Bool {
+        let section = config.section("tls")
+        return try keys.contains { try section.optionalString($0) != nil }
+    }
+
+    /// Material reused from the data directory is checked like named files: a file damaged
+    /// since the last start is named now, not at the first handshake.
+    private static func checked(_ material: (files: TLSFiles, generated: Bool)) throws -> (files: TLSFiles, generated: Bool) {
+        if !material.generated {
+            try TLSFileCheck.check(material.files, origin: "kept under the data directory; remove the tls directory to have new material made")
+        }
+        return material
     }
 
     /// Like ``resolve(_:dataDirectory:)``, for a daemon whose store other daemons share: unless
@@ -31,10 +46,7 @@ public enum TLSSetup {
     /// to start publishes its own) and signs its own server certificate with it, so one
     /// `ca.crt` pins every daemon.
     public static func resolveShared(_ config: JacoConfig, dataDirectory: URL, kernel: Kernel) async throws -> (files: TLSFiles, generated: Bool) {
-        let section = config.section("tls")
-        if try keys.contains(where: { try section.optionalString($0) != nil }) {
-            return try resolve(config, dataDirectory: dataDirectory)
-        }
+        if try namesFiles(config) { return try resolve(config, dataDirectory: dataDirectory) }
         let directory = dataDirectory.appendingPathComponent("tls")
         let shared: (certificate: String, privateKey: String)
         if let existing = try await kernel.sharedClusterCA() {
@@ -47,6 +59,6 @@ public enum TLSSetup {
             }
             shared = try await kernel.publishClusterCA(certificate: local.certificate, privateKey: local.privateKey)
         }
-        return try TLSMaterial.ensure(in: directory, authority: .init(certificate: shared.certificate, privateKey: shared.privateKey))
+        return try checked(TLSMaterial.ensure(in: directory, authority: .init(certificate: shared.certificate, privateKey: shared.privateKey)))
     }
 }

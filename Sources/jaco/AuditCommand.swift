@@ -19,7 +19,7 @@ struct AuditCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let sinceDate = try since.map { Date().addingTimeInterval(-(try Duration.seconds(parsing: $0))) }
+                let sinceDate = try since.map { Date().addingTimeInterval(-(try Duration.seconds(parsing: $0, flag: "--since"))) }
                 let types = type.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
                 let client = try connection.client()
                 if follow {
@@ -74,10 +74,10 @@ final class Collected: @unchecked Sendable {
 
 extension Duration {
     /// Seconds in a duration such as `90s`, `15m`, `2h`, `7d`.
-    static func seconds(parsing text: String) throws(JacoError) -> TimeInterval {
+    static func seconds(parsing text: String, flag: String) throws(JacoError) -> TimeInterval {
         let units: [Character: TimeInterval] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
         guard let unit = text.last, let factor = units[unit], let value = Double(text.dropLast()), value >= 0 else {
-            throw JacoError(.validationFailed, "--since '\(text)' is not a duration; write e.g. 30s, 15m, 2h or 7d")
+            throw JacoError(.validationFailed, "\(flag) '\(text)' is not a duration; write e.g. 30s, 15m, 2h or 7d")
         }
         return value * factor
     }

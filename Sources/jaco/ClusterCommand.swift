@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GRPCTransport
+import JacoKernel
 
 /// `jaco cluster init|status`.
 struct ClusterCommand: AsyncParsableCommand {
@@ -21,15 +22,62 @@ struct ClusterCommand: AsyncParsableCommand {
     }
 
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show whether the cluster is initialized and what it runs on.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show whether the cluster is initialized and ready, and what it runs on.",
+            discussion: """
+                READY is yes when the cluster is initialized, the store answers and the cache is loaded; \
+                PROBLEMS says what is missing. With --wait, the command retries until the daemon \
+                answers (e.g. while it starts, before its CA certificate exists) and, with --ready, \
+                until it is ready; it exits 1 naming the last problem when the time runs out.
+                """)
+        @Option(help: "Keep trying this long, e.g. 30s or 2m, until the daemon answers.") var wait: String?
+        @Flag(help: "With --wait: keep trying until the daemon is also ready (initialized, store reachable).") var ready = false
+        @Option(name: .shortAndLong, help: "Output format: table or json.") var output: OutputFormat = .table
         @OptionGroup var connection: ConnectionOptions
+
+        func validate() throws {
+            if ready && wait == nil { throw ValidationError("--ready needs --wait <duration>") }
+        }
 
         func run() async throws {
             try await reportingErrors {
-                let status = try await connection.client(needsToken: false).status()
-                print(Table.render(
-                    header: ["INITIALIZED", "ENGINE", "HASHING", "INDEX", "TOKENS", "VERSION"],
-                    rows: [[String(status.initialized), status.storageEngine, status.hashingAlgorithm, String(status.storeIndex), String(status.tokenCount), status.version]]))
+                let deadline = Date().addingTimeInterval(try wait.map { try Duration.seconds(parsing: $0, flag: "--wait") } ?? 0)
+                let status = try await Self.poll(until: deadline, needReady: ready) { try await connection.client(needsToken: false).status() }
+                let problems = status.problems.isEmpty ? "-" : status.problems.joined(separator: "; ")
+                switch output {
+                case .table:
+                    print(Table.render(
+                        header: ["INITIALIZED", "READY", "ENGINE", "HASHING", "INDEX", "TOKENS", "VERSION", "PROBLEMS"],
+                        rows: [[
+                            String(status.initialized), status.ready ? "yes" : "no", status.storageEngine, status.hashingAlgorithm,
+                            String(status.storeIndex), String(status.tokenCount), status.version, problems,
+                        ]]))
+                case .json:
+                    print(try JSONText.line([
+                        "initialized": status.initialized, "ready": status.ready, "engine": status.storageEngine,
+                        "hashing": status.hashingAlgorithm, "index": status.storeIndex, "tokens": status.tokenCount,
+                        "version": status.version, "problems": status.problems,
+                    ]))
+                }
+            }
+        }
+
+        /// Calls `status` until it answers (and is ready, when asked) or `deadline` passes; then
+        /// the last error, or `unavailable` naming what kept it from being ready.
+        static func poll(
+            until deadline: Date, needReady: Bool, _ status: () async throws -> Jaco_V1_StatusResponse
+        ) async throws -> Jaco_V1_StatusResponse {
+            while true {
+                do {
+                    let answer = try await status()
+                    if !needReady || answer.ready { return answer }
+                    if Date() >= deadline {
+                        throw JacoError(.unavailable, "the daemon answered but is not ready: \(answer.problems.joined(separator: "; "))")
+                    }
+                } catch let error as JacoError where Date() < deadline && error.code != .validationFailed {
+                    _ = error  // not up yet (no CA file, refused connection): try again
+                }
+                try await Task.sleep(for: .milliseconds(200))
             }
         }
     }

@@ -4,10 +4,10 @@ import GRPCTransport
 import JacoKernel
 import JacoRuntime
 
-/// How to reach the daemon. Precedence: flags, then environment (`JACO_TOKEN`, `JACO_CA_CERT`,
-/// `JACO_CONFIG`), then the config file's `[client]` section, then defaults.
+/// How to reach the daemon. Precedence: flags, then environment (`JACO_SERVER`, `JACO_TOKEN`,
+/// `JACO_CA_CERT`, `JACO_CONFIG`), then the config file's `[client]` section, then defaults.
 struct ConnectionOptions: ParsableArguments {
-    @Option(help: "The daemon's gRPC address, host:port.")
+    @Option(help: "The daemon's gRPC address, host:port (default: $JACO_SERVER).")
     var server: String?
 
     @Option(help: "The calling operator's token (default: $JACO_TOKEN).")
@@ -28,7 +28,7 @@ struct ConnectionOptions: ParsableArguments {
         let section = try clientSection(environment)
         try section?.rejectUnknownKeys(allowed: ["server", "ca_cert", "socket"])
         let token = token ?? environment["JACO_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
-        let server = try server ?? section?.optionalString("server")
+        let server = try server ?? environment["JACO_SERVER"].flatMap { $0.isEmpty ? nil : $0 } ?? section?.optionalString("server")
         // An explicit socket wins; a configured socket is used when no server was given.
         if let socket = try socket ?? (server == nil ? section?.optionalString("socket") : nil) {
             return JacoClient(target: .unixSocket(path: socket), token: token)

@@ -1,18 +1,18 @@
 import Foundation
-import Logging
 import Synchronization
 
-/// Once every listener is up, prints the `jaco` command lines that reach this daemon.
+/// Once every listener is up, prints where the daemon listens and, on a cluster not yet
+/// initialized, the `jaco` command lines that bootstrap it.
 final class Announcer: Sendable {
     private let caCertificate: String
     private let expected: Int
-    private let logger: Logger
+    private let initialized: Bool
     private let addresses = Mutex<[String]>([])
 
-    init(caCertificate: String, expected: Int, logger: Logger) {
+    init(caCertificate: String, expected: Int, initialized: Bool) {
         self.caCertificate = caCertificate
         self.expected = expected
-        self.logger = logger
+        self.initialized = initialized
     }
 
     func listening(_ address: String) {
@@ -21,6 +21,13 @@ final class Announcer: Sendable {
             return list.count == expected ? list : nil
         }
         guard let all else { return }
+        FileHandle.standardOutput.write(Data((lines(all).joined(separator: "\n") + "\n").utf8))
+    }
+
+    private func lines(_ all: [String]) -> [String] {
+        guard !initialized else {
+            return ["jacod is ready (cluster initialized). Listening on:"] + all.map { "  \($0)" } + ["  clients pin \(caCertificate)"]
+        }
         var lines = ["jacod is ready. Next steps:"]
         if let tcp = all.first(where: { $0.hasPrefix("grpc+tls://") }) {
             let server = String(tcp.dropFirst("grpc+tls://".count))
@@ -37,6 +44,9 @@ final class Announcer: Sendable {
         if let unix = all.first(where: { $0.hasPrefix("grpc+unix://") }) {
             lines.append("  on this machine, without a token: jaco token list --socket \(unix.dropFirst("grpc+unix://".count))")
         }
-        FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        if let metrics = all.first(where: { $0.hasPrefix("metrics+") }) {
+            lines.append("  metrics: \(metrics.dropFirst("metrics+".count))/metrics, readiness: \(metrics.dropFirst("metrics+".count))/v1/jaco/ready")
+        }
+        return lines
     }
 }

@@ -3,6 +3,7 @@ import JacoKernel
 import JacoRuntime
 import Logging
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 /// Assembles the daemon from its config and runs it until SIGTERM or SIGINT.
@@ -13,20 +14,23 @@ struct Daemon {
     let socket: String?
     let httpListen: String?
     let etcdEndpoints: String?
+    let metricsListen: String?
     let logger: Logger
 
     func run() async throws {
         let config = try overridden(try configPath.map { try JacoConfig.load(path: $0) } ?? JacoConfig.parse(JacoConfig.embeddedDefault, source: "<built-in default>"))
-        do {
-            try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
-        } catch {
-            throw JacoError(.configInvalid, "cannot create the data directory '\(dataDirectory.path)': \(error.localizedDescription)")
-        }
         if config.listeners.isEmpty { throw JacoError(.configInvalid, "\(config.source): no [[listeners]]; jacod would serve nothing") }
-        let kernel = try await Runtime.startKernel(config, dataDirectory: dataDirectory)
+        // Everything that can be checked is checked before anything is created or opened.
+        try checkListenAddresses(config)
+        try prepareDataDirectory()
+        let namedTLS = try TLSSetup.namesFiles(config)
+        if namedTLS { _ = try TLSSetup.resolve(config, dataDirectory: dataDirectory) }
+        let exporter = Runtime.makeMetricsExporter()
+        let kernel = try await Runtime.startKernel(config, dataDirectory: dataDirectory, metrics: exporter)
         let tls: TLSFiles
         let listeners: [any KernelTransport]
         let context: PluginContext
+        let initialized: Bool
         do {
             // On a store other daemons share, the cluster CA comes from the store.
             let (files, generated) = kernel.storage is any ReachabilityReporting
@@ -34,8 +38,9 @@ struct Daemon {
                 : try TLSSetup.resolve(config, dataDirectory: dataDirectory)
             if generated { logger.info("created TLS material", metadata: ["dir": "\(files.caCertificate.deletingLastPathComponent().path)"]) }
             tls = files
-            context = PluginContext(dataDirectory: dataDirectory, tls: tls, daemon: try Runtime.daemonInfo(config))
+            context = PluginContext(dataDirectory: dataDirectory, tls: tls, daemon: try Runtime.daemonInfo(config), metrics: exporter)
             listeners = try Runtime.makeListeners(config, context: context)
+            initialized = try await kernel.tokens.isInitialized()
         } catch {
             try? await kernel.shutdown()
             throw error
@@ -43,13 +48,70 @@ struct Daemon {
         logger.info("store open", metadata: ["engine": "\(context.daemon!.storageEngine)", "index": "\(kernel.cache.appliedIndex)", "data-dir": "\(dataDirectory.path)"])
         logger.info("clients pin this CA certificate", metadata: ["ca.crt": "\(tls.caCertificate.path)"])
 
-        let announcer = Announcer(caCertificate: tls.caCertificate.path, expected: listeners.count, logger: logger)
+        let announcer = Announcer(caCertificate: tls.caCertificate.path, expected: listeners.count, initialized: initialized)
         var services: [any Service] = [KernelService(kernel: kernel, logger: logger)]
         for listener in listeners {
             services.append(ListenerService(transport: listener, kernel: kernel, logger: logger, announcer: announcer))
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    /// Fails naming the listener, the address and how to move it when an address is taken.
+    private func checkListenAddresses(_ config: JacoConfig) throws {
+        for listener in try Runtime.listenAddresses(config, dataDirectory: dataDirectory) {
+            if let problem = ListenProbe.problem(with: listener.address) {
+                throw JacoError(.listenFailed, "the \(listener.kind) listener cannot listen on \(listener.address): \(problem); \(moveHint(listener.kind, config.source))")
+            }
+        }
+    }
+
+    /// How to move a listener of `kind`: its flag, or its `[[listeners]]` entry in the config.
+    private func moveHint(_ kind: String, _ source: String) -> String {
+        let flag = Self.listenerFlags[kind]
+        let key = kind == "grpc-unix" ? "path" : "address"
+        let entry = "the [[listeners]] entry with kind = \"\(kind)\" (its '\(key)') in \(source)"
+        if let flag, (flagValue(for: kind) != nil || source.hasPrefix("<")) { return "move it with \(flag.usage)" }
+        return flag.map { "move it with \($0.usage), or change \(entry)" } ?? "change \(entry)"
+    }
+
+    private func flagValue(for kind: String) -> String? {
+        switch kind {
+        case "grpc": grpcListen
+        case "grpc-unix": socket
+        case "consul-http": httpListen
+        case "metrics": metricsListen
+        default: nil
+        }
+    }
+
+    /// The command-line flag that replaces each listener kind.
+    static let listenerFlags: [String: (name: String, usage: String)] = [
+        "grpc": ("--grpc-listen", "--grpc-listen host:port"),
+        "grpc-unix": ("--socket", "--socket <path>"),
+        "consul-http": ("--http-listen", "--http-listen host:port"),
+        "metrics": ("--metrics-listen", "--metrics-listen host:port"),
+    ]
+
+    /// Creates the data directory and proves it writable, naming it when either fails.
+    private func prepareDataDirectory() throws {
+        let path = dataDirectory.path
+        do {
+            try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw JacoError(.configInvalid, "cannot create the data directory '\(path)': \(Self.reason(error)); choose another with --data-dir")
+        }
+        let probe = dataDirectory.appendingPathComponent(".jacod-write-check")
+        guard FileManager.default.createFile(atPath: probe.path, contents: Data()) else {
+            throw JacoError(.configInvalid, "the data directory '\(path)' is not writable by this user; fix its permissions or choose another with --data-dir")
+        }
+        try? FileManager.default.removeItem(at: probe)
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+        if let underlying, underlying.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(underlying.code))) }
+        return error.localizedDescription
     }
 
     /// The config with the command line's listener overrides applied.
@@ -69,6 +131,10 @@ struct Daemon {
         if let httpListen {
             listeners.removeAll { $0["kind"] == .string("consul-http") }
             listeners.append(["kind": .string("consul-http"), "address": .string(httpListen)])
+        }
+        if let metricsListen {
+            listeners.removeAll { $0["kind"] == .string("metrics") }
+            listeners.append(["kind": .string("metrics"), "address": .string(metricsListen)])
         }
         if let socket {
             listeners.removeAll { $0["kind"] == .string("grpc-unix") }
@@ -93,6 +159,7 @@ struct KernelService: Service {
 }
 
 /// Runs one listener until shutdown, when it stops accepting calls and drains in-flight ones.
+/// A listener that fails before it listens is named with its address and how to move it.
 struct ListenerService: Service {
     let transport: any KernelTransport
     let kernel: Kernel
@@ -101,11 +168,19 @@ struct ListenerService: Service {
 
     func run() async throws {
         logger.info("starting listener", metadata: ["endpoint": "\(transport.endpointDescription)"])
-        try await cancelWhenGracefulShutdown {
-            try await transport.serve(kernel) { address in
-                logger.info("listening", metadata: ["address": "\(address)"])
-                announcer.listening(address)
+        let listening = Atomic<Bool>(false)
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await transport.serve(kernel) { address in
+                    listening.store(true, ordering: .relaxed)
+                    logger.info("listening", metadata: ["address": "\(address)"])
+                    announcer.listening(address)
+                }
             }
+        } catch let error as JacoError {
+            throw error
+        } catch where !listening.load(ordering: .relaxed) {
+            throw JacoError(.listenFailed, "the listener \(transport.endpointDescription) could not start: \(error)")
         }
     }
 }

@@ -12,7 +12,15 @@ struct Jacod: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jacod",
         abstract: "The Jaco token daemon.",
-        discussion: "With no flags it runs on the built-in default: SQLite and TLS material under ./data, gRPC on 127.0.0.1:7400, the unix socket ./data/jaco.sock, the Consul ACL HTTP API on https://127.0.0.1:8501.",
+        discussion: """
+            With no flags it runs on the built-in default: SQLite and TLS material under ./data, gRPC on \
+            127.0.0.1:7400, the unix socket ./data/jaco.sock, the Consul ACL HTTP API on https://127.0.0.1:8501, \
+            metrics and health on http://127.0.0.1:9400.
+
+            Exit codes: 0 after a clean shutdown (SIGTERM, SIGINT); 1 when it cannot start or fails \
+            (the reason on stderr as 'jacod: <code>: <message>'); 64 for a usage error (an unknown \
+            flag or a bad value).
+            """,
         version: Jaco.version)
 
     @Option(help: "The config file (TOML). Default: the built-in default.")
@@ -33,17 +41,49 @@ struct Jacod: AsyncParsableCommand {
     @Option(help: "etcd client URLs, comma-separated, instead of the config's [storage] endpoints (engine etcd).")
     var etcdEndpoints: String?
 
+    @Option(help: "Serve metrics, health and readiness over plain HTTP on this loopback host:port, instead of the config's metrics listeners.")
+    var metricsListen: String?
+
+    @Option(help: "Log lines as 'text' or 'json' (one object per line), on stderr.")
+    var logFormat: LogFormat = .text
+
+    @Option(help: "The least severe level logged: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
     func run() async throws {
-        var logger = Logger(label: "jacod")
-        logger.logLevel = .info
+        let (format, level) = (logFormat, logLevel)
+        LoggingSystem.bootstrap { label in
+            switch format {
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            case .json:
+                return JSONLogHandler(label: label, logLevel: level)
+            }
+        }
+        let logger = Logger(label: "jacod")
         do {
             try await Daemon(
                 configPath: config, dataDirectory: URL(fileURLWithPath: dataDir).standardizedFileURL,
-                grpcListen: grpcListen, socket: socket, httpListen: httpListen, etcdEndpoints: etcdEndpoints, logger: logger
+                grpcListen: grpcListen, socket: socket, httpListen: httpListen, etcdEndpoints: etcdEndpoints,
+                metricsListen: metricsListen, logger: logger
             ).run()
-        } catch let error as JacoError {
-            FileHandle.standardError.write(Data("jacod: \(error.code): \(error.message)\n".utf8))
+        } catch {
+            let (code, message) = (error as? JacoError).map { ($0.code.rawValue, $0.message) } ?? ("failed", "\(error)")
+            if format == .json {
+                logger.critical("\(message)", metadata: ["code": "\(code)"])
+            } else {
+                FileHandle.standardError.write(Data("jacod: \(code): \(message)\n".utf8))
+            }
             throw ExitCode.failure
         }
     }
 }
+
+/// How jacod writes its log lines.
+enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -16,6 +16,12 @@ enum Build {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("jacod").path) } ?? candidates.last!
     }()
 
+    /// This process's environment less `JACO_TOKEN`, `JACO_CA_CERT`, `JACO_CONFIG` and
+    /// `JACO_SERVER`, so a developer's shell settings cannot leak into a test.
+    static var environmentWithoutJacoSettings: [String: String] {
+        ProcessInfo.processInfo.environment.filter { !["JACO_TOKEN", "JACO_CA_CERT", "JACO_CONFIG", "JACO_SERVER"].contains($0.key) }
+    }
+
     /// A file under `Configs/`, or `name` itself when it is an absolute path.
     static func config(_ name: String) -> String { name.hasPrefix("/") ? name : root.appendingPathComponent("Configs/\(name)").path }
 }
@@ -44,22 +50,30 @@ func jaco(_ arguments: [String], environment: [String: String] = [:]) async thro
 }
 
 private func runJaco(_ arguments: [String], environment: [String: String]) throws -> CommandResult {
+    let env = Build.environmentWithoutJacoSettings.merging(environment) { $1 }
+    return try runToCompletion(Build.products.appendingPathComponent("jaco"), arguments, environment: env)
+}
+
+/// Runs an executable to completion, collecting what it printed; it is sent SIGTERM if it runs
+/// longer than `timeout`. Call it off the cooperative pool (``offPool(_:)``).
+func runToCompletion(
+    _ executable: URL, _ arguments: [String], environment: [String: String]? = nil, directory: URL? = nil, timeout: TimeInterval = 300
+) throws -> CommandResult {
     let process = Process()
-    process.executableURL = Build.products.appendingPathComponent("jaco")
+    process.executableURL = executable
     process.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    env.removeValue(forKey: "JACO_TOKEN")
-    env.removeValue(forKey: "JACO_CA_CERT")
-    env.removeValue(forKey: "JACO_CONFIG")
-    for (key, value) in environment { env[key] = value }
-    process.environment = env
+    if let environment { process.environment = environment }
+    if let directory { process.currentDirectoryURL = directory }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
     try process.run()
+    let killer = DispatchWorkItem { if process.isRunning { process.terminate() } }
+    DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
     let stdout = out.fileHandleForReading.readDataToEndOfFile()
     let stderr = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
+    killer.cancel()
     return CommandResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
 }
 
@@ -70,6 +84,8 @@ final class Daemon: @unchecked Sendable {
     let config: String
     /// The Consul HTTP API's port.
     private(set) var httpPort: Int
+    /// The metrics listener's port (plain HTTP on 127.0.0.1).
+    private(set) var metricsPort: Int
     /// Extra environment for the daemon.
     let environment: [String: String]
     private var process: Process?
@@ -79,6 +95,8 @@ final class Daemon: @unchecked Sendable {
     var server: String { "127.0.0.1:\(port)" }
     /// The Consul HTTP API's base URL.
     var httpBase: String { "https://127.0.0.1:\(httpPort)" }
+    /// The metrics listener's base URL.
+    var metricsBase: String { "http://127.0.0.1:\(metricsPort)" }
     var caCertificate: String { dataDirectory.appendingPathComponent("tls/ca.crt").path }
     var socket: String { dataDirectory.appendingPathComponent("jaco.sock").path }
 
@@ -93,6 +111,7 @@ final class Daemon: @unchecked Sendable {
         self.extraArguments = extraArguments
         self.workingDirectory = workingDirectory
         httpPort = freePort()
+        metricsPort = freePort()
         dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
         port = freePort()
@@ -105,7 +124,7 @@ final class Daemon: @unchecked Sendable {
         process.executableURL = Build.products.appendingPathComponent("jacod")
         process.arguments = [
             "--config", Build.config(config), "--data-dir", dataDirectory.path, "--grpc-listen", server, "--socket", socket,
-            "--http-listen", "127.0.0.1:\(httpPort)",
+            "--http-listen", "127.0.0.1:\(httpPort)", "--metrics-listen", "127.0.0.1:\(metricsPort)",
         ] + extraArguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         if let workingDirectory { process.currentDirectoryURL = workingDirectory }
@@ -119,10 +138,11 @@ final class Daemon: @unchecked Sendable {
         while ContinuousClock.now < deadline {
             if !process.isRunning {
                 // Another process took a port between freePort() and the bind: new ports, again.
-                if logText.contains("Address already in use"), bindRetries < 3 {
+                if logText.contains("already in use"), bindRetries < 3 {
                     bindRetries += 1
                     port = freePort()
                     httpPort = freePort()
+                    metricsPort = freePort()
                     return try await start()
                 }
                 throw DaemonError.exited(logText)

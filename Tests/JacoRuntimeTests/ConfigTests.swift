@@ -124,7 +124,8 @@ struct ListenerConfigTests {
     func listenerError(_ entry: String) -> JacoError? {
         do {
             let config = try JacoConfig.parse("[[listeners]]\n\(entry)\n", source: "jaco.toml")
-            _ = try Runtime.makeListeners(config, context: PluginContext(dataDirectory: URL(fileURLWithPath: "/tmp"), tls: Self.tls))
+            _ = try Runtime.makeListeners(
+                config, context: PluginContext(dataDirectory: URL(fileURLWithPath: "/tmp"), tls: Self.tls, metrics: Runtime.makeMetricsExporter()))
             return nil
         } catch let error as JacoError {
             return error
@@ -142,6 +143,17 @@ struct ListenerConfigTests {
         #expect(listenerError("kind = \"consul-http\"")?.message.contains("'address' is required for a consul-http listener") == true)
     }
 
+    @Test("Plain-HTTP metrics are refused off loopback; HTTPS metrics are allowed anywhere; the address has a default")
+    func metricsListener() throws {
+        let refused = listenerError("kind = \"metrics\"\naddress = \"0.0.0.0:9400\"")
+        #expect(refused?.message.contains("plain-HTTP metrics are refused on '0.0.0.0:9400'") == true, "\(String(describing: refused))")
+        #expect(listenerError("kind = \"metrics\"\naddress = \"0.0.0.0:9400\"\ntls = true") == nil)
+        #expect(listenerError("kind = \"metrics\"") == nil)
+        let config = try JacoConfig.parse("[[listeners]]\nkind = \"metrics\"\n", source: "jaco.toml")
+        let addresses = try Runtime.listenAddresses(config, dataDirectory: URL(fileURLWithPath: "/tmp"))
+        #expect(addresses.map(\.address) == [.tcp(host: "127.0.0.1", port: 9400)])
+    }
+
     @Test("Plaintext gRPC is refused off loopback and allowed on it")
     func plaintextOnlyOnLoopback() {
         let refused = listenerError("kind = \"grpc\"\naddress = \"0.0.0.0:7400\"\nplaintext = true")
@@ -151,7 +163,7 @@ struct ListenerConfigTests {
     }
 
     @Test("Listener mistakes are named", arguments: [
-        ("kind = \"http\"", "unknown listener kind 'http' (valid: grpc, grpc-unix, consul-http)"),
+        ("kind = \"http\"", "unknown listener kind 'http' (valid: grpc, grpc-unix, consul-http, metrics)"),
         ("address = \"127.0.0.1:1\"", "'kind' is required"),
         ("kind = \"grpc\"", "'address' is required"),
         ("kind = \"grpc\"\naddress = \"localhost\"", "is not host:port"),

@@ -27,3 +27,22 @@ extension HostPort {
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 }
+
+extension ConfigSection {
+    /// A listener entry's `address` as host and port; `fallback` when absent, and when there is
+    /// none an error naming the listener kind and an example (e.g. `127.0.0.1:7400`).
+    public func listenAddress(kind: String, example: String, default fallback: String? = nil) throws(JacoError) -> (host: String, port: Int) {
+        guard let address = try optionalString("address") ?? fallback else {
+            throw error("'address' is required for a \(kind) listener, e.g. address = \"\(example)\"")
+        }
+        return try HostPort.parse(address, in: self)
+    }
+}
+
+extension ListenAddress {
+    /// A TCP listener entry's address (see ``ConfigSection/listenAddress(kind:example:default:)``).
+    public static func tcp(_ section: ConfigSection, kind: String, example: String, default fallback: String? = nil) throws(JacoError) -> ListenAddress {
+        let (host, port) = try section.listenAddress(kind: kind, example: example, default: fallback)
+        return .tcp(host: host, port: port)
+    }
+}

@@ -8,12 +8,15 @@ public struct PluginContext: Sendable {
     public var tls: TLSFiles?
     /// Facts about the daemon, for listeners to report.
     public var daemon: DaemonInfo?
+    /// Where the daemon's metrics are recorded and rendered (for the metrics listener).
+    public var metrics: (any MetricsExporter)?
 
     /// Creates a context.
-    public init(dataDirectory: URL, tls: TLSFiles? = nil, daemon: DaemonInfo? = nil) {
+    public init(dataDirectory: URL, tls: TLSFiles? = nil, daemon: DaemonInfo? = nil, metrics: (any MetricsExporter)? = nil) {
         self.dataDirectory = dataDirectory
         self.tls = tls
         self.daemon = daemon
+        self.metrics = metrics
     }
 }
 
@@ -51,19 +54,41 @@ public struct HasherFactory: Sendable {
     }
 }
 
+/// Where a listener will listen, known from its config before anything starts, so the daemon
+/// can check every address before it creates files or opens the store.
+public enum ListenAddress: Sendable, Equatable, CustomStringConvertible {
+    /// A TCP `host:port` (port 0: any free port).
+    case tcp(host: String, port: Int)
+    /// A unix socket file.
+    case unixSocket(path: String)
+
+    public var description: String {
+        switch self {
+        case .tcp(let host, let port): HostPort.format(host: host, port: port)
+        case .unixSocket(let path): path
+        }
+    }
+}
+
 /// A transport plugin's factory for one listener kind (`[[listeners]] kind = "..."`).
 public struct ListenerFactory: Sendable {
     /// The value of `kind` that selects it.
     public let kind: String
     /// The keys it accepts in its `[[listeners]]` entry besides `kind`.
     public let keys: [String]
+    /// Where an entry will listen, from the entry alone (no TLS material needed yet).
+    public let address: @Sendable (ConfigSection, PluginContext) throws -> ListenAddress
     /// Makes the listener from its entry.
     public let make: @Sendable (ConfigSection, PluginContext) throws -> any KernelTransport
 
     /// Creates a factory.
-    public init(kind: String, keys: [String], make: @escaping @Sendable (ConfigSection, PluginContext) throws -> any KernelTransport) {
+    public init(
+        kind: String, keys: [String], address: @escaping @Sendable (ConfigSection, PluginContext) throws -> ListenAddress,
+        make: @escaping @Sendable (ConfigSection, PluginContext) throws -> any KernelTransport
+    ) {
         self.kind = kind
         self.keys = keys
+        self.address = address
         self.make = make
     }
 }

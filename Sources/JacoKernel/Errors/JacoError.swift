@@ -41,6 +41,8 @@ public struct JacoError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let unavailable = Code("unavailable")
         /// The configuration is invalid.
         public static let configInvalid = Code("config_invalid")
+        /// A listener cannot take its address (in use, not permitted, no such address).
+        public static let listenFailed = Code("listen_failed")
         /// The audit hash chain is broken.
         public static let auditChainBroken = Code("audit_chain_broken")
         /// The store was closed.

@@ -18,15 +18,18 @@ public final class Kernel: Sendable {
     public let deployments: DeploymentService
     /// Consul's ACL model: tokens with links and expiry, policies, roles.
     public let acl: ACLService
+    /// The kernel's metrics (verifications, writes, commit latency, cache and feed gauges).
+    public let metrics: KernelMetrics
 
     private let background = Mutex<[Task<Void, Never>]>([])
 
     /// Starts a kernel on `storage`: loads the verification cache, then follows the change feed.
     public static func start(
         storage: any Storage, hasher: any SecretHasher, admission: AdmissionChain = AdmissionChain([]),
-        acl settings: ACLSettings = ACLSettings(), clock: @escaping @Sendable () -> Date = { Date.nowMilliseconds() }
+        acl settings: ACLSettings = ACLSettings(), metrics: KernelMetrics = .discarded,
+        clock: @escaping @Sendable () -> Date = { Date.nowMilliseconds() }
     ) async throws -> Kernel {
-        let kernel = Kernel(storage: storage, hasher: hasher, admission: admission, settings: settings, clock: clock)
+        let kernel = Kernel(storage: storage, hasher: hasher, admission: admission, settings: settings, metrics: metrics, clock: clock)
         try await kernel.reloadCache()
         kernel.background.withLock {
             $0 = [Task { await kernel.followChanges() }, Task { await kernel.reapExpiredTokens() }]
@@ -34,13 +37,17 @@ public final class Kernel: Sendable {
         return kernel
     }
 
-    private init(storage: any Storage, hasher: any SecretHasher, admission: AdmissionChain, settings: ACLSettings, clock: @escaping @Sendable () -> Date) {
+    private init(
+        storage: any Storage, hasher: any SecretHasher, admission: AdmissionChain, settings: ACLSettings, metrics: KernelMetrics,
+        clock: @escaping @Sendable () -> Date
+    ) {
         let cache = VerificationCache(hasher: hasher)
-        let pipeline = WritePipeline(storage: storage, hasher: hasher, cache: cache, clock: clock)
+        let pipeline = WritePipeline(storage: storage, hasher: hasher, cache: cache, metrics: metrics, clock: clock)
         self.storage = storage
+        self.metrics = metrics
         self.hasher = hasher
         self.cache = cache
-        self.tokens = TokenService(storage: storage, hasher: hasher, cache: cache, pipeline: pipeline, clock: clock)
+        self.tokens = TokenService(storage: storage, hasher: hasher, cache: cache, pipeline: pipeline, metrics: metrics, clock: clock)
         self.audit = AuditLog(storage: storage, hasher: hasher)
         self.deployments = DeploymentService(storage: storage, pipeline: pipeline, admission: admission)
         self.acl = ACLService(storage: storage, hasher: hasher, cache: cache, pipeline: pipeline, settings: settings, clock: clock)
@@ -96,7 +103,11 @@ public final class Kernel: Sendable {
         while !Task.isCancelled {
             do {
                 for try await change in storage.changes(after: cache.appliedIndex) {
-                    cache.apply(change)
+                    let revocations = cache.apply(change)
+                    if !revocations.isEmpty {
+                        let now = Date()
+                        for revokedAt in revocations { metrics.recordPropagation(revokedAt: revokedAt, seenAt: now) }
+                    }
                 }
                 return  // the store closed the feed
             } catch let error as JacoError where error.code == .compacted {

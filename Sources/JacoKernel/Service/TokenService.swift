@@ -8,12 +8,14 @@ public final class TokenService: Sendable {
     let cache: VerificationCache
     let pipeline: WritePipeline
     let clock: @Sendable () -> Date
+    let metrics: KernelMetrics
     private let initialized = Atomic<Bool>(false)
     /// Set for shared stores with `down_policy = "deny"`: verifies fail while the feed is down.
     private let reachability: (any ReachabilityReporting)?
 
-    init(storage: any Storage, hasher: any SecretHasher, cache: VerificationCache, pipeline: WritePipeline, clock: @escaping @Sendable () -> Date) {
+    init(storage: any Storage, hasher: any SecretHasher, cache: VerificationCache, pipeline: WritePipeline, metrics: KernelMetrics, clock: @escaping @Sendable () -> Date) {
         self.storage = storage
+        self.metrics = metrics
         self.hasher = hasher
         self.cache = cache
         self.pipeline = pipeline
@@ -125,10 +127,17 @@ public final class TokenService: Sendable {
 
     /// The principal of a presented secret, from memory; no I/O.
     public func verify(secret: String) throws(JacoError) -> Principal {
-        if let reachability, !reachability.isReachable {
-            throw JacoError(.unavailable, "the token store cannot be reached and the down policy is 'deny'; try again when it is back")
+        do throws(JacoError) {
+            if let reachability, !reachability.isReachable {
+                throw JacoError(.unavailable, "the token store cannot be reached and the down policy is 'deny'; try again when it is back")
+            }
+            let principal = try cache.verify(secret: secret)
+            metrics.countVerify(nil)
+            return principal
+        } catch {
+            metrics.countVerify(error)
+            throw error
         }
-        return try cache.verify(secret: secret)
     }
 
     /// Checks an identity: 1 to 128 characters of letters, digits, `.`, `_`, `-`, `@`, starting

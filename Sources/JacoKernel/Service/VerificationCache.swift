@@ -73,6 +73,9 @@ public final class VerificationCache: Sendable {
     /// The store index the cache reflects.
     public var appliedIndex: StoreIndex { state.withLock { $0.applied } }
 
+    /// Number of blocking queries waiting for a change.
+    public var blockingQueryCount: Int { state.withLock { $0.blockers.count } }
+
     /// Number of tokens (active, revoked or expired) in the cache.
     public var count: Int { state.withLock { $0.byDigest.count } }
 
@@ -183,16 +186,24 @@ public final class VerificationCache: Sendable {
     }
 
     /// Applies one committed change from the feed; changes already applied are skipped.
-    func apply(_ change: Change) {
-        if change.index <= appliedIndex { return }
+    /// Returns the revocation times of tokens this change revoked (for the propagation metric).
+    @discardableResult
+    func apply(_ change: Change) -> [Date] {
+        if change.index <= appliedIndex { return [] }
         let updates = change.mutations.compactMap { Self.decode(key: $0.key, value: $0.value, tokens: [:]) }
         let touched = Set(change.mutations.compactMap { ACLResource(key: $0.key) })
-        let ready = state.withLock { s -> [CheckedContinuation<Void, Never>] in
-            guard change.index > s.applied else { return [] }
+        let (ready, revocations) = state.withLock { s -> ([CheckedContinuation<Void, Never>], [Date]) in
+            guard change.index > s.applied else { return ([], []) }
+            let revocations = updates.compactMap { update -> Date? in
+                guard case .token(let accessorID, let token?) = update, let revokedAt = token.revokedAt else { return nil }
+                let before = s.digestByAccessor[accessorID].flatMap { s.byDigest[$0] }
+                return before != nil && before?.revokedAt == nil ? revokedAt : nil
+            }
             Self.apply(updates, to: &s)
-            return Self.advance(&s, to: change.index, touched: touched)
+            return (Self.advance(&s, to: change.index, touched: touched), revocations)
         }
         for continuation in ready { continuation.resume() }
+        return revocations
     }
 
     /// Takes this process's own commit at `index` if it is the next change in line (or already

@@ -24,11 +24,13 @@ final class WritePipeline: Sendable {
     let hasher: any SecretHasher
     let cache: VerificationCache
     let clock: @Sendable () -> Date
+    let metrics: KernelMetrics
     let lock = AsyncLock()
     let maxAttempts = 16
 
-    init(storage: any Storage, hasher: any SecretHasher, cache: VerificationCache, clock: @escaping @Sendable () -> Date) {
+    init(storage: any Storage, hasher: any SecretHasher, cache: VerificationCache, metrics: KernelMetrics, clock: @escaping @Sendable () -> Date) {
         self.storage = storage
+        self.metrics = metrics
         self.hasher = hasher
         self.cache = cache
         self.clock = clock
@@ -37,14 +39,17 @@ final class WritePipeline: Sendable {
     func run<R: Sendable>(_ plan: (any StorageSnapshot) async throws -> PlannedWrite<R>) async throws -> R {
         try await lock.withLock {
             for _ in 1...maxAttempts {
-                let (transaction, result, tokens) = try await storage.read { snapshot in
+                let (transaction, result, tokens, types) = try await storage.read { snapshot in
                     let planned = try await plan(snapshot)
                     var transaction = planned.transaction
                     try await appendAudit(planned.audit, to: &transaction, in: snapshot)
-                    return (transaction, planned.result, planned.tokens)
+                    return (transaction, planned.result, planned.tokens, planned.audit.map(\.type))
                 }
                 do {
+                    let started = ContinuousClock.now
                     let index = try await commitResolvingUnknownOutcome(transaction)
+                    metrics.recordCommit(ContinuousClock.now - started)
+                    for type in types { metrics.countWrite(type: type) }
                     // Our own commit goes straight into the cache when it is next in line;
                     // otherwise the change feed brings it, after the changes before it.
                     if !cache.applyCommitted(at: index, transaction: transaction, tokens: tokens) {

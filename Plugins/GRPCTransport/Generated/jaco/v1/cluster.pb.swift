@@ -74,6 +74,12 @@ public nonisolated struct Jaco_V1_StatusResponse: Sendable {
 
   public var hashingAlgorithm: String = String()
 
+  /// Initialized, the store answered a read and the verification cache is loaded.
+  public var ready: Bool = false
+
+  /// What keeps the daemon from being ready, each saying what to do; empty when ready.
+  public var problems: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -158,7 +164,7 @@ nonisolated extension Jaco_V1_StatusRequest: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Jaco_V1_StatusResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StatusResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}initialized\0\u{3}storage_engine\0\u{3}store_index\0\u{3}token_count\0\u{1}version\0\u{3}hashing_algorithm\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}initialized\0\u{3}storage_engine\0\u{3}store_index\0\u{3}token_count\0\u{1}version\0\u{3}hashing_algorithm\0\u{1}ready\0\u{1}problems\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -172,6 +178,8 @@ nonisolated extension Jaco_V1_StatusResponse: SwiftProtobuf.Message, SwiftProtob
       case 4: try { try decoder.decodeSingularUInt32Field(value: &self.tokenCount) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.version) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.hashingAlgorithm) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.ready) }()
+      case 8: try { try decoder.decodeRepeatedStringField(value: &self.problems) }()
       default: break
       }
     }
@@ -196,6 +204,12 @@ nonisolated extension Jaco_V1_StatusResponse: SwiftProtobuf.Message, SwiftProtob
     if !self.hashingAlgorithm.isEmpty {
       try visitor.visitSingularStringField(value: self.hashingAlgorithm, fieldNumber: 6)
     }
+    if self.ready != false {
+      try visitor.visitSingularBoolField(value: self.ready, fieldNumber: 7)
+    }
+    if !self.problems.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.problems, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -206,6 +220,8 @@ nonisolated extension Jaco_V1_StatusResponse: SwiftProtobuf.Message, SwiftProtob
     if lhs.tokenCount != rhs.tokenCount {return false}
     if lhs.version != rhs.version {return false}
     if lhs.hashingAlgorithm != rhs.hashingAlgorithm {return false}
+    if lhs.ready != rhs.ready {return false}
+    if lhs.problems != rhs.problems {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,0 +1,119 @@
+import CoreMetrics
+import Foundation
+import Synchronization
+
+/// The kernel's metrics, made once through a swift-metrics factory handed in at start (no
+/// global bootstrap). Counters on the verify path are made up front, so counting a verify is
+/// one atomic add in the backend; gauges of kernel state are set when a scrape asks
+/// (``refresh(_:)``). The names are Prometheus-style; docs/operations.md lists them.
+public final class KernelMetrics: Sendable {
+    /// How a presented secret fared.
+    public enum VerifyOutcome: String, Sendable, CaseIterable {
+        case ok, invalid, revoked, expired, unavailable
+    }
+
+    private let factory: any MetricsFactory
+    private let verifications: [Counter]
+    private let commitDuration: CoreMetrics.Timer
+    private let propagation: CoreMetrics.Timer
+    private let cachedTokens: Meter
+    private let storeIndex: Meter
+    private let appliedIndex: Meter
+    private let changeFeedLag: Meter
+    private let blockingWaiters: Meter
+    private let storeReachable: Meter
+    private let denials = Mutex<[String: Counter]>([:])
+    private let writes = Mutex<[String: Counter]>([:])
+
+    /// Metrics that go nowhere (tests, tools, the in-process harness).
+    public static let discarded = KernelMetrics(factory: NOOPMetricsHandler.instance, engine: "none")
+
+    /// Makes every metric through `factory`; `engine` labels the store's commit latency.
+    public init(factory: any MetricsFactory, engine: String) {
+        self.factory = factory
+        verifications = VerifyOutcome.allCases.map {
+            Counter(label: "jaco_verifications_total", dimensions: [("outcome", $0.rawValue)], factory: factory)
+        }
+        commitDuration = CoreMetrics.Timer(label: "jaco_store_commit_seconds", dimensions: [("engine", engine)], factory: factory)
+        propagation = CoreMetrics.Timer(label: "jaco_revocation_propagation_seconds", dimensions: [], factory: factory)
+        cachedTokens = Meter(label: "jaco_cached_tokens", dimensions: [], factory: factory)
+        storeIndex = Meter(label: "jaco_store_index", dimensions: [], factory: factory)
+        appliedIndex = Meter(label: "jaco_applied_index", dimensions: [], factory: factory)
+        changeFeedLag = Meter(label: "jaco_change_feed_lag", dimensions: [], factory: factory)
+        blockingWaiters = Meter(label: "jaco_blocking_query_waiters", dimensions: [], factory: factory)
+        storeReachable = Meter(label: "jaco_store_reachable", dimensions: [], factory: factory)
+    }
+
+    /// Counts one verify by its outcome; `error` is nil for a success.
+    @inline(__always)
+    func countVerify(_ error: JacoError?) {
+        // Indexes follow the order of `VerifyOutcome.allCases`.
+        let outcome: Int
+        switch error?.code {
+        case nil: outcome = 0
+        case .tokenRevoked?: outcome = 2
+        case .tokenExpired?: outcome = 3
+        case .unavailable?: outcome = 4
+        default: outcome = 1
+        }
+        verifications[outcome].increment()
+    }
+
+    /// Counts a call or request that a front end refused, by its stable error code
+    /// (`jaco_denials_total{code=…}`).
+    public func countDenial(_ code: JacoError.Code) {
+        counter(in: denials, label: "jaco_denials_total", dimension: ("code", code.rawValue)).increment()
+    }
+
+    /// Counts a committed state change by its audit event type (`token_issue`, `token_revoke`,
+    /// `policy_create`, …) as `jaco_writes_total{type=…}`.
+    func countWrite(type: String) {
+        counter(in: writes, label: "jaco_writes_total", dimension: ("type", type)).increment()
+    }
+
+    /// Records how long one store commit took.
+    func recordCommit(_ duration: Duration) {
+        commitDuration.recordNanoseconds(duration.nanoseconds)
+    }
+
+    /// Records how long after it was committed (by this or another daemon) a revocation
+    /// reached this daemon's cache through the change feed.
+    func recordPropagation(revokedAt: Date, seenAt: Date) {
+        propagation.recordNanoseconds(Int64(max(0, seenAt.timeIntervalSince(revokedAt)) * 1e9))
+    }
+
+    /// Sets the gauges from the kernel's state: cached tokens, store and applied index, their
+    /// difference (the change feed's lag), blocking-query waiters, store reachability. Reads
+    /// the store's index (one read); a store that cannot be read is reported unreachable.
+    public func refresh(_ kernel: Kernel) async {
+        let applied = kernel.cache.appliedIndex
+        cachedTokens.set(kernel.cache.count)
+        appliedIndex.set(Int64(applied))
+        blockingWaiters.set(kernel.cache.blockingQueryCount)
+        if let index = try? await kernel.storage.read({ $0.index }) {
+            storeIndex.set(Int64(index))
+            changeFeedLag.set(Int64(index > applied ? index - applied : 0))
+            storeReachable.set((kernel.storage as? any ReachabilityReporting)?.isReachable == false ? 0 : 1)
+        } else {
+            storeReachable.set(0)
+        }
+    }
+
+    private func counter(in table: borrowing Mutex<[String: Counter]>, label: String, dimension: (String, String)) -> Counter {
+        table.withLock { counters in
+            if let counter = counters[dimension.1] { return counter }
+            let counter = Counter(label: label, dimensions: [dimension], factory: factory)
+            counters[dimension.1] = counter
+            return counter
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in whole nanoseconds (saturating).
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? .max : scaled + attoseconds / 1_000_000_000
+    }
+}
