@@ -49,9 +49,13 @@ struct Daemon {
         logger.info("clients pin this CA certificate", metadata: ["ca.crt": "\(tls.caCertificate.path)"])
 
         let announcer = Announcer(caCertificate: tls.caCertificate.path, expected: listeners.count, initialized: initialized)
+        let census = ConnectionCensus()
+        kernel.metrics.onRefresh { metrics in
+            for (listener, connections) in census.count() { metrics.setOpenConnections(connections, listener: listener) }
+        }
         var services: [any Service] = [KernelService(kernel: kernel, logger: logger)]
         for listener in listeners {
-            services.append(ListenerService(transport: listener, kernel: kernel, logger: logger, announcer: announcer))
+            services.append(ListenerService(transport: listener, kernel: kernel, logger: logger, announcer: announcer, census: census))
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
@@ -165,6 +169,7 @@ struct ListenerService: Service {
     let kernel: Kernel
     let logger: Logger
     let announcer: Announcer
+    let census: ConnectionCensus
 
     func run() async throws {
         logger.info("starting listener", metadata: ["endpoint": "\(transport.endpointDescription)"])
@@ -175,6 +180,7 @@ struct ListenerService: Service {
                     listening.store(true, ordering: .relaxed)
                     logger.info("listening", metadata: ["address": "\(address)"])
                     announcer.listening(address)
+                    census.add(address)
                 }
             }
         } catch let error as JacoError {

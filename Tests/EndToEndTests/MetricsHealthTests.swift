@@ -99,6 +99,12 @@ struct MetricsHealthTests {
         let row = statusAfter.stdout.split(separator: "\n").last.map { $0.split(separator: " ", omittingEmptySubsequences: true) } ?? []
         #expect(row.first == "true")
         #expect(row.dropFirst().first == "yes")
+
+        // The Consul client keeps its connection open; the scrape is one on the metrics listener.
+        let scrape = try await Self.scrape(metrics)
+        #expect(scrape["jaco_listener_connections{listener=\"https://127.0.0.1:\(daemon.httpPort)\"}"] >= 1, "\(scrape.values.filter { $0.key.hasPrefix("jaco_listener") })")
+        #expect(scrape["jaco_listener_connections{listener=\"metrics+http://127.0.0.1:\(daemon.metricsPort)\"}"] >= 1)
+        #expect(scrape.values.keys.contains("jaco_listener_connections{listener=\"grpc+unix://\(daemon.socket)\"}"))
     }
 
     @Test("a restart of an initialized daemon announces where it listens, not 'jaco cluster init'")

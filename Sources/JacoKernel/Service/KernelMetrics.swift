@@ -24,6 +24,8 @@ public final class KernelMetrics: Sendable {
     private let storeReachable: Meter
     private let denials = Mutex<[String: Counter]>([:])
     private let writes = Mutex<[String: Counter]>([:])
+    private let connections = Mutex<[String: Meter]>([:])
+    private let refreshHooks = Mutex<[@Sendable (KernelMetrics) -> Void]>([])
 
     /// Metrics that go nowhere (tests, tools, the in-process harness).
     public static let discarded = KernelMetrics(factory: NOOPMetricsHandler.instance, engine: "none")
@@ -82,6 +84,23 @@ public final class KernelMetrics: Sendable {
         propagation.recordNanoseconds(Int64(max(0, seenAt.timeIntervalSince(revokedAt)) * 1e9))
     }
 
+    /// Sets `jaco_listener_connections{listener=…}`: a listener's open connections, counted by
+    /// whoever can see them (the daemon, from the system's socket tables).
+    public func setOpenConnections(_ count: Int, listener: String) {
+        let meter = connections.withLock { meters in
+            if let meter = meters[listener] { return meter }
+            let meter = Meter(label: "jaco_listener_connections", dimensions: [("listener", listener)], factory: factory)
+            meters[listener] = meter
+            return meter
+        }
+        meter.set(count)
+    }
+
+    /// Adds work to every ``refresh(_:)``: gauges the kernel cannot see, set just before a scrape.
+    public func onRefresh(_ hook: @escaping @Sendable (KernelMetrics) -> Void) {
+        refreshHooks.withLock { $0.append(hook) }
+    }
+
     /// Sets the gauges from the kernel's state: cached tokens, store and applied index, their
     /// difference (the change feed's lag), blocking-query waiters, store reachability. Reads
     /// the store's index (one read); a store that cannot be read is reported unreachable.
@@ -97,6 +116,7 @@ public final class KernelMetrics: Sendable {
         } else {
             storeReachable.set(0)
         }
+        for hook in refreshHooks.withLock({ $0 }) { hook(self) }
     }
 
     private func counter(in table: borrowing Mutex<[String: Counter]>, label: String, dimension: (String, String)) -> Counter {

@@ -41,8 +41,8 @@ public struct Readiness: Sendable, Equatable {
 }
 
 extension Kernel {
-    /// Checks readiness: one store read (none once initialized, unless the store is shared and
-    /// reports its reachability).
+    /// Checks readiness with one store read (two until bootstrap has been seen); a store that
+    /// fails the read is reported unreachable, with `initialized` false as unknown.
     public func readiness() async -> Readiness {
         let feedUp = (storage as? any ReachabilityReporting)?.isReachable ?? true
         do {
