@@ -11,7 +11,7 @@
 //     `swift build -c release --product jacod` first.
 //
 //     swift run -c release jaco-bench [--dir <scratch dir>] [--verifies <n>] [--writes <n>] [--sync off]
-//                                     [--clients <n>] [--seconds <per round>] [--revocations <n>] [--only etcd]
+//                                     [--clients <n>] [--seconds <per round>] [--revocations <n>] [--only etcd|verify]
 //
 // `--sync off` turns off the engines' flush at commit, to show the CPU cost alone.
 import Crypto
@@ -25,7 +25,7 @@ var options: [String: String] = [:]
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
     guard flag.hasPrefix("--"), let value = arguments.popFirst() else {
-        print("usage: jaco-bench [--dir <scratch dir>] [--verifies <n>] [--writes <n>] [--sync off] [--clients <n>] [--seconds <per round>] [--revocations <n>] [--only etcd]")
+        print("usage: jaco-bench [--dir <scratch dir>] [--verifies <n>] [--writes <n>] [--sync off] [--clients <n>] [--seconds <per round>] [--revocations <n>] [--only etcd|verify]")
         exit(2)
     }
     options[String(flag.dropFirst(2))] = value
@@ -39,7 +39,8 @@ struct Settings: Sendable {
     var clients: Int
     var seconds: Double
     var revocations: Int
-    var onlyEtcd: Bool
+    /// `--only etcd` or `--only verify`: run that part alone.
+    var only: String?
 }
 
 let settings = Settings(
@@ -51,7 +52,7 @@ let settings = Settings(
     clients: Int(options["clients"] ?? "") ?? 8,
     seconds: Double(options["seconds"] ?? "") ?? 3,
     revocations: Int(options["revocations"] ?? "") ?? 200,
-    onlyEtcd: options["only"] == "etcd")
+    only: options["only"])
 defer { try? FileManager.default.removeItem(at: settings.scratch) }
 
 /// Median of `rounds` runs of `body`, in nanoseconds per operation.
@@ -76,7 +77,7 @@ try await Task.detached { try await runBenchmarks(settings) }.value
 
 @Sendable func runBenchmarks(_ settings: Settings) async throws {
     let (scratch, verifies, writes) = (settings.scratch, settings.verifies, settings.writes)
-    if settings.onlyEtcd {
+    if settings.only == "etcd" {
         try await etcdBenchmark(scratch: scratch, revocations: settings.revocations, clients: settings.clients, seconds: settings.seconds)
         return
     }
@@ -84,7 +85,8 @@ try await Task.detached { try await runBenchmarks(settings) }.value
 
     print("Jaco benchmark — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(verifies) verifies, \(writes) durable writes per engine\n")
     let memory = try JacoConfig.parse("[storage]\nengine = \"memory\"\n", source: "bench")
-    let kernel = try await Runtime.startKernel(memory, dataDirectory: scratch)
+    // Metrics recorded as the daemon records them (Prometheus counters on the verify path).
+    let kernel = try await Runtime.startKernel(memory, dataDirectory: scratch, metrics: Runtime.makeMetricsExporter())
     let op = try kernel.tokens.verify(secret: try await kernel.tokens.bootstrap().secret)
     var secrets: [String] = []
     for n in 0..<1024 { secrets.append(try await kernel.tokens.issue(identity: "bench-\(n)", by: op).secret) }
@@ -117,6 +119,7 @@ try await Task.detached { try await runBenchmarks(settings) }.value
     print("  TokenService.verify     \(format(verifyNs)) ns/op")
     print("  bare SHA-256            \(format(shaNs)) ns/op")
     print("  ratio                   \(format(verifyNs / shaNs, 2))x   (goal ≤ 1.5x; medians of \(rounds) alternating rounds)\n")
+    if settings.only == "verify" { return }
 
     // MARK: durable issue vs raw insert+commit
 
