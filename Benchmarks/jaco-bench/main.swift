@@ -213,7 +213,7 @@ func grpcBenchmark(scratch: URL, clients: Int, seconds: Double) async throws {
     }
     func callsPerSecondOver(authenticate: Bool) async throws -> Double {
         let client = JacoClient(target: .tls(host: "127.0.0.1", port: ports[authenticate]!, caCertificate: tls.caCertificate.path), token: authenticate ? secret : nil)
-        return try await callsPerSecond(client, clients: clients, seconds: seconds) { _ = try await $0.list() }
+        return try await callsPerSecond(client, clients: clients, seconds: seconds) { _ = try await $0.list(pageSize: 0, pageToken: "") }
     }
     let rounds = 5
     var authenticated: [Double] = [], skipped: [Double] = []

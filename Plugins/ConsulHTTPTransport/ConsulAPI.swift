@@ -12,6 +12,10 @@ struct ConsulAPI: Sendable {
     /// What `/v1/status/leader` answers: this listener's address.
     let leaderAddress: @Sendable () -> String
 
+    /// Records per page of a streamed list: the kernel's default, or `JACO_TEST_LIST_PAGE_SIZE`
+    /// (tests only, to list more than one page with few records).
+    static let listPageSize = ProcessInfo.processInfo.environment["JACO_TEST_LIST_PAGE_SIZE"].flatMap(Int.init) ?? Paging.defaultPageSize
+
     /// Registers every route on `router`.
     func register(on router: Router<BasicRequestContext>) {
         router.put("/v1/acl/bootstrap") { request, _ in await respond { try await bootstrap(ConsulCall(request: request, kernel: kernel)) } }
@@ -151,9 +155,10 @@ struct ConsulAPI: Sendable {
         filter.authMethod = query["authmethod"].map(String.init) ?? ""
         filter.serviceName = query["servicename"].map(String.init) ?? ""
         filter.namespace = try call.namespace(allowWildcard: true)
-        return try await blockingRead(call, .tokens) {
-            let names = linkNames()
-            return .array(try await kernel.acl.tokens(matching: filter).map { ConsulJSON.token($0, secret: nil, names: names, hash: kernel.acl.hash(of: $0.record)) })
+        let (kernel, names, size, filterBy) = (kernel, linkNames(), Self.listPageSize, filter)
+        return try await blockingList(call, .tokens) { after in
+            let page = try await kernel.acl.tokens(matching: filterBy, after: after, limit: size)
+            return ListPage(items: page.items.map { ConsulJSON.token($0, secret: nil, names: names, hash: kernel.acl.hash(of: $0.record)) }, next: page.next)
         }
     }
 
@@ -204,8 +209,10 @@ struct ConsulAPI: Sendable {
     private func listPolicies(_ call: ConsulCall) async throws -> Response {
         _ = try call.caller(needing: .aclRead)
         _ = try call.namespace(allowWildcard: true)
-        return try await blockingRead(call, .policies) {
-            .array(try await kernel.acl.policies().map { ConsulJSON.policy($0, hash: kernel.acl.hash(of: $0.record), stub: true) })
+        let (kernel, size) = (kernel, Self.listPageSize)
+        return try await blockingList(call, .policies) { after in
+            let page = try await kernel.acl.policies(after: after, limit: size)
+            return ListPage(items: page.items.map { ConsulJSON.policy($0, hash: kernel.acl.hash(of: $0.record), stub: true) }, next: page.next)
         }
     }
 
@@ -240,9 +247,10 @@ struct ConsulAPI: Sendable {
         _ = try call.caller(needing: .aclRead)
         _ = try call.namespace(allowWildcard: true)
         let policyID = call.request.uri.queryParameters["policy"].map(String.init) ?? ""
-        return try await blockingRead(call, .roles) {
-            let names = linkNames()
-            return .array(try await kernel.acl.roles(policyID: policyID).map { ConsulJSON.role($0, names: names, hash: kernel.acl.hash(of: $0.record)) })
+        let (kernel, names, size) = (kernel, linkNames(), Self.listPageSize)
+        return try await blockingList(call, .roles) { after in
+            let page = try await kernel.acl.roles(policyID: policyID, after: after, limit: size)
+            return ListPage(items: page.items.map { ConsulJSON.role($0, names: names, hash: kernel.acl.hash(of: $0.record)) }, next: page.next)
         }
     }
 
@@ -251,19 +259,59 @@ struct ConsulAPI: Sendable {
     /// Serves a read: with `?index=` it first waits (woken by the change feed) until `resource`
     /// changes past that index or `?wait=` runs out. Sets Consul's query-meta headers.
     private func blockingRead(_ call: ConsulCall, _ resource: ACLResource, _ read: () async throws -> JSONValue) async throws -> Response {
+        let (index, consistency) = try await waitForChange(call, resource)
+        return withQueryMeta(Self.response(.ok, json: try await read()), index: index, consistency: consistency)
+    }
+
+    /// A blocking list whose JSON array is streamed (chunked), one page of the store at a time, so
+    /// the daemon's memory does not grow with the number of records. The first page is read
+    /// before the answer starts, so a failure there still gets its status code; `page` turns
+    /// the cursor after the previous page into the next page's JSON items.
+    private func blockingList(
+        _ call: ConsulCall, _ resource: ACLResource, _ page: @escaping @Sendable (_ after: String?) async throws -> ListPage<JSONValue>
+    ) async throws -> Response {
+        let (index, consistency) = try await waitForChange(call, resource)
+        let first = try await page(nil)
+        let body = ResponseBody { writer in
+            var buffer = ByteBuffer(string: "[")
+            var current = first
+            var written = 0
+            while true {
+                for item in current.items {
+                    if written > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
+                    buffer.writeBytes(item.bytes)
+                    written += 1
+                }
+                guard let next = current.next else { break }
+                try await writer.write(buffer)
+                buffer.clear()
+                current = try await page(next)
+            }
+            buffer.writeInteger(UInt8(ascii: "]"))
+            try await writer.write(buffer)
+            try await writer.finish(nil)
+        }
+        let response = Response(status: .ok, headers: [.contentType: "application/json"], body: body)
+        return withQueryMeta(response, index: index, consistency: consistency)
+    }
+
+    /// Waits as a blocking query asks (`?index=&wait=`), then returns the resource's index,
+    /// taken before the read so the data is at least as new as it says.
+    private func waitForChange(_ call: ConsulCall, _ resource: ACLResource) async throws -> (index: StoreIndex, consistency: String) {
         let options = try call.readOptions()
         if options.index > 0, kernel.cache.index(of: resource) <= options.index {
             let cache = kernel.cache
             await drain.run { _ = await cache.waitForChange(of: resource, after: options.index, timeout: options.wait) }
         }
-        // The index is taken before the read, so the data is at least as new as it says.
-        let index = max(1, kernel.cache.index(of: resource))
-        let body = try await read()
-        var response = Self.response(.ok, json: body)
+        return (max(1, kernel.cache.index(of: resource)), options.consistency)
+    }
+
+    private func withQueryMeta(_ response: Response, index: StoreIndex, consistency: String) -> Response {
+        var response = response
         response.headers[ConsulCall.Header.index] = String(index)
         response.headers[ConsulCall.Header.knownLeader] = "true"
         response.headers[ConsulCall.Header.lastContact] = "0"
-        response.headers[ConsulCall.Header.consistency] = options.consistency
+        response.headers[ConsulCall.Header.consistency] = consistency
         return response
     }
 

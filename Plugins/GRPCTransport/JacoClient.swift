@@ -142,9 +142,13 @@ public struct JacoSession: Sendable {
         return try await Jaco_V1_Tokens.Client(wrapping: client).revoke(request, metadata: metadata, options: options).token
     }
 
-    /// Every token.
-    public func list() async throws -> [Jaco_V1_TokenInfo] {
-        try await Jaco_V1_Tokens.Client(wrapping: client).list(Jaco_V1_ListRequest(), metadata: metadata, options: options).tokens
+    /// One page of tokens (`pageSize` 0: the server's default), after the page whose
+    /// `nextPageToken` is `pageToken` (empty: the first page).
+    public func list(pageSize: Int, pageToken: String) async throws -> Jaco_V1_ListResponse {
+        var request = Jaco_V1_ListRequest()
+        request.pageSize = UInt32(clamping: pageSize)
+        request.pageToken = pageToken
+        return try await Jaco_V1_Tokens.Client(wrapping: client).list(request, metadata: metadata, options: options)
     }
 
     /// Streams audit events to `handle`, oldest first; with `follow`, until the server ends it.
@@ -206,8 +210,10 @@ extension JacoClient {
         try await connected { try await $0.revoke(identity: identity) }
     }
 
-    /// Every token.
-    public func list() async throws(JacoError) -> [Jaco_V1_TokenInfo] { try await connected { try await $0.list() } }
+    /// One page of tokens; see the connection's `list(pageSize:pageToken:)`.
+    public func list(pageSize: Int = 0, pageToken: String = "") async throws(JacoError) -> Jaco_V1_ListResponse {
+        try await connected { try await $0.list(pageSize: pageSize, pageToken: pageToken) }
+    }
 
     /// Streams audit events to `handle`, oldest first; with `follow`, until interrupted.
     public func audit(since: Date?, types: [String], follow: Bool, handle: @escaping @Sendable (Jaco_V1_AuditEvent) async throws -> Void) async throws(JacoError) {

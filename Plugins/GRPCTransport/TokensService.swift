@@ -33,8 +33,11 @@ struct TokensService: Jaco_V1_Tokens.ServiceProtocol {
     func list(request: ServerRequest<Jaco_V1_ListRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_ListResponse> {
         try await handlingErrors {
             let principal = try await caller.principal(request.metadata)
+            let page = try await kernel.tokens.list(
+                after: try PageToken.decode(request.message.pageToken, listing: "tokens"), limit: Int(request.message.pageSize), by: principal)
             var response = Jaco_V1_ListResponse()
-            response.tokens = try await kernel.tokens.list(by: principal).map(Jaco_V1_TokenInfo.init)
+            response.tokens = page.items.map(Jaco_V1_TokenInfo.init)
+            response.nextPageToken = PageToken.encode(page.next, listing: "tokens")
             return ServerResponse(message: response)
         }
     }

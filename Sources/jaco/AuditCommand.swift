@@ -10,7 +10,9 @@ struct AuditCommand: AsyncParsableCommand {
         subcommands: [Show.self, Verify.self], defaultSubcommand: Show.self)
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show audit events, oldest first.")
+        static let configuration = CommandConfiguration(
+            commandName: "show", abstract: "Show audit events, oldest first.",
+            discussion: "Events are printed as they arrive; table column widths are measured on the first 100 events. -o json prints one JSON array, one event per line.")
         @Option(help: "Only events from this long ago on, e.g. 30s, 15m, 2h, 7d.") var since: String?
         @Option(help: "Only these event types, comma-separated.") var type: String?
         @Flag(name: .shortAndLong, help: "Keep streaming new events as they commit (NDJSON).") var follow = false
@@ -29,17 +31,10 @@ struct AuditCommand: AsyncParsableCommand {
                     }
                     return
                 }
-                let collected = Collected()
-                try await client.audit(since: sinceDate, types: types, follow: false) { collected.append($0) }
-                let events = collected.events
-                switch output {
-                case .table:
-                    print(Table.render(header: ["TYPE", "TS", "IDENTITY", "PAYLOAD"], rows: events.map { event in
-                        [event.type, rfc3339(event.timeMs), event.identity, event.payload.keys.sorted().map { "\($0)=\(event.payload[$0]!)" }.joined(separator: " ")]
-                    }))
-                case .json:
-                    print(try JSONText.array(events.map(Self.json)))
-                }
+                // Printed as the events arrive (table widths measured on the first 100 rows).
+                let printer = AuditPrinter(output: output)
+                try await client.audit(since: sinceDate, types: types, follow: false) { try printer.add($0) }
+                printer.finish()
             }
         }
 
@@ -64,12 +59,31 @@ struct AuditCommand: AsyncParsableCommand {
     }
 }
 
-/// Events gathered from the stream callback.
-final class Collected: @unchecked Sendable {
+/// Prints audit events as the stream delivers them, as a table or one JSON array. The stream
+/// calls it from one task at a time; the lock only satisfies Sendable.
+final class AuditPrinter: @unchecked Sendable {
     private let lock = NSLock()
-    private var list: [Jaco_V1_AuditEvent] = []
-    func append(_ event: Jaco_V1_AuditEvent) { lock.withLock { list.append(event) } }
-    var events: [Jaco_V1_AuditEvent] { lock.withLock { list } }
+    private let table: StreamingTable?
+    private let json: StreamingJSONArray?
+
+    init(output: OutputFormat) {
+        table = output == .table ? StreamingTable(header: ["TYPE", "TS", "IDENTITY", "PAYLOAD"]) : nil
+        json = output == .json ? StreamingJSONArray() : nil
+    }
+
+    func add(_ event: Jaco_V1_AuditEvent) throws {
+        try lock.withLock {
+            if let json { try json.print([AuditCommand.Show.json(event)]) }
+            table?.add([event.type, rfc3339(event.timeMs), event.identity, event.payload.keys.sorted().map { "\($0)=\(event.payload[$0]!)" }.joined(separator: " ")])
+        }
+    }
+
+    func finish() {
+        lock.withLock {
+            json?.finish()
+            table?.finish()
+        }
+    }
 }
 
 extension Duration {

@@ -37,28 +37,56 @@ struct TokenCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List every token. Secrets and hashes are never shown.")
+        static let configuration = CommandConfiguration(
+            abstract: "List every token. Secrets and hashes are never shown.",
+            discussion: """
+                Tokens come in accessor-ID order, a page at a time, and are printed as each page \
+                arrives. Table column widths are measured on the first page; a longer identity on \
+                a later page widens its own row only. -o json prints one JSON array, one token \
+                per line.
+                """)
         @Option(name: .shortAndLong, help: "table or json.") var output: OutputFormat = .table
+        @Option(help: "Stop after this many tokens.") var limit: Int?
+        @Option(help: "Tokens per request (at most 5000).") var pageSize: Int = Paging.defaultPageSize
         @OptionGroup var connection: ConnectionOptions
+
+        func validate() throws {
+            if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+            if !(1...Paging.maxPageSize).contains(pageSize) { throw ValidationError("--page-size must be between 1 and \(Paging.maxPageSize)") }
+        }
 
         func run() async throws {
             try await reportingErrors {
-                let tokens = try await connection.client().list()
-                switch output {
-                case .table:
-                    print(Table.render(header: ["IDENTITY", "ISSUED", "REVOKED"], rows: tokens.map { token in
-                        [token.identity.isEmpty ? token.accessorID : token.identity, rfc3339(token.issuedAtMs), token.revokedAtMs == 0 ? "-" : rfc3339(token.revokedAtMs)]
-                    }))
-                case .json:
-                    print(try JSONText.array(tokens.map { token in
-                        [
-                            "identity": token.identity, "accessor_id": token.accessorID, "description": token.description_p,
-                            "allows_privileged": token.allowsPrivileged, "issued_at": rfc3339(token.issuedAtMs),
-                            "revoked_at": token.revokedAtMs == 0 ? NSNull() : rfc3339(token.revokedAtMs) as Any,
-                        ]
-                    }))
-                }
+                let client = try connection.client()
+                let table = StreamingTable(header: ["IDENTITY", "ISSUED", "REVOKED"])
+                let json = output == .json ? StreamingJSONArray() : nil
+                var remaining = limit ?? .max
+                var pageToken = ""
+                repeat {
+                    let page = try await client.list(pageSize: min(pageSize, remaining), pageToken: pageToken)
+                    let tokens = Array(page.tokens.prefix(remaining))
+                    remaining -= tokens.count
+                    pageToken = page.nextPageToken
+                    if let json {
+                        try json.print(tokens.map(Self.json))
+                    } else {
+                        table.print(tokens.map(Self.row))
+                    }
+                } while !pageToken.isEmpty && remaining > 0
+                if let json { json.finish() } else { table.finish() }
             }
+        }
+
+        static func row(_ token: Jaco_V1_TokenInfo) -> [String] {
+            [token.identity.isEmpty ? token.accessorID : token.identity, rfc3339(token.issuedAtMs), token.revokedAtMs == 0 ? "-" : rfc3339(token.revokedAtMs)]
+        }
+
+        static func json(_ token: Jaco_V1_TokenInfo) -> [String: Any] {
+            [
+                "identity": token.identity, "accessor_id": token.accessorID, "description": token.description_p,
+                "allows_privileged": token.allowsPrivileged, "issued_at": rfc3339(token.issuedAtMs),
+                "revoked_at": token.revokedAtMs == 0 ? NSNull() : rfc3339(token.revokedAtMs) as Any,
+            ]
         }
     }
 }

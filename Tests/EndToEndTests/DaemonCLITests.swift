@@ -60,7 +60,8 @@ struct DaemonCLITests {
         #expect(list.status == 0)
         let lines = list.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first?.split(separator: " ", omittingEmptySubsequences: true) == ["IDENTITY", "ISSUED", "REVOKED"])
-        #expect(lines.dropFirst().map { $0.split(separator: " ").first.map(String.init) } == [BuiltIn.anonymousTokenID, "bootstrap", "alice", "ci-deploy", "bob"])
+        // Accessor-ID order, which the table does not show: compare the sets.
+        #expect(lines.dropFirst().compactMap { $0.split(separator: " ").first.map(String.init) }.sorted() == [BuiltIn.anonymousTokenID, "alice", "bob", "bootstrap", "ci-deploy"])
         #expect(lines.first { $0.hasPrefix("ci-deploy") }?.hasSuffix("Z") == true)
         #expect(lines.first { $0.hasPrefix("alice") }?.hasSuffix("-") == true)
         for secret in [bootstrap, alice.lastWord, deploy.lastWord, bob.lastWord] { #expect(!list.stdout.contains(secret)) }
@@ -93,7 +94,7 @@ struct DaemonCLITests {
         let after = try await daemon.jaco(["token", "list"], token: alice.lastWord)
         #expect(after.status == 0, "\(after.stderr)")
         let identitiesAfter = after.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: " ").first.map(String.init) }
-        #expect(identitiesAfter == [BuiltIn.anonymousTokenID, "bootstrap", "alice", "ci-deploy", "bob", "made-locally"])
+        #expect(identitiesAfter.compactMap { $0 }.sorted() == [BuiltIn.anonymousTokenID, "alice", "bob", "bootstrap", "ci-deploy", "made-locally"])
         let stillRevoked = try await daemon.jaco(["token", "list"], token: deploy.lastWord)
         #expect(stillRevoked.stderr.hasPrefix("token_revoked:"))
         let auditAfter = try await daemon.jaco(["audit", "verify"], token: bootstrap)

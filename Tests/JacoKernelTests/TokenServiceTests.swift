@@ -34,7 +34,7 @@ struct TokenServiceTests {
         try await withJaco { jaco in
             let error = await #expect(throws: JacoError.self) { _ = try await jaco.kernel.tokens.bootstrap() }
             #expect(error?.code == .alreadyInitialized)
-            let tokens = try await jaco.kernel.tokens.list(by: try jaco.operator)
+            let tokens = try await jaco.kernel.tokens.listAll(by: try jaco.operator)
             // The bootstrap token and the anonymous token bootstrap creates beside it.
             #expect(tokens.map(\.accessorID).contains(BuiltIn.anonymousTokenID))
             #expect(tokens.count == 2)
@@ -62,7 +62,7 @@ struct TokenServiceTests {
             }
             #expect(error?.code == .duplicateIdentity)
             #expect(error?.message.contains("alice") == true)
-            #expect(try await jaco.kernel.tokens.list(by: try jaco.operator).count == 3)
+            #expect(try await jaco.kernel.tokens.listAll(by: try jaco.operator).count == 3)
             #expect(try jaco.kernel.tokens.verify(secret: first.secret).identity == "alice")
         }
     }
@@ -77,7 +77,7 @@ struct TokenServiceTests {
             let error = #expect(throws: JacoError.self) { try jaco.kernel.tokens.verify(secret: issued.secret) }
             #expect(error?.code == .tokenRevoked)
             #expect(error?.message.contains("'ci-deploy' was revoked at") == true)
-            let listed = try await jaco.kernel.tokens.list(by: try jaco.operator).first { $0.identity == "ci-deploy" }
+            let listed = try await jaco.kernel.tokens.listAll(by: try jaco.operator).first { $0.identity == "ci-deploy" }
             #expect(listed?.revokedAt == revoked.revokedAt)
             // Revoking again changes nothing.
             let again = try await jaco.kernel.tokens.revoke(identity: "ci-deploy", by: try jaco.operator)
@@ -140,13 +140,15 @@ struct TokenServiceTests {
         }
     }
 
-    @Test("List shows every token in creation order, and never a digest or a secret")
+    @Test("List shows every token in accessor-ID order, and never a digest or a secret")
     func listHidesSecrets() async throws {
         try await withJaco { jaco in
             var issued: [IssuedToken] = []
             for name in ["carol", "alice", "bob"] { issued.append(try await jaco.kernel.tokens.issue(identity: name, by: try jaco.operator)) }
-            let list = try await jaco.kernel.tokens.list(by: try jaco.operator)
-            #expect(list.map(\.identity) == [nil, "bootstrap", "carol", "alice", "bob"])
+            let list = try await jaco.kernel.tokens.listAll(by: try jaco.operator)
+            #expect(Set(list.map(\.identity)) == [nil, "bootstrap", "carol", "alice", "bob"])
+            #expect(list.count == 5)
+            #expect(list.map(\.accessorID) == list.map(\.accessorID).sorted())
             let encoded = String(decoding: try JSONEncoder().encode(list), as: UTF8.self)
             for token in issued {
                 #expect(!encoded.contains(token.secret))
@@ -162,7 +164,7 @@ struct TokenServiceTests {
             jaco.store.injectFault(.failAfterWrites(2))
             let error = await #expect(throws: JacoError.self) { _ = try await jaco.kernel.tokens.issue(identity: "alice", by: try jaco.operator) }
             #expect(error?.code == .storageFailure)
-            #expect(try await jaco.kernel.tokens.list(by: try jaco.operator).map(\.identity) == [nil, "bootstrap"])
+            #expect(try await jaco.kernel.tokens.listAll(by: try jaco.operator).map(\.identity) == [nil, "bootstrap"])
             #expect(try await jaco.kernel.audit.events(by: try jaco.operator).count == before)
             #expect(try await jaco.kernel.audit.verifyChain().isIntact)
             // The identity is still free.

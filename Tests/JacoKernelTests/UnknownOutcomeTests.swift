@@ -45,7 +45,7 @@ struct UnknownOutcomeTests {
         store.arm(mode)
         let alice = try await kernel.tokens.issue(identity: "alice", by: op)
         #expect(try kernel.tokens.verify(secret: alice.secret).identity == "alice")
-        let list = try await kernel.tokens.list(by: op)
+        let list = try await kernel.tokens.listAll(by: op)
         #expect(list.filter { $0.identity == "alice" }.count == 1)
         let issues = try await kernel.audit.events(by: op).filter { $0.type == AuditEventType.tokenIssue }
         #expect(issues.count == 1)

@@ -17,8 +17,8 @@ extension ACLService {
     }
 
     /// Every policy, in creation order.
-    public func policies() async throws -> [Indexed<Policy>] {
-        try await storage.read { try await self.records(prefix: KeySpace.policyPrefix, in: $0) }
+    public func policies(after: String?, limit: Int = Paging.defaultPageSize) async throws -> ListPage<Indexed<Policy>> {
+        try await recordPage(prefix: KeySpace.policyPrefix, after: after, limit: limit) { (_: Indexed<Policy>) in true }
     }
 
     /// Creates (`id` nil) or changes a policy. Needs acl:write.
@@ -81,9 +81,10 @@ extension ACLService {
     }
 
     /// Every role, in creation order; with `policyID`, only roles linking to it.
-    public func roles(policyID: String = "") async throws -> [Indexed<Role>] {
-        let all: [Indexed<Role>] = try await storage.read { try await self.records(prefix: KeySpace.rolePrefix, in: $0) }
-        return policyID.isEmpty ? all : all.filter { $0.record.policyIDs.contains(policyID) }
+    public func roles(policyID: String = "", after: String?, limit: Int = Paging.defaultPageSize) async throws -> ListPage<Indexed<Role>> {
+        try await recordPage(prefix: KeySpace.rolePrefix, after: after, limit: limit) { (role: Indexed<Role>) in
+            policyID.isEmpty || role.record.policyIDs.contains(policyID)
+        }
     }
 
     /// Creates (`id` nil) or changes a role. Needs acl:write.
@@ -140,10 +141,17 @@ extension ACLService {
         return Indexed(record: try R(decoding: stored.bytes, key: key), createIndex: stored.createIndex, modifyIndex: stored.modifyIndex)
     }
 
-    func records<R: StoredRecord & Sendable>(prefix: String, in snapshot: any StorageSnapshot) async throws -> [Indexed<R>] {
-        try await snapshot.scan(prefix: prefix)
-            .sorted { $0.value.createIndex < $1.value.createIndex }
-            .map { Indexed(record: try R(decoding: $0.value.bytes, key: $0.key), createIndex: $0.value.createIndex, modifyIndex: $0.value.modifyIndex) }
+    /// One page of the records under `prefix` in key order after `after`, those `keep` accepts.
+    func recordPage<R: StoredRecord & Sendable>(
+        prefix: String, after: String?, limit: Int, keep: @escaping (Indexed<R>) -> Bool
+    ) async throws -> ListPage<Indexed<R>> {
+        let size = Paging.size(limit)
+        return try await storage.read { snapshot in
+            try await Paging.page(of: prefix, after: after, limit: size, in: snapshot) { entry in
+                let record = Indexed(record: try R(decoding: entry.value.bytes, key: entry.key), createIndex: entry.value.createIndex, modifyIndex: entry.value.modifyIndex)
+                return keep(record) ? record : nil
+            }
+        }
     }
 
     /// The conditions and name-index writes of putting a named record: the name must be free

@@ -28,23 +28,24 @@ public final class ACLService: Sendable {
         try await storage.read { try await self.token(accessorID: accessorID, namespace: namespace, in: $0) }
     }
 
-    /// Tokens matching `filter`, in creation order; expired ones are left out.
-    public func tokens(matching filter: TokenFilter) async throws -> [Indexed<Token>] {
+    /// One page of the tokens matching `filter`, in accessor-ID order after the cursor `after`;
+    /// expired ones are left out. A page may hold fewer than `limit` matches (see ``ListPage``).
+    public func tokens(matching filter: TokenFilter, after: String?, limit: Int = Paging.defaultPageSize) async throws -> ListPage<Indexed<Token>> {
         let now = clock()
-        return try await storage.read { snapshot in
-            try await snapshot.scan(prefix: KeySpace.tokenPrefix)
-                .sorted { $0.value.createIndex < $1.value.createIndex }
-                .map { Indexed(record: try Token(decoding: $0.value.bytes, key: $0.key), createIndex: $0.value.createIndex, modifyIndex: $0.value.modifyIndex) }
-                .filter { entry in
-                    let t = entry.record
-                    return !t.isExpired(at: now)
-                        && (filter.namespace == "*" || t.namespace == filter.namespace)
-                        && (filter.policyID.isEmpty || t.policyIDs.contains(filter.policyID))
-                        && (filter.roleID.isEmpty || t.roleIDs.contains(filter.roleID))
-                        && (filter.authMethod.isEmpty || t.authMethod == filter.authMethod)
-                        && (filter.serviceName.isEmpty || t.serviceIdentities.contains { $0.serviceName == filter.serviceName })
-                }
+        return try await recordPage(prefix: KeySpace.tokenPrefix, after: after, limit: limit) { (entry: Indexed<Token>) in
+            let t = entry.record
+            return !t.isExpired(at: now)
+                && (filter.namespace == "*" || t.namespace == filter.namespace)
+                && (filter.policyID.isEmpty || t.policyIDs.contains(filter.policyID))
+                && (filter.roleID.isEmpty || t.roleIDs.contains(filter.roleID))
+                && (filter.authMethod.isEmpty || t.authMethod == filter.authMethod)
+                && (filter.serviceName.isEmpty || t.serviceIdentities.contains { $0.serviceName == filter.serviceName })
         }
+    }
+
+    /// Every token matching `filter` (all pages): for tests and small in-process stores.
+    public func tokens(matching filter: TokenFilter) async throws -> [Indexed<Token>] {
+        try await ListPage.collect { try await tokens(matching: filter, after: $0) }
     }
 
     /// The names of every policy and role by ID, to show links with both; from memory.

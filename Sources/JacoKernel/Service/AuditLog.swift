@@ -28,9 +28,10 @@ public final class AuditLog: Sendable {
         return Array(result.prefix(limit))
     }
 
-    /// Events matching the filters, oldest first; with `follow`, then every matching event as it
-    /// commits, until the consumer stops. Unknown types fail `validation_failed` naming them.
-    public func stream(types: Set<String>? = nil, since: Date? = nil, follow: Bool, by caller: Principal) throws -> AsyncThrowingStream<AuditEvent, any Error> {
+    /// Events matching the filters, oldest first, after sequence `after`; with `follow`, then
+    /// every matching event as it commits, until the consumer stops. Read lazily, a page at a
+    /// time. Unknown types fail `validation_failed` naming them.
+    public func stream(types: Set<String>? = nil, since: Date? = nil, after: UInt64 = 0, follow: Bool, by caller: Principal) throws -> AuditEventStream {
         try caller.require(.aclRead)
         if let types {
             let unknown = types.subtracting(AuditEventType.all).sorted()
@@ -41,40 +42,7 @@ public final class AuditLog: Sendable {
         let matches: @Sendable (AuditEvent) -> Bool = { event in
             (types?.contains(event.type) ?? true) && (since.map { event.time >= $0 } ?? true)
         }
-        let storage = self.storage
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    // The past, from one snapshot; then the feed from that snapshot's index on.
-                    var startKey: String? = nil
-                    let index = try await storage.read { snapshot in
-                        while true {
-                            let entries = try await snapshot.scan(prefix: KeySpace.auditPrefix, startingAfter: startKey, limit: 1000)
-                            guard let last = entries.last else { break }
-                            startKey = last.key
-                            for entry in entries {
-                                let event = try AuditEvent(decoding: entry.value.bytes, key: entry.key)
-                                if matches(event) { continuation.yield(event) }
-                            }
-                        }
-                        return snapshot.index
-                    }
-                    if follow {
-                        for try await change in storage.changes(after: index) {
-                            for mutation in change.mutations where mutation.key.hasPrefix(KeySpace.auditPrefix) {
-                                guard let value = mutation.value else { continue }
-                                let event = try AuditEvent(decoding: value, key: mutation.key)
-                                if matches(event) { continuation.yield(event) }
-                            }
-                        }
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
+        return AuditEventStream(storage: storage, matches: matches, follow: follow, after: after)
     }
 
     /// Walks the whole chain and names the first event that does not check out.

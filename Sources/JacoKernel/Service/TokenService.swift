@@ -115,14 +115,22 @@ public final class TokenService: Sendable {
         }
     }
 
-    /// Every token in the order they were created, without digests or secrets.
-    public func list(by caller: Principal) async throws -> [TokenSummary] {
+    /// One page of tokens in accessor-ID order, after the cursor `after`, without digests or
+    /// secrets. `limit` is clamped by ``Paging/size(_:)``.
+    public func list(after: String?, limit: Int = Paging.defaultPageSize, by caller: Principal) async throws -> ListPage<TokenSummary> {
         try caller.require(.aclRead)
+        let size = Paging.size(limit)
         return try await storage.read { snapshot in
-            try await snapshot.scan(prefix: KeySpace.tokenPrefix)
-                .sorted { $0.value.createIndex < $1.value.createIndex }
-                .map { try Token(decoding: $0.value.bytes, key: $0.key).summary }
+            try await Paging.page(of: KeySpace.tokenPrefix, after: after, limit: size, in: snapshot) {
+                try Token(decoding: $0.value.bytes, key: $0.key).summary
+            }
         }
+    }
+
+    /// Every token, page by page into one array: for tests and small in-process stores. The
+    /// transports page (``list(after:limit:by:)``) so that no call holds a large store at once.
+    public func listAll(by caller: Principal) async throws -> [TokenSummary] {
+        try await ListPage.collect { try await list(after: $0, by: caller) }
     }
 
     /// The principal of a presented secret, from memory; no I/O.

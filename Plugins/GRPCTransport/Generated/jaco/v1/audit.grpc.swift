@@ -86,7 +86,9 @@ extension Jaco_V1_Audit {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Events oldest first; with follow, keeps streaming new events as they commit.
+        /// > Events oldest first, streamed as they are read; with follow, keeps streaming new events as
+        /// > they commit. With page_size, the stream ends after that many events and, when more remain,
+        /// > its trailing metadata carries "jaco-next-page-token".
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Jaco_V1_AuditQuery` messages.
@@ -135,7 +137,9 @@ extension Jaco_V1_Audit {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Events oldest first; with follow, keeps streaming new events as they commit.
+        /// > Events oldest first, streamed as they are read; with follow, keeps streaming new events as
+        /// > they commit. With page_size, the stream ends after that many events and, when more remain,
+        /// > its trailing metadata carries "jaco-next-page-token".
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Jaco_V1_AuditQuery` message.
@@ -182,7 +186,9 @@ extension Jaco_V1_Audit {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Events oldest first; with follow, keeps streaming new events as they commit.
+        /// > Events oldest first, streamed as they are read; with follow, keeps streaming new events as
+        /// > they commit. With page_size, the stream ends after that many events and, when more remain,
+        /// > its trailing metadata carries "jaco-next-page-token".
         ///
         /// - Parameters:
         ///   - request: A `Jaco_V1_AuditQuery` message.
@@ -323,7 +329,9 @@ extension Jaco_V1_Audit {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Events oldest first; with follow, keeps streaming new events as they commit.
+        /// > Events oldest first, streamed as they are read; with follow, keeps streaming new events as
+        /// > they commit. With page_size, the stream ends after that many events and, when more remain,
+        /// > its trailing metadata carries "jaco-next-page-token".
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Jaco_V1_AuditQuery` message.
@@ -390,7 +398,9 @@ extension Jaco_V1_Audit {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Events oldest first; with follow, keeps streaming new events as they commit.
+        /// > Events oldest first, streamed as they are read; with follow, keeps streaming new events as
+        /// > they commit. With page_size, the stream ends after that many events and, when more remain,
+        /// > its trailing metadata carries "jaco-next-page-token".
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Jaco_V1_AuditQuery` message.
@@ -461,7 +471,9 @@ extension Jaco_V1_Audit.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Events oldest first; with follow, keeps streaming new events as they commit.
+    /// > Events oldest first, streamed as they are read; with follow, keeps streaming new events as
+    /// > they commit. With page_size, the stream ends after that many events and, when more remain,
+    /// > its trailing metadata carries "jaco-next-page-token".
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Jaco_V1_AuditQuery` message.
@@ -521,7 +533,9 @@ extension Jaco_V1_Audit.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Events oldest first; with follow, keeps streaming new events as they commit.
+    /// > Events oldest first, streamed as they are read; with follow, keeps streaming new events as
+    /// > they commit. With page_size, the stream ends after that many events and, when more remain,
+    /// > its trailing metadata carries "jaco-next-page-token".
     ///
     /// - Parameters:
     ///   - message: request message to send.

@@ -35,6 +35,13 @@ public nonisolated struct Jaco_V1_AuditQuery: Sendable {
 
   public var follow: Bool = false
 
+  /// At most this many events (not with follow); 0: all of them.
+  public var pageSize: UInt32 = 0
+
+  /// Resume after the page that returned it (trailing metadata "jaco-next-page-token"); empty:
+  /// from the start.
+  public var pageToken: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -98,7 +105,7 @@ fileprivate nonisolated let _protobuf_package = "jaco.v1"
 
 nonisolated extension Jaco_V1_AuditQuery: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AuditQuery"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}since_ms\0\u{1}types\0\u{1}follow\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}since_ms\0\u{1}types\0\u{1}follow\0\u{3}page_size\0\u{3}page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -109,6 +116,8 @@ nonisolated extension Jaco_V1_AuditQuery: SwiftProtobuf.Message, SwiftProtobuf._
       case 1: try { try decoder.decodeSingularInt64Field(value: &self.sinceMs) }()
       case 2: try { try decoder.decodeRepeatedStringField(value: &self.types) }()
       case 3: try { try decoder.decodeSingularBoolField(value: &self.follow) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.pageSize) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
       default: break
       }
     }
@@ -124,6 +133,12 @@ nonisolated extension Jaco_V1_AuditQuery: SwiftProtobuf.Message, SwiftProtobuf._
     if self.follow != false {
       try visitor.visitSingularBoolField(value: self.follow, fieldNumber: 3)
     }
+    if self.pageSize != 0 {
+      try visitor.visitSingularUInt32Field(value: self.pageSize, fieldNumber: 4)
+    }
+    if !self.pageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -131,6 +146,8 @@ nonisolated extension Jaco_V1_AuditQuery: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.sinceMs != rhs.sinceMs {return false}
     if lhs.types != rhs.types {return false}
     if lhs.follow != rhs.follow {return false}
+    if lhs.pageSize != rhs.pageSize {return false}
+    if lhs.pageToken != rhs.pageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

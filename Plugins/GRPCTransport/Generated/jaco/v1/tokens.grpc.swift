@@ -137,7 +137,7 @@ extension Jaco_V1_Tokens {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Every token, in creation order. Never a secret or a digest.
+        /// > Tokens one page at a time, in accessor-ID order. Never a secret or a digest.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Jaco_V1_ListRequest` messages.
@@ -205,7 +205,7 @@ extension Jaco_V1_Tokens {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Every token, in creation order. Never a secret or a digest.
+        /// > Tokens one page at a time, in accessor-ID order. Never a secret or a digest.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Jaco_V1_ListRequest` message.
@@ -271,7 +271,7 @@ extension Jaco_V1_Tokens {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Every token, in creation order. Never a secret or a digest.
+        /// > Tokens one page at a time, in accessor-ID order. Never a secret or a digest.
         ///
         /// - Parameters:
         ///   - request: A `Jaco_V1_ListRequest` message.
@@ -471,7 +471,7 @@ extension Jaco_V1_Tokens {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Every token, in creation order. Never a secret or a digest.
+        /// > Tokens one page at a time, in accessor-ID order. Never a secret or a digest.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Jaco_V1_ListRequest` message.
@@ -584,7 +584,7 @@ extension Jaco_V1_Tokens {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Every token, in creation order. Never a secret or a digest.
+        /// > Tokens one page at a time, in accessor-ID order. Never a secret or a digest.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Jaco_V1_ListRequest` message.
@@ -681,7 +681,7 @@ extension Jaco_V1_Tokens.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Every token, in creation order. Never a secret or a digest.
+    /// > Tokens one page at a time, in accessor-ID order. Never a secret or a digest.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Jaco_V1_ListRequest` message.
@@ -780,7 +780,7 @@ extension Jaco_V1_Tokens.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Every token, in creation order. Never a secret or a digest.
+    /// > Tokens one page at a time, in accessor-ID order. Never a secret or a digest.
     ///
     /// - Parameters:
     ///   - message: request message to send.
