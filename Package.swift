@@ -146,7 +146,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "JacoKernel", "JacoTestKit", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "JacoKernel", "JacoTestKit", "GRPCTransport", .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),

@@ -34,11 +34,21 @@ public final class EtcdCluster: @unchecked Sendable {
 
     /// Starts `size` members and waits until the cluster answers. With `tls`, clients reach it
     /// over HTTPS only and must present a client certificate signed by the test CA.
+    /// A port taken by another process between ``freePort()`` and etcd's bind means new ports
+    /// and another try (up to three).
     public static func start(size: Int = 1, tls: Bool = false) async throws -> EtcdCluster {
-        let cluster = try EtcdCluster(size: size, tls: tls)
-        for index in cluster.members.indices { try cluster.launch(index) }
-        try await cluster.waitUntilServing()
-        return cluster
+        for attempt in 1...3 {
+            let cluster = try EtcdCluster(size: size, tls: tls)
+            do {
+                for index in cluster.members.indices { try cluster.launch(index) }
+                try await cluster.waitUntilServing()
+                return cluster
+            } catch EtcdClusterError.notReady(let name, let log) where log.contains("address already in use") && attempt < 3 {
+                _ = name
+                cluster.stop()
+            }
+        }
+        preconditionFailure("unreachable: the last attempt returns or throws")
     }
 
     private init(size: Int, tls: Bool) throws {

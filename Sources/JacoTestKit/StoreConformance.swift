@@ -25,7 +25,7 @@ public enum StoreConformance {
         check("Create and modify indexes follow the writes", createAndModifyIndexes),
         check("A failed condition writes nothing", failedConditionWritesNothing),
         check("A commit that fails midway under an injected fault changes nothing", injectedFaultChangesNothing),
-        check("Prefix scans return keys in byte order and respect start and limit", prefixScansInOrder),
+        check("Prefix scans return keys in byte order, respect start and limit, and walk in pages", prefixScansInOrder),
         check("The store index increases with every effective commit", indexIsMonotonic),
         check("A snapshot does not see later commits", snapshotIsIsolated),
         check("Concurrent readers see whole transactions while a writer commits", concurrentReadersDuringWrites),
@@ -145,6 +145,23 @@ public enum StoreConformance {
         try expect(tail.map(\.key) == Array(expected.drop { $0 != "p/a0" }.dropFirst()), "A scan should start after 'startingAfter'", observed: "\(tail.map(\.key))")
         try expect(limited.map(\.key) == Array(expected.prefix(2)), "A scan should stop at 'limit'", observed: "\(limited.map(\.key))")
         try expect(empty.isEmpty, "A scan of an unused prefix should be empty")
+
+        // Walking in pages of 3, each page resuming after the last key of the one before, gives
+        // every key once; the last page is short, and a scan after the last key is empty.
+        var walked: [String] = []
+        var cursor: String? = nil
+        var pages = 0
+        while true {
+            let page = try await store.read { try await $0.scan(prefix: "p/", startingAfter: cursor, limit: 3) }
+            walked += page.map(\.key)
+            pages += 1
+            guard page.count == 3, let last = page.last else { break }
+            cursor = last.key
+        }
+        try expect(walked == expected, "Pages resumed after their last key should walk every key once, in order", observed: "\(walked)")
+        try expect(pages == expected.count / 3 + 1, "The walk should end on a short page", observed: "\(pages) pages")
+        let afterLast = try await store.read { try await $0.scan(prefix: "p/", startingAfter: expected.last, limit: 3) }
+        try expect(afterLast.isEmpty, "A scan after the last key should be empty", observed: "\(afterLast.map(\.key))")
     }
 
     static func indexIsMonotonic(_ store: any Storage & FaultInjecting) async throws {
