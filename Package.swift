@@ -133,7 +133,9 @@ let package = Package(
             name: "jaco-bench",
             dependencies: [
                 "JacoRuntime", "JacoKernel", "JacoTestKit", "SHA256Hasher", "GRPCTransport", .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"), .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Benchmarks/jaco-bench"),
         .executableTarget(name: "jaco-crash-writer", dependencies: ["JacoRuntime", "JacoKernel"], path: "Tools/jaco-crash-writer"),

@@ -7,6 +7,8 @@ import JacoTestKit
 final class BenchDaemon: @unchecked Sendable {
     let dataDirectory: URL
     let port: Int
+    /// The Consul HTTPS API's port.
+    let httpPort = freePort()
     private let process = Process()
     private let log: URL
 
@@ -23,9 +25,17 @@ final class BenchDaemon: @unchecked Sendable {
         (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])).deletingLastPathComponent().appendingPathComponent("jacod")
     }
 
-    /// The repository's `Configs/<name>`.
+    /// The daemon's resident memory now, in bytes (Linux `/proc/<pid>/status`).
+    var residentBytes: Int {
+        let text = FileHandle(forReadingAtPath: "/proc/\(process.processIdentifier)/status").map { String(decoding: $0.readDataToEndOfFile(), as: UTF8.self) } ?? ""
+        let line = text.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
+        return (line?.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0) * 1024
+    }
+
+    /// The repository's `Configs/<name>`, or `name` when it is an absolute path.
     static func config(_ name: String) -> String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        if name.hasPrefix("/") { return name }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Configs/\(name)").path
     }
 
@@ -43,7 +53,7 @@ final class BenchDaemon: @unchecked Sendable {
         process.executableURL = Self.binary
         process.arguments = [
             "--config", Self.config(config), "--data-dir", dataDirectory.path, "--grpc-listen", "127.0.0.1:\(port)",
-            "--socket", dataDirectory.appendingPathComponent("jaco.sock").path, "--http-listen", "127.0.0.1:\(freePort())",
+            "--socket", dataDirectory.appendingPathComponent("jaco.sock").path, "--http-listen", "127.0.0.1:\(httpPort)",
             "--metrics-listen", "127.0.0.1:\(freePort())",
         ] + extraArguments
         process.standardOutput = handle

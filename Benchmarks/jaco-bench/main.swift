@@ -11,7 +11,7 @@
 //     `swift build -c release --product jacod` first.
 //
 //     swift run -c release jaco-bench [--dir <scratch dir>] [--verifies <n>] [--writes <n>] [--sync off]
-//                                     [--clients <n>] [--seconds <per round>] [--revocations <n>] [--only etcd|verify]
+//                                     [--clients <n>] [--seconds <per round>] [--revocations <n>] [--only etcd|verify|scale] [--tokens <n>]
 //
 // `--sync off` turns off the engines' flush at commit, to show the CPU cost alone.
 import Crypto
@@ -25,7 +25,7 @@ var options: [String: String] = [:]
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
     guard flag.hasPrefix("--"), let value = arguments.popFirst() else {
-        print("usage: jaco-bench [--dir <scratch dir>] [--verifies <n>] [--writes <n>] [--sync off] [--clients <n>] [--seconds <per round>] [--revocations <n>] [--only etcd|verify]")
+        print("usage: jaco-bench [--dir <scratch dir>] [--verifies <n>] [--writes <n>] [--sync off] [--clients <n>] [--seconds <per round>] [--revocations <n>] [--only etcd|verify|scale] [--tokens <n>]")
         exit(2)
     }
     options[String(flag.dropFirst(2))] = value
@@ -39,8 +39,10 @@ struct Settings: Sendable {
     var clients: Int
     var seconds: Double
     var revocations: Int
-    /// `--only etcd` or `--only verify`: run that part alone.
+    /// `--only etcd`, `--only verify` or `--only scale`: run that part alone.
     var only: String?
+    /// Tokens in the scale benchmark's stores.
+    var tokens: Int
 }
 
 let settings = Settings(
@@ -52,7 +54,7 @@ let settings = Settings(
     clients: Int(options["clients"] ?? "") ?? 8,
     seconds: Double(options["seconds"] ?? "") ?? 3,
     revocations: Int(options["revocations"] ?? "") ?? 200,
-    only: options["only"])
+    only: options["only"], tokens: Int(options["tokens"] ?? "") ?? 1_000_000)
 defer { try? FileManager.default.removeItem(at: settings.scratch) }
 
 /// Median of `rounds` runs of `body`, in nanoseconds per operation.
@@ -77,6 +79,10 @@ try await Task.detached { try await runBenchmarks(settings) }.value
 
 @Sendable func runBenchmarks(_ settings: Settings) async throws {
     let (scratch, verifies, writes) = (settings.scratch, settings.verifies, settings.writes)
+    if settings.only == "scale" {
+        try await scaleBenchmark(scratch: scratch, tokens: settings.tokens)
+        return
+    }
     if settings.only == "etcd" {
         try await etcdBenchmark(scratch: scratch, revocations: settings.revocations, clients: settings.clients, seconds: settings.seconds)
         return

@@ -75,6 +75,32 @@ public final class TokenService: Sendable {
         }
     }
 
+    /// Mints one token for each of `identities` (not privileged) in one transaction: all or
+    /// none, each audited as `token_issue`. For bulk loads (imports, the scale benchmark); the
+    /// secrets come back in the same order and are the only copies.
+    public func issue(identities: [String], by caller: Principal) async throws -> [IssuedToken] {
+        try caller.require(.aclWrite)
+        for identity in identities { try Self.validate(identity: identity) }
+        guard Set(identities).count == identities.count else {
+            throw JacoError(.validationFailed, "the batch names an identity twice; each token needs its own")
+        }
+        return try await pipeline.run { snapshot in
+            try await requireInitialized(snapshot)
+            var batch = PlannedWrite<[IssuedToken]>(transaction: Transaction(writes: []), audit: [], result: [])
+            for identity in identities {
+                let one = try plan(
+                    try await newToken(identity: identity, allowsPrivileged: false, description: "Token for \(identity)", in: snapshot),
+                    auditType: AuditEventType.tokenIssue, caller: caller.auditName)
+                batch.transaction.conditions += one.transaction.conditions
+                batch.transaction.writes += one.transaction.writes
+                batch.audit += one.audit
+                batch.result.append(one.result)
+                batch.tokens += one.tokens
+            }
+            return batch
+        }
+    }
+
     /// Revokes the token bound to `identity`: sets revoked-at and keeps the record. Revoking a
     /// revoked token changes nothing and returns it as it is.
     @discardableResult
