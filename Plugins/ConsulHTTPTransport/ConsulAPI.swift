@@ -273,22 +273,22 @@ struct ConsulAPI: Sendable {
         let (index, consistency) = try await waitForChange(call, resource)
         let first = try await page(nil)
         let body = ResponseBody { writer in
-            var buffer = ByteBuffer(string: "[")
             var current = first
             var written = 0
+            var out: [UInt8] = [UInt8(ascii: "[")]
             while true {
                 for item in current.items {
-                    if written > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
-                    buffer.writeBytes(item.bytes)
+                    if written > 0 { out.append(UInt8(ascii: ",")) }
+                    item.write(to: &out)
                     written += 1
                 }
                 guard let next = current.next else { break }
-                try await writer.write(buffer)
-                buffer.clear()
+                try await writer.write(ByteBuffer(bytes: out))
+                out.removeAll(keepingCapacity: true)
                 current = try await page(next)
             }
-            buffer.writeInteger(UInt8(ascii: "]"))
-            try await writer.write(buffer)
+            out.append(UInt8(ascii: "]"))
+            try await writer.write(ByteBuffer(bytes: out))
             try await writer.finish(nil)
         }
         let response = Response(status: .ok, headers: [.contentType: "application/json"], body: body)

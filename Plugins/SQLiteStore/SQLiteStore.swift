@@ -94,17 +94,19 @@ final class SQLiteStore: Storage, FaultInjecting, @unchecked Sendable {
         }
 
         func scan(prefix: String, startingAfter: String?, limit: Int) async throws -> [StoredEntry] {
-            let lower = Array(prefix.utf8)
-            let upper = KeyRange.upperBound(ofPrefix: lower)
+            // One plain range per shape, so SQLite seeks the primary key to the start of the
+            // page (an `OR` between optional bounds made it scan from the prefix every page).
+            let prefixBytes = Array(prefix.utf8)
+            let after = startingAfter.map { Array($0.utf8) }.flatMap { $0.lexicographicallyPrecedes(prefixBytes) ? nil : $0 }
+            let upper = KeyRange.upperBound(ofPrefix: prefixBytes)
             let statement = try connection.statement("""
                 SELECT key, value, create_index, modify_index FROM kv
-                WHERE key >= ?1 AND (?2 IS NULL OR key < ?2) AND (?3 IS NULL OR key > ?3)
-                ORDER BY key LIMIT ?4
+                WHERE key \(after == nil ? ">=" : ">") ?1\(upper == nil ? "" : " AND key < ?2")
+                ORDER BY key LIMIT ?3
                 """)
-            statement.bind(1, lower)
+            statement.bind(1, after ?? prefixBytes)
             if let upper { statement.bind(2, upper) }
-            if let startingAfter { statement.bind(3, startingAfter) }
-            statement.bind(4, Int64(min(limit, Int(Int64.max))))
+            statement.bind(3, Int64(min(limit, Int(Int64.max))))
             var entries: [StoredEntry] = []
             while try statement.step() {
                 entries.append(StoredEntry(key: statement.string(0), value: StoredValue(

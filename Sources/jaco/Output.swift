@@ -16,9 +16,19 @@ enum Table {
 
     /// One row, each cell but the last padded to its column's width.
     static func line(_ row: [String], widths: [Int]) -> String {
-        row.enumerated().map { column, cell in
-            column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
-        }.joined(separator: "  ")
+        var line = ""
+        append(row, widths: widths, to: &line)
+        return line
+    }
+
+    /// Appends one row (no newline) to `out`: the cheap path for long listings.
+    static func append(_ row: [String], widths: [Int], to out: inout String) {
+        for (column, cell) in row.enumerated() {
+            out += cell
+            guard column < row.count - 1 else { break }
+            let pad = widths[column] - cell.count
+            out += String(repeating: " ", count: max(0, pad) + 2)
+        }
     }
 }
 
@@ -59,14 +69,20 @@ final class StreamingTable {
         print(rows)
     }
 
-    /// Prints `rows`; the first call measures the widths (with the header) and prints it too.
+    /// Prints `rows` in one write; the first call measures the widths (with the header) and
+    /// prints it too.
     func print(_ rows: [[String]]) {
+        var out = ""
         if widths == nil {
             widths = Table.widths(of: [header] + rows)
-            Swift.print(Table.line(header, widths: widths!))
+            Table.append(header, widths: widths!, to: &out)
+            out += "\n"
         }
-        for row in rows { Swift.print(Table.line(row, widths: widths!)) }
-        fflush(nil)
+        for row in rows {
+            Table.append(row, widths: widths!, to: &out)
+            out += "\n"
+        }
+        FileHandle.standardOutput.write(Data(out.utf8))
     }
 
     /// Prints rows still held, or the header alone if no row came at all.
@@ -80,18 +96,19 @@ final class StreamingJSONArray {
     private var count = 0
 
     init() {
-        Swift.print("[")
+        FileHandle.standardOutput.write(Data("[\n".utf8))
     }
 
     func print(_ objects: [[String: Any]]) throws {
+        var out = ""
         for object in objects {
-            Swift.print((count == 0 ? "" : ",\n") + (try JSONText.line(object)), terminator: "")
+            out += (count == 0 ? "" : ",\n") + (try JSONText.line(object))
             count += 1
         }
-        fflush(nil)
+        FileHandle.standardOutput.write(Data(out.utf8))
     }
 
     func finish() {
-        Swift.print(count == 0 ? "]" : "\n]")
+        FileHandle.standardOutput.write(Data((count == 0 ? "]\n" : "\n]\n").utf8))
     }
 }

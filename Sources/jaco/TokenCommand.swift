@@ -47,7 +47,7 @@ struct TokenCommand: AsyncParsableCommand {
                 """)
         @Option(name: .shortAndLong, help: "table or json.") var output: OutputFormat = .table
         @Option(help: "Stop after this many tokens.") var limit: Int?
-        @Option(help: "Tokens per request (at most 5000).") var pageSize: Int = Paging.defaultPageSize
+        @Option(help: "Tokens per request (at most 5000).") var pageSize: Int = Paging.maxPageSize
         @OptionGroup var connection: ConnectionOptions
 
         func validate() throws {
@@ -61,18 +61,21 @@ struct TokenCommand: AsyncParsableCommand {
                 let table = StreamingTable(header: ["IDENTITY", "ISSUED", "REVOKED"])
                 let json = output == .json ? StreamingJSONArray() : nil
                 var remaining = limit ?? .max
-                var pageToken = ""
-                repeat {
-                    let page = try await client.list(pageSize: min(pageSize, remaining), pageToken: pageToken)
+                // The next page is fetched while this one prints.
+                let firstSize = min(pageSize, remaining)
+                var next: Task<Jaco_V1_ListResponse, any Error>? = Task { try await client.list(pageSize: firstSize, pageToken: "") }
+                while let fetching = next {
+                    let page = try await fetching.value
                     let tokens = Array(page.tokens.prefix(remaining))
                     remaining -= tokens.count
-                    pageToken = page.nextPageToken
+                    let (token, size) = (page.nextPageToken, min(pageSize, remaining))
+                    next = token.isEmpty || size <= 0 ? nil : Task { try await client.list(pageSize: size, pageToken: token) }
                     if let json {
                         try json.print(tokens.map(Self.json))
                     } else {
                         table.print(tokens.map(Self.row))
                     }
-                } while !pageToken.isEmpty && remaining > 0
+                }
                 if let json { json.finish() } else { table.finish() }
             }
         }

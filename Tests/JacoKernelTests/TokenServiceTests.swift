@@ -19,6 +19,26 @@ struct TokenServiceTests {
         }
     }
 
+    @Test("A batch issues every identity in one commit, audited one by one; a clash stores none")
+    func batchIssue() async throws {
+        try await withJaco { jaco in
+            let op = try jaco.operator
+            let events = try await jaco.kernel.audit.events(by: op).count
+            let batch = try await jaco.kernel.tokens.issue(identities: ["b1", "b2", "b3"], by: op)
+            #expect(batch.map(\.token.identity) == ["b1", "b2", "b3"])
+            for issued in batch { #expect(try jaco.kernel.tokens.verify(secret: issued.secret).identity == issued.token.identity) }
+            let audit = try await jaco.kernel.audit.events(by: op).dropFirst(events)
+            #expect(audit.map(\.type) == Array(repeating: "token_issue", count: 3))
+            #expect(try await jaco.kernel.audit.verifyChain().isIntact)
+
+            let clash = await #expect(throws: JacoError.self) { _ = try await jaco.kernel.tokens.issue(identities: ["b4", "b2"], by: op) }
+            #expect(clash?.code == .duplicateIdentity)
+            let twice = await #expect(throws: JacoError.self) { _ = try await jaco.kernel.tokens.issue(identities: ["b5", "b5"], by: op) }
+            #expect(twice?.code == .validationFailed)
+            #expect(try await jaco.kernel.tokens.listAll(by: op).compactMap(\.identity).filter { $0.hasPrefix("b") && $0 != "bootstrap" }.sorted() == ["b1", "b2", "b3"])
+        }
+    }
+
     @Test("The bootstrap token is an operator without the privileged flag")
     func bootstrapToken() async throws {
         try await withJaco { jaco in

@@ -56,7 +56,8 @@ enum JSONValue: Equatable, Sendable {
         return out
     }
 
-    private func write(to out: inout [UInt8]) {
+    /// Appends the compact JSON to `out`.
+    func write(to out: inout [UInt8]) {
         switch self {
         case .null: out += "null".utf8
         case .bool(let b): out += (b ? "true" : "false").utf8

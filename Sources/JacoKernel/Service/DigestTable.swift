@@ -3,12 +3,12 @@
 /// hashing pass, linear probing, at most half full, and deletion by backward shift (no
 /// tombstones).
 struct DigestTable<Value: AnyObject> {
-    private struct Slot {
+    fileprivate struct Slot {
         var key: Digest256
         var value: Value?
     }
 
-    private var slots: [Slot]
+    fileprivate var slots: [Slot]
     private var mask: Int
     /// Number of entries.
     private(set) var count = 0
@@ -88,3 +88,6 @@ struct DigestTable<Value: AnyObject> {
         for slot in old { if let value = slot.value { set(value, for: slot.key) } }
     }
 }
+
+extension DigestTable: Sendable where Value: Sendable {}
+extension DigestTable.Slot: Sendable where Value: Sendable {}

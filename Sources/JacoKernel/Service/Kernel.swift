@@ -81,20 +81,25 @@ public final class Kernel: Sendable {
         }
     }
 
+    /// Loads the verification cache from one snapshot, tokens a page at a time.
     private func reloadCache() async throws {
-        let (tokens, policies, roles, index) = try await storage.read { snapshot in
-            let tokens = try await snapshot.scan(prefix: KeySpace.tokenPrefix).map {
-                try Token(decoding: $0.value.bytes, key: $0.key)
-            }
+        let (loader, index) = try await storage.read { snapshot in
             let policies = try await snapshot.scan(prefix: KeySpace.policyPrefix).map {
                 try Policy(decoding: $0.value.bytes, key: $0.key)
             }
             let roles = try await snapshot.scan(prefix: KeySpace.rolePrefix).map {
                 try Role(decoding: $0.value.bytes, key: $0.key)
             }
-            return (tokens, policies, roles, snapshot.index)
+            var loader = VerificationCache.Loader(policies: policies, roles: roles)
+            var after: String? = nil
+            repeat {
+                let page = try await snapshot.scan(prefix: KeySpace.tokenPrefix, startingAfter: after, limit: 10_000)
+                loader.add(try page.map { try Token(decoding: $0.value.bytes, key: $0.key) })
+                after = page.count == 10_000 ? page.last?.key : nil
+            } while after != nil
+            return (loader, snapshot.index)
         }
-        cache.reset(tokens: tokens, policies: policies, roles: roles, at: index)
+        cache.install(loader, at: index)
     }
 
     /// Applies the change feed to the cache until cancelled; resumes after errors, and reloads

@@ -24,7 +24,7 @@ public enum ACLResource: Sendable, CaseIterable {
 /// levels (so rights follow policy edits at once), the expiry times the reaper needs, and the
 /// per-resource indexes that blocking queries wait on.
 public final class VerificationCache: Sendable {
-    private final class Entry: Sendable {
+    fileprivate final class Entry: Sendable {
         let principal: Principal
         let revokedAt: Date?
         let expiresAt: Date?
@@ -36,14 +36,14 @@ public final class VerificationCache: Sendable {
         }
     }
 
-    private struct Blocker {
+    fileprivate struct Blocker: Sendable {
         var id: UInt64
         var resource: ACLResource
         var after: StoreIndex
         var continuation: CheckedContinuation<Void, Never>
     }
 
-    private struct State {
+    fileprivate struct State: Sendable {
         var byDigest = DigestTable<Entry>()
         var digestByAccessor: [String: Digest256] = [:]
         var expiries: [String: Date] = [:]
@@ -169,16 +169,33 @@ public final class VerificationCache: Sendable {
         return .success(entry.principal)
     }
 
-    /// Replaces the contents with `tokens`, `policies` and `roles`, as of store index `index`.
-    func reset(tokens: [Token], policies: [Policy], roles: [Role], at index: StoreIndex) {
+    /// New contents built off the lock, a page of tokens at a time, then swapped in whole by
+    /// ``install(_:at:)``: verifies see the old contents until then, and no step holds every
+    /// decoded token record at once.
+    struct Loader: Sendable {
+        fileprivate var state = State()
+
+        /// Starts from `policies` and `roles` (tokens' rights are resolved through them).
+        init(policies: [Policy], roles: [Role]) {
+            for policy in policies { state.table.setPolicy(id: policy.id, policy) }
+            for role in roles { state.table.setRole(id: role.id, role) }
+        }
+
+        /// Adds a page of tokens.
+        mutating func add(_ tokens: [Token]) {
+            for token in tokens { VerificationCache.insert(token, into: &state) }
+        }
+    }
+
+    /// Replaces the contents with what `loader` gathered, as of store index `index`.
+    func install(_ loader: consuming Loader, at index: StoreIndex) {
+        var fresh = loader.state
         let ready = state.withLock { s in
-            s.byDigest.removeAll()
-            s.digestByAccessor.removeAll(keepingCapacity: true)
-            s.expiries.removeAll()
-            s.table = ACLTable()
-            for policy in policies { s.table.setPolicy(id: policy.id, policy) }
-            for role in roles { s.table.setRole(id: role.id, role) }
-            for token in tokens { Self.insert(token, into: &s) }
+            fresh.applied = s.applied
+            fresh.waiters = s.waiters
+            fresh.blockers = s.blockers
+            fresh.nextBlockerID = s.nextBlockerID
+            s = fresh
             for resource in ACLResource.allCases { s.resourceIndex[resource] = index }
             return Self.advance(&s, to: index, touched: Set(ACLResource.allCases))
         }
