@@ -10,22 +10,17 @@ public final class AuditLog: Sendable {
         self.hasher = hasher
     }
 
-    /// Events after sequence number `after`, oldest first, at most `limit`, optionally filtered.
+    /// Events after sequence number `after`, oldest first, at most `limit`, optionally filtered,
+    /// in one array: for tests and small logs (transports stream ``stream(types:since:after:follow:by:)``).
     public func events(
         after: UInt64 = 0, limit: Int = .max, types: Set<String>? = nil, since: Date? = nil, by caller: Principal
     ) async throws -> [AuditEvent] {
-        try caller.require(.aclRead)
         var result: [AuditEvent] = []
-        var cursor = after
-        while result.count < limit {
-            let page = try await page(after: cursor, limit: 1000)
-            guard let last = page.last else { break }
-            cursor = last.sequence
-            result += page.filter { event in
-                (types?.contains(event.type) ?? true) && (since.map { event.time >= $0 } ?? true)
-            }
+        for try await event in try stream(types: types, since: since, after: after, follow: false, by: caller) {
+            guard result.count < limit else { break }
+            result.append(event)
         }
-        return Array(result.prefix(limit))
+        return result
     }
 
     /// Events matching the filters, oldest first, after sequence `after`; with `follow`, then
@@ -93,12 +88,5 @@ public final class AuditLog: Sendable {
 
     private func broken(_ checked: UInt64, at sequence: UInt64, _ reason: String) -> AuditChainReport {
         AuditChainReport(checked: Int(checked), firstBrokenLink: .init(sequence: sequence, reason: reason))
-    }
-
-    private func page(after: UInt64, limit: Int) async throws -> [AuditEvent] {
-        try await storage.read { snapshot in
-            try await snapshot.scan(prefix: KeySpace.auditPrefix, startingAfter: after == 0 ? nil : KeySpace.audit(after), limit: limit)
-                .map { try AuditEvent(decoding: $0.value.bytes, key: $0.key) }
-        }
     }
 }
