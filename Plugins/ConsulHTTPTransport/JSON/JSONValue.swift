@@ -92,6 +92,11 @@ enum JSONValue: Equatable, Sendable {
             var run = 0  // start of the bytes not yet copied
             while i < utf8.count {
                 let c = utf8[i]
+                // Most bytes need nothing: one table look-up, then on to the next.
+                if !needsAttention[Int(c)] {
+                    i += 1
+                    continue
+                }
                 var escape: [UInt8]?
                 var width = 1
                 switch c {
@@ -116,6 +121,12 @@ enum JSONValue: Equatable, Sendable {
             out += UnsafeBufferPointer(rebasing: utf8[run..<utf8.count])
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// Bytes the escaping switch must look at: quotes, backslash, control characters, `<>&`
+    /// and 0xE2 (the lead byte of U+2028 and U+2029), as Go's encoder escapes them.
+    private static let needsAttention: [Bool] = (0...255).map { byte in
+        byte < 0x20 || byte == 0xE2 || [UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "&")].contains(UInt8(byte))
     }
 
     private static func unicodeEscape(_ value: UInt32) -> [UInt8] {
