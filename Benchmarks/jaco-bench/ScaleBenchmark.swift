@@ -11,7 +11,8 @@ import NIOSSL
 /// disk, start to ready, resident memory, `jaco token list > /dev/null` and Consul's
 /// `GET /v1/acl/tokens` (first row, whole listing, the daemon's RSS growth during it), and
 /// `token/self` p99 alone and during a full listing.
-func scaleBenchmark(scratch: URL, tokens: Int) async throws {
+/// With `keep`, the stores stay in the scratch directory for a look afterwards.
+func scaleBenchmark(scratch: URL, tokens: Int, keep: Bool = false) async throws {
     print("scale: \(tokens) tokens per engine (loaded in batches of 1000 through the kernel)\n")
     for engine in ["sqlite", "lmdb"] {
         let directory = scratch.appendingPathComponent("scale-\(engine)")
@@ -43,7 +44,14 @@ func scaleBenchmark(scratch: URL, tokens: Int) async throws {
         print("  GET /v1/acl/tokens        first byte \(format(consul.result.first * 1000, 0)) ms, all \(format(consul.result.total, 2)) s (\(consul.result.rows >> 20) MiB), RSS +\(consul.growth >> 20) MiB")
         print("  token/self p99            \(format(idleP99 * 1000, 2)) ms alone, \(format(busyP99 * 1000, 2)) ms during a listing (\(format(busyP99 / idleP99, 2))x)")
         print("  (goals: first row ≤ 200 ms, all ≤ 5 s, RSS growth ≤ 32 MiB, p99 during ≤ 2x alone)\n")
-        try? FileManager.default.removeItem(at: directory)
+        if keep {
+            let kept = scratch.deletingLastPathComponent().appendingPathComponent("jaco-scale-\(engine)")
+            try? FileManager.default.removeItem(at: kept)
+            try FileManager.default.moveItem(at: directory, to: kept)
+            print("  kept the store in \(kept.path)\n")
+        } else {
+            try? FileManager.default.removeItem(at: directory)
+        }
     }
 }
 

@@ -11,7 +11,7 @@
 //     `swift build -c release --product jacod` first.
 //
 //     swift run -c release jaco-bench [--dir <scratch dir>] [--verifies <n>] [--writes <n>] [--sync off]
-//                                     [--clients <n>] [--seconds <per round>] [--revocations <n>] [--only etcd|verify|scale] [--tokens <n>]
+//                                     [--clients <n>] [--seconds <per round>] [--revocations <n>] [--only etcd|verify|scale] [--tokens <n>] [--keep yes]
 //
 // `--sync off` turns off the engines' flush at commit, to show the CPU cost alone.
 import Crypto
@@ -25,7 +25,7 @@ var options: [String: String] = [:]
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
     guard flag.hasPrefix("--"), let value = arguments.popFirst() else {
-        print("usage: jaco-bench [--dir <scratch dir>] [--verifies <n>] [--writes <n>] [--sync off] [--clients <n>] [--seconds <per round>] [--revocations <n>] [--only etcd|verify|scale] [--tokens <n>]")
+        print("usage: jaco-bench [--dir <scratch dir>] [--verifies <n>] [--writes <n>] [--sync off] [--clients <n>] [--seconds <per round>] [--revocations <n>] [--only etcd|verify|scale] [--tokens <n>] [--keep yes]")
         exit(2)
     }
     options[String(flag.dropFirst(2))] = value
@@ -43,6 +43,8 @@ struct Settings: Sendable {
     var only: String?
     /// Tokens in the scale benchmark's stores.
     var tokens: Int
+    /// `--keep yes`: leave the scale benchmark's stores beside the scratch directory.
+    var keep: Bool
 }
 
 let settings = Settings(
@@ -54,7 +56,7 @@ let settings = Settings(
     clients: Int(options["clients"] ?? "") ?? 8,
     seconds: Double(options["seconds"] ?? "") ?? 3,
     revocations: Int(options["revocations"] ?? "") ?? 200,
-    only: options["only"], tokens: Int(options["tokens"] ?? "") ?? 1_000_000)
+    only: options["only"], tokens: Int(options["tokens"] ?? "") ?? 1_000_000, keep: options["keep"] == "yes")
 defer { try? FileManager.default.removeItem(at: settings.scratch) }
 
 /// Median of `rounds` runs of `body`, in nanoseconds per operation.
@@ -80,7 +82,7 @@ try await Task.detached { try await runBenchmarks(settings) }.value
 @Sendable func runBenchmarks(_ settings: Settings) async throws {
     let (scratch, verifies, writes) = (settings.scratch, settings.verifies, settings.writes)
     if settings.only == "scale" {
-        try await scaleBenchmark(scratch: scratch, tokens: settings.tokens)
+        try await scaleBenchmark(scratch: scratch, tokens: settings.tokens, keep: settings.keep)
         return
     }
     if settings.only == "etcd" {
