@@ -157,8 +157,9 @@ struct ConsulAPI: Sendable {
         filter.namespace = try call.namespace(allowWildcard: true)
         let (kernel, names, size, filterBy) = (kernel, linkNames(), Self.listPageSize, filter)
         return try await blockingList(call, .tokens) { after in
-            let page = try await kernel.acl.tokens(matching: filterBy, after: after, limit: size)
-            return ListPage(items: page.items.map { ConsulJSON.token($0, secret: nil, names: names, hash: kernel.acl.hash(of: $0.record)) }, next: page.next)
+            try await kernel.acl.tokens(matching: filterBy, after: after, limit: size)
+        } render: { entry, out in
+            ConsulJSON.writeToken(entry, names: names, hash: kernel.acl.hash(of: entry.record), to: &out)
         }
     }
 
@@ -211,8 +212,9 @@ struct ConsulAPI: Sendable {
         _ = try call.namespace(allowWildcard: true)
         let (kernel, size) = (kernel, Self.listPageSize)
         return try await blockingList(call, .policies) { after in
-            let page = try await kernel.acl.policies(after: after, limit: size)
-            return ListPage(items: page.items.map { ConsulJSON.policy($0, hash: kernel.acl.hash(of: $0.record), stub: true) }, next: page.next)
+            try await kernel.acl.policies(after: after, limit: size)
+        } render: { entry, out in
+            ConsulJSON.policy(entry, hash: kernel.acl.hash(of: entry.record), stub: true).write(to: &out)
         }
     }
 
@@ -249,8 +251,9 @@ struct ConsulAPI: Sendable {
         let policyID = call.request.uri.queryParameters["policy"].map(String.init) ?? ""
         let (kernel, names, size) = (kernel, linkNames(), Self.listPageSize)
         return try await blockingList(call, .roles) { after in
-            let page = try await kernel.acl.roles(policyID: policyID, after: after, limit: size)
-            return ListPage(items: page.items.map { ConsulJSON.role($0, names: names, hash: kernel.acl.hash(of: $0.record)) }, next: page.next)
+            try await kernel.acl.roles(policyID: policyID, after: after, limit: size)
+        } render: { entry, out in
+            ConsulJSON.role(entry, names: names, hash: kernel.acl.hash(of: entry.record)).write(to: &out)
         }
     }
 
@@ -265,10 +268,11 @@ struct ConsulAPI: Sendable {
 
     /// A blocking list whose JSON array is streamed (chunked), one page of the store at a time, so
     /// the daemon's memory does not grow with the number of records. The first page is read
-    /// before the answer starts, so a failure there still gets its status code; `page` turns
-    /// the cursor after the previous page into the next page's JSON items.
-    private func blockingList(
-        _ call: ConsulCall, _ resource: ACLResource, _ page: @escaping @Sendable (_ after: String?) async throws -> ListPage<JSONValue>
+    /// before the answer starts, so a failure there still gets its status code; `page` reads
+    /// the page after a cursor and `render` appends one item's JSON.
+    private func blockingList<Item: Sendable>(
+        _ call: ConsulCall, _ resource: ACLResource, _ page: @escaping @Sendable (_ after: String?) async throws -> ListPage<Item>,
+        render: @escaping @Sendable (Item, inout [UInt8]) -> Void
     ) async throws -> Response {
         let (index, consistency) = try await waitForChange(call, resource)
         let first = try await page(nil)
@@ -279,7 +283,7 @@ struct ConsulAPI: Sendable {
             while true {
                 for item in current.items {
                     if written > 0 { out.append(UInt8(ascii: ",")) }
-                    item.write(to: &out)
+                    render(item, &out)
                     written += 1
                 }
                 guard let next = current.next else { break }

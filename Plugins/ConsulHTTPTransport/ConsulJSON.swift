@@ -36,6 +36,50 @@ enum ConsulJSON {
         return .object(members)
     }
 
+    /// The JSON of ``token(_:secret:names:hash:)`` (without a secret), written straight to bytes:
+    /// what a listing renders a million times, with no tree per token. `ConsulJSONTests` holds the
+    /// two byte-equal.
+    static func writeToken(_ entry: Indexed<Token>, names: LinkNames, hash: String, to out: inout [UInt8]) {
+        let token = entry.record
+        func member(_ key: StaticString, _ value: String) {
+            out.append(contentsOf: UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+            JSONValue.writeString(value, to: &out)
+        }
+        func links(_ key: StaticString, _ ids: [String], _ names: [String: String]) {
+            var first = true
+            for id in ids {
+                guard let name = names[id] else { continue }
+                out.append(contentsOf: first ? Array(String(describing: key).utf8) : [UInt8(ascii: ",")])
+                first = false
+                member(#"{"ID":"#, id)
+                member(#","Name":"#, name)
+                out.append(UInt8(ascii: "}"))
+            }
+            if !first { out.append(UInt8(ascii: "]")) }
+        }
+        member(#"{"AccessorID":"#, token.accessorID)
+        member(#","SecretID":"#, hiddenSecret)
+        member(#","Description":"#, token.description)
+        links(#","Policies":["#, token.policyIDs, names.policies)
+        links(#","Roles":["#, token.roleIDs, names.roles)
+        if !token.serviceIdentities.isEmpty {
+            out.append(contentsOf: #","ServiceIdentities":"#.utf8)
+            serviceIdentities(token.serviceIdentities).write(to: &out)
+        }
+        out.append(contentsOf: (token.local ? #","Local":true"# : #","Local":false"#).utf8)
+        if !token.authMethod.isEmpty { member(#","AuthMethod":"#, token.authMethod) }
+        if let expiry = token.expirationTime { member(#","ExpirationTime":"#, expiry.rfc3339Milliseconds) }
+        member(#","CreateTime":"#, token.issuedAt.rfc3339Milliseconds)
+        member(#","Hash":"#, hash)
+        out.append(contentsOf: #","CreateIndex":"#.utf8)
+        out.append(contentsOf: String(entry.createIndex).utf8)
+        out.append(contentsOf: #","ModifyIndex":"#.utf8)
+        out.append(contentsOf: String(entry.modifyIndex).utf8)
+        member(#","Namespace":"#, token.namespace)
+        if let revoked = token.revokedAt { member(#","JacoRevokeTime":"#, revoked.rfc3339Milliseconds) }
+        out.append(UInt8(ascii: "}"))
+    }
+
     /// A policy; `stub` leaves out the rules, as Consul's listing does.
     static func policy(_ entry: Indexed<Policy>, hash: String, stub: Bool = false) -> JSONValue {
         let policy = entry.record

@@ -84,7 +84,8 @@ enum JSONValue: Equatable, Sendable {
 
     /// Writes a JSON string as Go does: `<`, `>`, `&`, U+2028 and U+2029 escaped too, so the
     /// output can sit inside HTML. Bytes that need no escape are copied as they are.
-    private static func writeString(_ text: String, to out: inout [UInt8]) {
+    /// Appends `text` as a JSON string, escaped as Go's encoder escapes it.
+    static func writeString(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var text = text
         text.withUTF8 { utf8 in
