@@ -23,8 +23,7 @@ struct Daemon {
         // Everything that can be checked is checked before anything is created or opened.
         try checkListenAddresses(config)
         try prepareDataDirectory()
-        let namedTLS = try TLSSetup.namesFiles(config)
-        if namedTLS { _ = try TLSSetup.resolve(config, dataDirectory: dataDirectory) }
+        if try TLSSetup.namesFiles(config) { _ = try TLSSetup.resolve(config, dataDirectory: dataDirectory) }  // checks them
         let exporter = Runtime.makeMetricsExporter()
         let kernel = try await Runtime.startKernel(config, dataDirectory: dataDirectory, metrics: exporter)
         let tls: TLSFiles
@@ -70,32 +69,26 @@ struct Daemon {
         }
     }
 
-    /// How to move a listener of `kind`: its flag, or its `[[listeners]]` entry in the config.
+    /// How to move a listener of `kind`: its flag and, when the listener came from a config
+    /// file rather than a flag, its `[[listeners]]` entry there.
     private func moveHint(_ kind: String, _ source: String) -> String {
-        let flag = Self.listenerFlags[kind]
         let key = kind == "grpc-unix" ? "path" : "address"
         let entry = "the [[listeners]] entry with kind = \"\(kind)\" (its '\(key)') in \(source)"
-        if let flag, (flagValue(for: kind) != nil || source.hasPrefix("<")) { return "move it with \(flag.usage)" }
-        return flag.map { "move it with \($0.usage), or change \(entry)" } ?? "change \(entry)"
+        guard let (usage, value) = listenerFlag(kind) else { return "change \(entry)" }
+        if value != nil || source.hasPrefix("<") { return "move it with \(usage)" }
+        return "move it with \(usage), or change \(entry)"
     }
 
-    private func flagValue(for kind: String) -> String? {
+    /// The flag that replaces listeners of `kind`, and its value on this command line.
+    private func listenerFlag(_ kind: String) -> (usage: String, value: String?)? {
         switch kind {
-        case "grpc": grpcListen
-        case "grpc-unix": socket
-        case "consul-http": httpListen
-        case "metrics": metricsListen
+        case "grpc": ("--grpc-listen host:port", grpcListen)
+        case "grpc-unix": ("--socket <path>", socket)
+        case "consul-http": ("--http-listen host:port", httpListen)
+        case "metrics": ("--metrics-listen host:port", metricsListen)
         default: nil
         }
     }
-
-    /// The command-line flag that replaces each listener kind.
-    static let listenerFlags: [String: (name: String, usage: String)] = [
-        "grpc": ("--grpc-listen", "--grpc-listen host:port"),
-        "grpc-unix": ("--socket", "--socket <path>"),
-        "consul-http": ("--http-listen", "--http-listen host:port"),
-        "metrics": ("--metrics-listen", "--metrics-listen host:port"),
-    ]
 
     /// Creates the data directory and proves it writable, naming it when either fails.
     private func prepareDataDirectory() throws {
