@@ -2,9 +2,9 @@
 # Installs the Debian packages Jaco needs, and only those that are missing: a second run is a
 # no-op. `run` is what building and running jacod needs; `test` adds what the tests start.
 #
-#   scripts/setup.sh run     # liblmdb-dev libsqlite3-dev libssl-dev
+#   scripts/setup.sh run     # liblmdb-dev libsqlite3-dev libssl-dev, and curl (the README's
+#                            # quickstart reads the metrics and the Consul API with it)
 #   scripts/setup.sh test    # the same, plus etcd-server (the etcd tests start real members)
-#                            # and curl (the README snippets the tests run use it)
 #
 # As root it calls apt-get directly; otherwise through sudo. Used by `make run`, `make test`
 # and .ci/run.
@@ -13,10 +13,11 @@ set -euo pipefail
 purpose="${1:-test}"
 # liblmdb-dev, libsqlite3-dev: the LMDB and SQLite engines (system-library targets).
 # libssl-dev: OpenSSL headers, asked for by the TLS layers' C targets.
-build_packages=(liblmdb-dev libsqlite3-dev libssl-dev)
+# curl: the README quickstart's HTTP calls.
+run_packages=(liblmdb-dev libsqlite3-dev libssl-dev curl)
 case "$purpose" in
-run) wanted=("${build_packages[@]}") ;;
-test) wanted=("${build_packages[@]}" etcd-server curl) ;;
+run) wanted=("${run_packages[@]}") ;;
+test) wanted=("${run_packages[@]}" etcd-server) ;;
 *) echo "setup.sh: unknown purpose '$purpose' (valid: run, test)" >&2; exit 64 ;;
 esac
 
