@@ -5,6 +5,7 @@
 #   scripts/setup.sh run     # liblmdb-dev libsqlite3-dev libssl-dev, and curl (the README's
 #                            # quickstart reads the metrics and the Consul API with it)
 #   scripts/setup.sh test    # the same, plus etcd-server (the etcd tests start real members)
+#                            # and openssl (its s_client checks the listeners' TLS)
 #
 # As root it calls apt-get directly; otherwise through sudo. Used by `make run`, `make test`
 # and .ci/run.
@@ -17,7 +18,7 @@ purpose="${1:-test}"
 run_packages=(liblmdb-dev libsqlite3-dev libssl-dev curl)
 case "$purpose" in
 run) wanted=("${run_packages[@]}") ;;
-test) wanted=("${run_packages[@]}" etcd-server) ;;
+test) wanted=("${run_packages[@]}" etcd-server openssl) ;;
 *) echo "setup.sh: unknown purpose '$purpose' (valid: run, test)" >&2; exit 64 ;;
 esac
 

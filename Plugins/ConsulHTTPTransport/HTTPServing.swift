@@ -39,11 +39,23 @@ enum HTTPServing {
         }
     }
 
+    /// The TLS 1.2 suites the HTTP listeners offer (OpenSSL names), as Mozilla's "intermediate"
+    /// profile lists them.
+    static let aeadCipherSuites = [
+        "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+    ].joined(separator: ":")
+
     private static func tlsConfiguration(_ files: TLSFiles) throws -> TLSConfiguration {
         do {
             let chain = try NIOSSLCertificate.fromPEMFile(files.certificateChain.path).map { NIOSSLCertificateSource.certificate($0) }
             let key = try NIOSSLPrivateKey(file: files.privateKey.path, format: .pem)
-            return TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+            var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+            // TLS 1.2 at least, and for TLS 1.2 only AEAD suites with forward secrecy (TLS 1.3's
+            // are all AEAD): no CBC, no SHA-1 MACs, no static RSA key exchange.
+            configuration.minimumTLSVersion = .tlsv12
+            configuration.cipherSuites = aeadCipherSuites
+            return configuration
         } catch {
             throw JacoError(.configInvalid, "cannot load the TLS certificate '\(files.certificateChain.path)' or key '\(files.privateKey.path)': \(error)")
         }

@@ -23,7 +23,9 @@ struct ConsulBlockingTests {
             #expect(answer.status == 200)
             #expect(try #require(answer.index) > index)
             #expect(answer.objects.contains { $0["AccessorID"] as? String == created.object["AccessorID"] as? String })
-            #expect(woke - written < .milliseconds(100), "woke \(woke - written) after the write returned")
+            // Woken by the change feed: far sooner than the 60 s wait (the bound is loose so that a
+            // loaded CI machine does not fail it; latency is the benchmarks' business).
+            #expect(woke - written < .seconds(1), "woke \(woke - written) after the write returned")
 
             // Nothing changes: the query returns at wait (plus at most wait/16 of jitter) with the same index.
             let current = try #require(answer.index)

@@ -65,6 +65,7 @@ func runToCompletion(
     if let environment { process.environment = environment }
     if let directory { process.currentDirectoryURL = directory }
     let out = Pipe(), err = Pipe()
+    process.standardInput = FileHandle.nullDevice
     process.standardOutput = out
     process.standardError = err
     try process.run()
