@@ -47,7 +47,7 @@ final class BenchDaemon: @unchecked Sendable {
         self.dataDirectory = dataDirectory
         port = freePort()
         log = dataDirectory.appendingPathComponent("jacod.log")
-        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         process.executableURL = Self.binary

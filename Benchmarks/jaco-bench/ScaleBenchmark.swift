@@ -16,7 +16,7 @@ func scaleBenchmark(scratch: URL, tokens: Int, keep: Bool = false) async throws 
     print("scale: \(tokens) tokens per engine (loaded in batches of 1000 through the kernel)\n")
     for engine in ["sqlite", "lmdb"] {
         let directory = scratch.appendingPathComponent("scale-\(engine)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let configPath = directory.appendingPathComponent("jaco.toml")
         let storage = engine == "sqlite" ? "[storage]\nengine = \"sqlite\"\n" : "[storage]\nengine = \"lmdb\"\nmap_size = \"32GiB\"\n"
         try storage.write(to: configPath, atomically: true, encoding: .utf8)

@@ -11,9 +11,13 @@ public enum Runtime {
         guard let factory = PluginRegistry.storageEngines.first(where: { $0.name == name }) else {
             throw section.error("unknown storage engine '\(name)' (valid: \(PluginRegistry.storageEngines.map(\.name).joined(separator: ", ")))")
         }
-        try section.rejectUnknownKeys(allowed: ["engine"] + factory.keys)
+        try section.rejectUnknownKeys(allowed: ["engine", allowSharedPermissionsKey] + factory.keys)
         return try await factory.open(section, PluginContext(dataDirectory: dataDirectory))
     }
+
+    /// `[storage] allow_shared_permissions`: let jacod run on a data directory, or with a private
+    /// key, that other users can read (default false: refused).
+    public static let allowSharedPermissionsKey = "allow_shared_permissions"
 
     /// Makes the hasher that `[hashing]` selects, after validating its keys.
     public static func makeHasher(_ config: JacoConfig, dataDirectory: URL) throws -> any SecretHasher {

@@ -22,7 +22,9 @@ struct Daemon {
         if config.listeners.isEmpty { throw JacoError(.configInvalid, "\(config.source): no [[listeners]]; jacod would serve nothing") }
         // Everything that can be checked is checked before anything is created or opened.
         try checkListenAddresses(config)
+        let allowShared = try config.section("storage").bool(Runtime.allowSharedPermissionsKey, default: false)
         try prepareDataDirectory()
+        try checkPrivate(dataDirectory, fix: "chmod 700", allowShared: allowShared)
         if try TLSSetup.namesFiles(config) { _ = try TLSSetup.resolve(config, dataDirectory: dataDirectory) }  // checks them
         let exporter = Runtime.makeMetricsExporter()
         let kernel = try await Runtime.startKernel(config, dataDirectory: dataDirectory, metrics: exporter)
@@ -40,6 +42,12 @@ struct Daemon {
             context = PluginContext(dataDirectory: dataDirectory, tls: tls, daemon: try Runtime.daemonInfo(config), metrics: exporter)
             listeners = try Runtime.makeListeners(config, context: context)
             initialized = try await kernel.tokens.isInitialized()
+        } catch {
+            try? await kernel.shutdown()
+            throw error
+        }
+        do {
+            try checkPrivate(tls.privateKey, fix: "chmod 600", allowShared: allowShared)
         } catch {
             try? await kernel.shutdown()
             throw error
@@ -88,6 +96,20 @@ struct Daemon {
         case "metrics": ("--metrics-listen host:port", metricsListen)
         default: nil
         }
+    }
+
+    /// Refuses `path` when users other than its owner may read or write it (the data directory
+    /// holds token digests and the audit trail; a key is a key), naming the `chmod` that fixes
+    /// it; with `allow_shared_permissions` it only warns.
+    private func checkPrivate(_ url: URL, fix: String, allowShared: Bool) throws {
+        let mode = (try? FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as? Int) ?? 0
+        guard mode & 0o077 != 0 else { return }
+        let problem = "'\(url.path)' can be read or written by other users (mode \(String(mode & 0o777, radix: 8)))"
+        if allowShared {
+            logger.warning("\(problem); running anyway: [storage] \(Runtime.allowSharedPermissionsKey) = true")
+            return
+        }
+        throw JacoError(.configInvalid, "\(problem); run '\(fix) \(url.path)', or set [storage] \(Runtime.allowSharedPermissionsKey) = true to accept it")
     }
 
     /// Creates the data directory and proves it writable, naming it when either fails.

@@ -63,6 +63,9 @@ struct Jacod: AsyncParsableCommand {
             }
         }
         let logger = Logger(label: "jacod")
+        // Whatever the shell's umask, what jacod creates is its own: directories 0700, the store,
+        // WAL and key files 0600 (the CA certificate is made 0644 on purpose, for clients).
+        umask(0o077)
         do {
             try await Daemon(
                 configPath: config, dataDirectory: URL(fileURLWithPath: dataDir).standardizedFileURL,

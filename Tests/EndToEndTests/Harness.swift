@@ -114,7 +114,7 @@ final class Daemon: @unchecked Sendable {
         httpPort = freePort()
         metricsPort = freePort()
         dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-e2e-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         port = freePort()
         log = dataDirectory.appendingPathComponent("jacod.log")
     }

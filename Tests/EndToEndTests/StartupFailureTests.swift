@@ -102,7 +102,7 @@ struct StartupFailureTests {
     func badTLSFileNamed() async throws {
         let data = Self.scratch()
         defer { try? FileManager.default.removeItem(at: data) }
-        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let material = data.appendingPathComponent("tls")
         let files = try TestCertificates.create(in: material)
         try Data("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n".utf8).write(to: files.serverCertificate)
@@ -176,5 +176,48 @@ extension StartupFailureTests {
         #expect(object?["level"] as? String == "critical")
         #expect(object?["code"] as? String == "config_invalid")
         #expect((object?["message"] as? String)?.contains("/nonexistent/jaco.toml") == true)
+    }
+}
+
+extension StartupFailureTests {
+    static func mode(_ url: URL) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as? Int) ?? -1) & 0o777
+    }
+
+    @Test("jacod's files are its own: data directory 0700, store and keys 0600, ca.crt 0644", arguments: ["sqlite.toml", "lmdb.toml"])
+    func fileModes(config: String) async throws {
+        let data = Self.scratch()
+        defer { try? FileManager.default.removeItem(at: data) }
+        let daemon = try Daemon(config: config, extraArguments: ["--data-dir", data.path])  // the later --data-dir wins
+        defer { daemon.remove() }
+        try await daemon.start()
+        #expect(Self.mode(data) == 0o700)
+        let store = data.appendingPathComponent(config == "sqlite.toml" ? "jaco.sqlite" : "lmdb/data.mdb")
+        #expect(Self.mode(store) == 0o600, "\(store.path)")
+        #expect(Self.mode(data.appendingPathComponent("tls/server.key")) == 0o600)
+        #expect(Self.mode(data.appendingPathComponent("tls/ca.key")) == 0o600)
+        #expect(Self.mode(data.appendingPathComponent("tls/ca.crt")) == 0o644)
+    }
+
+    @Test("a data directory others can read is refused, naming the chmod; allow_shared_permissions starts with a warning")
+    func sharedDataDirectory() async throws {
+        let data = Self.scratch()
+        defer { try? FileManager.default.removeItem(at: data) }
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        let refused = try await Self.jacod([
+            "--config", Build.config("memory.toml"), "--data-dir", data.path, "--grpc-listen", "127.0.0.1:\(freePort())",
+            "--http-listen", "127.0.0.1:\(freePort())", "--metrics-listen", "127.0.0.1:\(freePort())", "--socket", data.appendingPathComponent("s.sock").path,
+        ])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("jacod: config_invalid: '\(data.path)' can be read or written by other users (mode 755); run 'chmod 700 \(data.path)'"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: data.appendingPathComponent("tls").path), "nothing was created")
+
+        let config = Self.scratch().appendingPathExtension("toml")
+        defer { try? FileManager.default.removeItem(at: config) }
+        try "[storage]\nengine = \"memory\"\nallow_shared_permissions = true\n".write(to: config, atomically: true, encoding: .utf8)
+        let daemon = try Daemon(config: config.path, extraArguments: ["--data-dir", data.path])
+        defer { daemon.remove() }
+        try await daemon.start()
+        #expect(daemon.logText.contains("can be read or written by other users (mode 755); running anyway"))
     }
 }
