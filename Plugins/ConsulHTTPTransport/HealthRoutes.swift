@@ -8,15 +8,11 @@ import NIOCore
 struct HealthRoutes: Sendable {
     let kernel: Kernel
 
-    /// The paths, for docs and tests.
-    static let healthPath = "/v1/jaco/health"
-    static let readyPath = "/v1/jaco/ready"
-
     func register(on router: Router<BasicRequestContext>) {
-        router.get(RouterPath(stringLiteral: Self.healthPath)) { _, _ in
+        router.get("/v1/jaco/health") { _, _ in
             Self.json(.ok, Readiness.aliveJSON)
         }
-        router.get(RouterPath(stringLiteral: Self.readyPath)) { _, _ in
+        router.get("/v1/jaco/ready") { _, _ in
             let readiness = await kernel.readiness()
             return Self.json(readiness.ready ? .ok : .serviceUnavailable, readiness.json)
         }

@@ -59,10 +59,10 @@ public enum Runtime {
 
     /// Each `[[listeners]]` entry's kind and address, from the config alone (validated, nothing
     /// created), so that a daemon can check them before it starts anything.
-    public static func listenAddresses(_ config: JacoConfig, dataDirectory: URL) throws -> [(kind: String, section: ConfigSection, address: ListenAddress)] {
+    public static func listenAddresses(_ config: JacoConfig, dataDirectory: URL) throws -> [(kind: String, address: ListenAddress)] {
         try config.listenerSections.map { section in
             let factory = try listenerFactory(for: section)
-            return (factory.kind, section, try factory.address(section, PluginContext(dataDirectory: dataDirectory)))
+            return (factory.kind, try factory.address(section, PluginContext(dataDirectory: dataDirectory)))
         }
     }
 

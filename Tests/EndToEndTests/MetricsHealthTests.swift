@@ -85,6 +85,9 @@ struct MetricsHealthTests {
         let statusBefore = try await daemon.jaco(["cluster", "status", "-o", "json"])
         #expect(statusBefore.status == 0)
         #expect(statusBefore.stdout.contains("\"ready\":false"))
+        let notReady = try await daemon.jaco(["cluster", "status", "--wait", "1s", "--ready"])
+        #expect(notReady.status == 1)
+        #expect(notReady.stderr.hasPrefix("unavailable: the daemon answered but is not ready: the cluster is not initialized"), "\(notReady.stderr)")
 
         #expect(try await daemon.jaco(["cluster", "init"]).status == 0)
         for client in [metrics, consul] {
@@ -94,6 +97,7 @@ struct MetricsHealthTests {
             #expect(ready.object["ready"] as? Bool == true)
             #expect((ready.object["problems"] as? [String]) == [])
         }
+        #expect(try await daemon.jaco(["cluster", "status", "--wait", "1s", "--ready"]).status == 0)
         let statusAfter = try await daemon.jaco(["cluster", "status"])
         #expect(statusAfter.status == 0)
         let row = statusAfter.stdout.split(separator: "\n").last.map { $0.split(separator: " ", omittingEmptySubsequences: true) } ?? []

@@ -16,7 +16,7 @@ extension ACLService {
         }
     }
 
-    /// Every policy, in creation order.
+    /// One page of policies in ID order after the cursor `after` (see ``ListPage``).
     public func policies(after: String?, limit: Int = Paging.defaultPageSize) async throws -> ListPage<Indexed<Policy>> {
         try await recordPage(prefix: KeySpace.policyPrefix, after: after, limit: limit) { (_: Indexed<Policy>) in true }
     }
@@ -80,7 +80,8 @@ extension ACLService {
         }
     }
 
-    /// Every role, in creation order; with `policyID`, only roles linking to it.
+    /// One page of roles in ID order after the cursor `after`; with `policyID`, only roles
+    /// linking to it (a page may then hold fewer than `limit`).
     public func roles(policyID: String = "", after: String?, limit: Int = Paging.defaultPageSize) async throws -> ListPage<Indexed<Role>> {
         try await recordPage(prefix: KeySpace.rolePrefix, after: after, limit: limit) { (role: Indexed<Role>) in
             policyID.isEmpty || role.record.policyIDs.contains(policyID)
@@ -145,9 +146,8 @@ extension ACLService {
     func recordPage<R: StoredRecord & Sendable>(
         prefix: String, after: String?, limit: Int, keep: @escaping (Indexed<R>) -> Bool
     ) async throws -> ListPage<Indexed<R>> {
-        let size = Paging.size(limit)
-        return try await storage.read { snapshot in
-            try await Paging.page(of: prefix, after: after, limit: size, in: snapshot) { entry in
+        try await storage.read { snapshot in
+            try await Paging.page(of: prefix, after: after, limit: limit, in: snapshot) { entry in
                 let record = Indexed(record: try R(decoding: entry.value.bytes, key: entry.key), createIndex: entry.value.createIndex, modifyIndex: entry.value.modifyIndex)
                 return keep(record) ? record : nil
             }

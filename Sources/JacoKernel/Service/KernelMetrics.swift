@@ -7,13 +7,9 @@ import Synchronization
 /// one atomic add in the backend; gauges of kernel state are set when a scrape asks
 /// (``refresh(_:)``). The names are Prometheus-style; docs/operations.md lists them.
 public final class KernelMetrics: Sendable {
-    /// How a presented secret fared.
-    public enum VerifyOutcome: String, Sendable, CaseIterable {
-        case ok, invalid, revoked, expired, unavailable
-    }
-
     private let factory: any MetricsFactory
-    private let verifications: [Counter]
+    /// `jaco_verifications_total` by outcome.
+    private let verifiedOK, verifiedInvalid, verifiedRevoked, verifiedExpired, verifiedUnavailable: Counter
     private let commitDuration: CoreMetrics.Timer
     private let propagation: CoreMetrics.Timer
     private let cachedTokens: Meter
@@ -33,9 +29,14 @@ public final class KernelMetrics: Sendable {
     /// Makes every metric through `factory`; `engine` labels the store's commit latency.
     public init(factory: any MetricsFactory, engine: String) {
         self.factory = factory
-        verifications = VerifyOutcome.allCases.map {
-            Counter(label: "jaco_verifications_total", dimensions: [("outcome", $0.rawValue)], factory: factory)
+        func verifications(_ outcome: String) -> Counter {
+            Counter(label: "jaco_verifications_total", dimensions: [("outcome", outcome)], factory: factory)
         }
+        verifiedOK = verifications("ok")
+        verifiedInvalid = verifications("invalid")
+        verifiedRevoked = verifications("revoked")
+        verifiedExpired = verifications("expired")
+        verifiedUnavailable = verifications("unavailable")
         commitDuration = CoreMetrics.Timer(label: "jaco_store_commit_seconds", dimensions: [("engine", engine)], factory: factory)
         propagation = CoreMetrics.Timer(label: "jaco_revocation_propagation_seconds", dimensions: [], factory: factory)
         cachedTokens = Meter(label: "jaco_cached_tokens", dimensions: [], factory: factory)
@@ -49,16 +50,13 @@ public final class KernelMetrics: Sendable {
     /// Counts one verify by its outcome; `error` is nil for a success.
     @inline(__always)
     func countVerify(_ error: JacoError?) {
-        // Indexes follow the order of `VerifyOutcome.allCases`.
-        let outcome: Int
         switch error?.code {
-        case nil: outcome = 0
-        case .tokenRevoked?: outcome = 2
-        case .tokenExpired?: outcome = 3
-        case .unavailable?: outcome = 4
-        default: outcome = 1
+        case nil: verifiedOK.increment()
+        case .tokenRevoked?: verifiedRevoked.increment()
+        case .tokenExpired?: verifiedExpired.increment()
+        case .unavailable?: verifiedUnavailable.increment()
+        default: verifiedInvalid.increment()
         }
-        verifications[outcome].increment()
     }
 
     /// Counts a call or request that a front end refused, by its stable error code

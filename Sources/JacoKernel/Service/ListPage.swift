@@ -44,11 +44,12 @@ public enum Paging {
 
     /// Reads one page of the records under `prefix` after the cursor `after` (the key suffix of
     /// the last item of the previous page), decoding each with `decode` and keeping those it
-    /// returns non-nil for. A page may hold fewer than `limit` items when some were left out;
-    /// `next` is nil only when the store has nothing after this page.
+    /// returns non-nil for. `limit` is clamped by ``size(_:)``. A page may hold fewer items when
+    /// some were left out; `next` is nil only when the store has nothing after this page.
     static func page<Item: Sendable>(
         of prefix: String, after: String?, limit: Int, in snapshot: any StorageSnapshot, _ decode: (StoredEntry) throws -> Item?
     ) async throws -> ListPage<Item> {
+        let limit = size(limit)
         let entries = try await snapshot.scan(prefix: prefix, startingAfter: after.map { prefix + $0 }, limit: limit)
         let items = try entries.compactMap(decode)
         let next = entries.count == limit ? entries.last.map { String($0.key.dropFirst(prefix.count)) } : nil

@@ -142,12 +142,11 @@ public final class TokenService: Sendable {
     }
 
     /// One page of tokens in accessor-ID order, after the cursor `after`, without digests or
-    /// secrets. `limit` is clamped by ``Paging/size(_:)``.
+    /// secrets (`limit` clamped by ``Paging/size(_:)``).
     public func list(after: String?, limit: Int = Paging.defaultPageSize, by caller: Principal) async throws -> ListPage<TokenSummary> {
         try caller.require(.aclRead)
-        let size = Paging.size(limit)
         return try await storage.read { snapshot in
-            try await Paging.page(of: KeySpace.tokenPrefix, after: after, limit: size, in: snapshot) {
+            try await Paging.page(of: KeySpace.tokenPrefix, after: after, limit: limit, in: snapshot) {
                 try Token(decoding: $0.value.bytes, key: $0.key).summary
             }
         }
