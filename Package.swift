@@ -41,7 +41,13 @@ let package = Package(
         // swift-metrics' API only (as it logs through swift-log's).
         .target(name: "JacoKernel", dependencies: [.product(name: "CoreMetrics", package: "swift-metrics")]),
 
-        // Plugins: each depends on the kernel and its own engine only.
+        // The kernel's TLS settings as NIOSSL configurations: the one place that every TLS
+        // listener and client plugin takes its version floor, suites and certificates from.
+        .target(
+            name: "JacoNIOSSL",
+            dependencies: ["JacoKernel", .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio")]),
+
+        // Plugins: each depends on the kernel (and its TLS adapter) and its own engine only.
         .target(name: "MemoryStore", dependencies: ["JacoKernel"], path: "Plugins/MemoryStore"),
         .systemLibrary(name: "CSQLite", path: "Plugins/SQLiteStore/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .target(
@@ -74,16 +80,18 @@ let package = Package(
         .target(
             name: "GRPCTransport",
             dependencies: [
-                "JacoKernel", .product(name: "GRPCCore", package: "grpc-swift-2"),
+                "JacoKernel", "JacoNIOSSL", .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Plugins/GRPCTransport"),
         .target(
             name: "EtcdStore",
             dependencies: [
-                "JacoKernel", .product(name: "GRPCCore", package: "grpc-swift-2"),
+                "JacoKernel", "JacoNIOSSL", .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -92,7 +100,7 @@ let package = Package(
         .target(
             name: "ConsulHTTPTransport",
             dependencies: [
-                "JacoKernel", .product(name: "Hummingbird", package: "hummingbird"),
+                "JacoKernel", "JacoNIOSSL", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -104,7 +112,7 @@ let package = Package(
         .target(
             name: "JacoRuntime",
             dependencies: [
-                "JacoKernel", "MemoryStore", "SQLiteStore", "LMDBStore", "EtcdStore", "SHA256Hasher", "ClusterTLS", "GRPCTransport", "ConsulHTTPTransport",
+                "JacoKernel", "JacoNIOSSL", "MemoryStore", "SQLiteStore", "LMDBStore", "EtcdStore", "SHA256Hasher", "ClusterTLS", "GRPCTransport", "ConsulHTTPTransport",
                 "ComposeAdmission", "PrometheusMetrics", "TOMLKit",
             ]),
 
@@ -148,7 +156,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "JacoKernel", "JacoTestKit", "GRPCTransport", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "JacoKernel", "JacoTestKit", "GRPCTransport", "ClusterTLS", .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),

@@ -213,7 +213,7 @@ func grpcBenchmark(scratch: URL, clients: Int, seconds: Double) async throws {
     var ports: [Bool: Int] = [:]
     var servers: [Task<Void, any Error>] = []
     for authenticate in [true, false] {
-        let listener = GRPCTransportPlugin.tcpListener(host: "127.0.0.1", port: 0, tls: tls, authenticate: authenticate)
+        let listener = GRPCTransportPlugin.tcpListener(host: "127.0.0.1", port: 0, tls: TLSSettings(files: tls), authenticate: authenticate)
         let (addresses, continuation) = AsyncStream<String>.makeStream()
         servers.append(Task { try await listener.serve(kernel) { continuation.yield($0) } })
         var iterator = addresses.makeAsyncIterator()

@@ -54,9 +54,20 @@ public struct CertificateAuthority: Sendable {
     }
 
     /// A certificate for `commonName` with SANs `names` (DNS names and IP addresses), valid for
-    /// `years` for `usages`, signed by this CA. Returns it and its new private key, PEM.
-    public func issueCertificate(commonName: String, names: [String], usages: [Usage], years: Int = 2) throws -> (certificatePEM: String, privateKeyPEM: String) {
+    /// `years` (or exactly `validity`) for `usages`, signed by this CA. Returns it and its new
+    /// private key, PEM.
+    public func issueCertificate(
+        commonName: String, names: [String], usages: [Usage], years: Int = 2, validity: ClosedRange<Date>? = nil
+    ) throws -> (certificatePEM: String, privateKeyPEM: String) {
         let key = P256.Signing.PrivateKey()
+        let certificate = try sign(publicKey: .init(key.publicKey), commonName: commonName, names: names, usages: usages, years: years, validity: validity)
+        return (try certificate.serializeAsPEM().pemString, key.pemRepresentation)
+    }
+
+    /// A certificate over `publicKey` for `commonName`, signed by this CA.
+    func sign(
+        publicKey: Certificate.PublicKey, commonName: String, names: [String], usages: [Usage], years: Int, validity: ClosedRange<Date>?
+    ) throws -> Certificate {
         let now = Date()
         var alternativeNames: [GeneralName] = []
         for name in names {
@@ -66,9 +77,10 @@ public struct CertificateAuthority: Sendable {
                 alternativeNames.append(.dnsName(name))
             }
         }
-        let certificate = try Certificate(
-            version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: .init(key.publicKey),
-            notValidBefore: now.addingTimeInterval(-3600), notValidAfter: now.addingTimeInterval(Double(years) * 365 * 86400),
+        return try Certificate(
+            version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: publicKey,
+            notValidBefore: validity?.lowerBound ?? now.addingTimeInterval(-3600),
+            notValidAfter: validity?.upperBound ?? now.addingTimeInterval(Double(years) * 365 * 86400),
             issuer: self.certificate.subject,
             subject: try DistinguishedName {
                 OrganizationName("Jaco")
@@ -82,6 +94,5 @@ public struct CertificateAuthority: Sendable {
                 if !alternativeNames.isEmpty { SubjectAlternativeNames(alternativeNames) }
             },
             issuerPrivateKey: .init(self.key))
-        return (try certificate.serializeAsPEM().pemString, key.pemRepresentation)
     }
 }

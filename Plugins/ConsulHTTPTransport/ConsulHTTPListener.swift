@@ -9,7 +9,7 @@ struct ConsulHTTPListener: KernelTransport {
     let host: String
     let port: Int
     /// nil: plain HTTP (loopback only, checked by the factory).
-    let tls: TLSFiles?
+    let tls: TLSSettings?
 
     var endpointDescription: String { "\(tls == nil ? "http" : "https")://\(HostPort.format(host: host, port: port))" }
 

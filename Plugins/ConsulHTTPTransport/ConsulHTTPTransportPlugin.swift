@@ -8,10 +8,11 @@ public enum ConsulHTTPTransportPlugin {
     public static let defaultMetricsAddress = "127.0.0.1:9400"
 
     /// `[[listeners]] kind = "consul-http"`: `address` (`host:port`, required), `plaintext`
-    /// (default false; allowed only on a loopback address). HTTPS uses the cluster's TLS material.
+    /// (default false; allowed only on a loopback address), `verify_incoming` / `client_ca`
+    /// (mutual TLS). HTTPS uses the cluster's TLS material and `[tls]` settings.
     public static let factories: [ListenerFactory] = [
         ListenerFactory(
-            kind: "consul-http", keys: ["address", "plaintext"],
+            kind: "consul-http", keys: ["address", "plaintext"] + ConfigSection.mutualTLSKeys,
             address: { section, _ in try .tcp(section, kind: "consul-http", example: "127.0.0.1:8501") }
         ) { section, context in
             let (host, port) = try section.listenAddress(kind: "consul-http", example: "127.0.0.1:8501")
@@ -23,13 +24,14 @@ public enum ConsulHTTPTransportPlugin {
             guard plaintext || context.tls != nil else {
                 throw section.error("the consul-http listener on '\(address)' needs TLS material, and none was set up")
             }
-            return ConsulHTTPListener(host: host, port: port, tls: plaintext ? nil : context.tls)
+            let tls = try section.listenerTLS(context.tls, serves: !plaintext, relativeTo: context.dataDirectory)
+            return ConsulHTTPListener(host: host, port: port, tls: tls)
         },
         /// `[[listeners]] kind = "metrics"`: `address` (default `127.0.0.1:9400`), `tls` (default
         /// false: plain HTTP, allowed only on a loopback address; true: HTTPS with the cluster's
-        /// TLS material). Serves `/metrics`, `/v1/jaco/health` and `/v1/jaco/ready`.
+        /// TLS material; `verify_incoming` / `client_ca` then demand client certificates). Serves `/metrics`, `/v1/jaco/health` and `/v1/jaco/ready`.
         ListenerFactory(
-            kind: "metrics", keys: ["address", "tls"],
+            kind: "metrics", keys: ["address", "tls"] + ConfigSection.mutualTLSKeys,
             address: { section, _ in try .tcp(section, kind: "metrics", example: defaultMetricsAddress, default: defaultMetricsAddress) }
         ) { section, context in
             let (host, port) = try section.listenAddress(kind: "metrics", example: defaultMetricsAddress, default: defaultMetricsAddress)
@@ -44,7 +46,8 @@ public enum ConsulHTTPTransportPlugin {
             guard let exporter = context.metrics else {
                 throw section.error("the metrics listener on '\(address)' needs a metrics exporter, and this daemon has none")
             }
-            return MetricsListener(host: host, port: port, tls: tls ? context.tls : nil, exporter: exporter)
+            let settings = try section.listenerTLS(context.tls, serves: tls, relativeTo: context.dataDirectory)
+            return MetricsListener(host: host, port: port, tls: settings, exporter: exporter)
         },
     ]
 }

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import JacoKernel
+import JacoNIOSSL
 import Logging
 import NIOCore
 import NIOSSL
@@ -13,10 +14,10 @@ import ServiceLifecycle
 /// graceful shutdown, closing `drain` first so blocking waits end at once.
 enum HTTPServing {
     static func run(
-        _ router: Router<BasicRequestContext>, host: String, port: Int, tls: TLSFiles?, label: String, drain: ShutdownDrain?,
+        _ router: Router<BasicRequestContext>, host: String, port: Int, tls: TLSSettings?, label: String, drain: ShutdownDrain?,
         onListening: @escaping @Sendable (_ scheme: String, _ address: String) -> Void
     ) async throws {
-        let server: HTTPServerBuilder = try tls.map { try .tls(.http1(), tlsConfiguration: try tlsConfiguration($0)) } ?? .http1()
+        let server: HTTPServerBuilder = try tls.map { try .tls(.http1(), tlsConfiguration: try NIOTLSConfiguration.server($0)) } ?? .http1()
         var logger = Logger(label: label)
         logger.logLevel = .warning
         let scheme = tls == nil ? "http" : "https"
@@ -36,28 +37,6 @@ enum HTTPServing {
         } onCancel: {
             drain?.close()
             Task { await group.triggerGracefulShutdown() }
-        }
-    }
-
-    /// The TLS 1.2 suites the HTTP listeners offer (OpenSSL names), as Mozilla's "intermediate"
-    /// profile lists them.
-    static let aeadCipherSuites = [
-        "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
-        "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
-    ].joined(separator: ":")
-
-    private static func tlsConfiguration(_ files: TLSFiles) throws -> TLSConfiguration {
-        do {
-            let chain = try NIOSSLCertificate.fromPEMFile(files.certificateChain.path).map { NIOSSLCertificateSource.certificate($0) }
-            let key = try NIOSSLPrivateKey(file: files.privateKey.path, format: .pem)
-            var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
-            // TLS 1.2 at least, and for TLS 1.2 only AEAD suites with forward secrecy (TLS 1.3's
-            // are all AEAD): no CBC, no SHA-1 MACs, no static RSA key exchange.
-            configuration.minimumTLSVersion = .tlsv12
-            configuration.cipherSuites = aeadCipherSuites
-            return configuration
-        } catch {
-            throw JacoError(.configInvalid, "cannot load the TLS certificate '\(files.certificateChain.path)' or key '\(files.privateKey.path)': \(error)")
         }
     }
 }

@@ -9,7 +9,7 @@ import NIOCore
 struct MetricsListener: KernelTransport {
     let host: String
     let port: Int
-    let tls: TLSFiles?
+    let tls: TLSSettings?
     let exporter: any MetricsExporter
 
     var endpointDescription: String { "metrics+\(tls == nil ? "http" : "https")://\(HostPort.format(host: host, port: port))" }

@@ -3,6 +3,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import NIOSSL
 import JacoKernel
+import JacoNIOSSL
 import Synchronization
 
 /// Connections to an etcd cluster's client endpoints, with failover: a call that cannot reach
@@ -244,23 +245,17 @@ final class EtcdEndpoints: Sendable {
     }
 
     private func makeTransport(_ endpoint: Endpoint) throws -> HTTP2ClientTransport.Posix {
-        let security: HTTP2ClientTransport.Posix.TransportSecurity
+        var config = Self.transportConfig
         if endpoint.tls {
-            let tls = self.tls
-            security = .tls { config in
-                if let ca = tls.caCertificate { config.trustRoots = .certificates([.file(path: ca, format: .pem)]) }
-                if let cert = tls.clientCertificate, let key = tls.clientKey {
-                    config.certificateChain = [.file(path: cert, format: .pem)]
-                    config.privateKey = .file(path: key, format: .pem)
-                }
-            }
-        } else {
-            security = .plaintext
+            // Jaco's own client TLS (version floor, suites), set up on each new connection.
+            let client = tls.clientCertificate.flatMap { cert in tls.clientKey.map { (certificate: cert, key: $0) } }
+            let configuration = try NIOTLSConfiguration.client(trusting: tls.caCertificate, clientCertificate: client, applicationProtocols: ["h2"])
+            config.channelDebuggingCallbacks.onCreateTCPConnection = try NIOTLSConfiguration.clientHandlerInstaller(configuration, host: endpoint.host)
         }
         let target: any ResolvableTarget = endpoint.host.contains(":")
             ? .ipv6(address: endpoint.host, port: endpoint.port)
             : (endpoint.host.first?.isNumber == true ? .ipv4(address: endpoint.host, port: endpoint.port) : .dns(host: endpoint.host, port: endpoint.port))
-        return try HTTP2ClientTransport.Posix(target: target, transportSecurity: security, config: Self.transportConfig)
+        return try HTTP2ClientTransport.Posix(target: target, transportSecurity: endpoint.tls ? .customSecure : .plaintext, config: config)
     }
 
     private static let transportConfig = HTTP2ClientTransport.Posix.Config.defaults { config in

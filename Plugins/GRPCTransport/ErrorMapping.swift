@@ -19,7 +19,7 @@ extension JacoError {
         case .validationFailed, .configInvalid: .invalidArgument
         case .duplicateIdentity, .alreadyInitialized: .alreadyExists
         case .notFound: .notFound
-        case .clusterUninitialized: .failedPrecondition
+        case .clusterUninitialized, .failedPrecondition: .failedPrecondition
         case .conflict: .aborted
         case .storeFull: .resourceExhausted
         case .unavailable, .closed: .unavailable

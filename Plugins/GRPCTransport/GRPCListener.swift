@@ -2,13 +2,14 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import JacoKernel
+import JacoNIOSSL
 
 /// A gRPC listener serving `jaco.v1`: on TCP with TLS (or plaintext on loopback when the config
 /// allows it), or on a unix socket whose callers are the local identity.
 struct GRPCListener: KernelTransport {
     /// Where and how to listen.
     enum Endpoint: Sendable {
-        case tcp(host: String, port: Int, tls: TLSFiles?)
+        case tcp(host: String, port: Int, tls: TLSSettings?)
         case unixSocket(path: String, mode: Int)
     }
 
@@ -25,21 +26,19 @@ struct GRPCListener: KernelTransport {
     }
 
     func serve(_ kernel: Kernel, onListening: @escaping @Sendable (String) -> Void) async throws {
-        let transport: HTTP2ServerTransport.Posix
+        let factory: GRPCListenerFactory
         let mode: CallerResolver.Mode
         switch endpoint {
         case .tcp(let host, let port, let tls):
-            let security: HTTP2ServerTransport.Posix.TransportSecurity = tls.map {
-                .tls(certificateChain: [.file(path: $0.certificateChain.path, format: .pem)], privateKey: .file(path: $0.privateKey.path, format: .pem))
-            } ?? .plaintext
-            let address: GRPCNIOTransportCore.SocketAddress = host.contains(":") ? .ipv6(host: host, port: port) : .ipv4(host: host, port: port)
-            transport = HTTP2ServerTransport.Posix(address: address, transportSecurity: security, config: Self.transportConfig)
+            let configuration = try tls.map { try NIOTLSConfiguration.server($0, applicationProtocols: GRPCListenerFactory.applicationProtocols) }
+            factory = GRPCListenerFactory(address: .tcp(host: host, port: port), tls: configuration)
             mode = authenticates ? .bearerToken : .localSocket
         case .unixSocket(let path, _):
             try Self.prepareSocketPath(path)
-            transport = HTTP2ServerTransport.Posix(address: .unixDomainSocket(path: path), transportSecurity: .plaintext, config: Self.transportConfig)
+            factory = GRPCListenerFactory(address: .unixSocket(path: path), tls: nil)
             mode = .localSocket
         }
+        let transport = HTTP2ServerTransport.Custom(listenerFactory: factory, config: Self.transportConfig)
         let caller = CallerResolver(kernel: kernel, mode: mode)
         let shutdown = ShutdownSignal()
         let server = GRPCServer(transport: transport, services: [
@@ -52,12 +51,9 @@ struct GRPCListener: KernelTransport {
         // cancellation becomes a graceful shutdown that lets in-flight calls finish.
         let serving = Task { try await server.serve() }
         try await withTaskCancellationHandler {
-            let address: GRPCNIOTransportCore.SocketAddress
-            do {
-                address = try await transport.listeningAddress
-            } catch {
+            guard let address = await transport.listeningAddress else {
                 try await serving.value  // surfaces the reason the server could not listen
-                throw error
+                throw JacoError(.listenFailed, "the gRPC listener on \(endpointDescription) stopped before it was listening")
             }
             if case .unixSocket(let path, let socketMode) = endpoint {
                 chmod(path, mode_t(socketMode))
@@ -79,11 +75,15 @@ struct GRPCListener: KernelTransport {
         return "\(address)"
     }
 
-    /// Creates the socket's directory and removes a stale socket file left by a previous run.
     /// Answers are flushed at once: flush coalescing (grpc-swift's default) holds each write up
     /// to 100 µs for company, which on a quiet daemon only adds latency to every call.
-    static let transportConfig = HTTP2ServerTransport.Posix.Config.defaults { $0.connection.flushCoalescing = nil }
+    static let transportConfig: HTTP2ServerTransport.Custom<GRPCListenerFactory>.Config = {
+        var config = HTTP2ServerTransport.Custom<GRPCListenerFactory>.Config.defaults
+        config.connection.flushCoalescing = nil
+        return config
+    }()
 
+    /// Creates the socket's directory and removes a stale socket file left by a previous run.
     private static func prepareSocketPath(_ path: String) throws {
         let url = URL(fileURLWithPath: path)
         do {

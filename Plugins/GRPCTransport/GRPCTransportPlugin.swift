@@ -9,12 +9,13 @@ public enum GRPCTransportPlugin {
     /// Factories for both listener kinds.
     ///
     /// `[[listeners]] kind = "grpc"`: `address` (`host:port`, required), `plaintext` (default
-    /// false; allowed only on a loopback address). TLS uses the cluster's material.
+    /// false; allowed only on a loopback address), `verify_incoming` / `client_ca` (mutual TLS).
+    /// TLS uses the cluster's material and `[tls]` settings.
     /// `[[listeners]] kind = "grpc-unix"`: `path` (default `/var/run/jaco/jaco.sock`, relative to
     /// the data directory), `mode` (octal string, default `"0660"`).
     public static let factories: [ListenerFactory] = [
         ListenerFactory(
-            kind: "grpc", keys: ["address", "plaintext"],
+            kind: "grpc", keys: ["address", "plaintext"] + ConfigSection.mutualTLSKeys,
             address: { section, _ in try .tcp(section, kind: "grpc", example: "127.0.0.1:7400") }
         ) { section, context in
             let (host, port) = try section.listenAddress(kind: "grpc", example: "127.0.0.1:7400")
@@ -26,7 +27,8 @@ public enum GRPCTransportPlugin {
             guard plaintext || context.tls != nil else {
                 throw section.error("the grpc listener on '\(address)' needs TLS material, and none was set up")
             }
-            return GRPCListener(endpoint: .tcp(host: host, port: port, tls: plaintext ? nil : context.tls), info: context.daemon ?? .unknown)
+            let tls = try section.listenerTLS(context.tls, serves: !plaintext, relativeTo: context.dataDirectory)
+            return GRPCListener(endpoint: .tcp(host: host, port: port, tls: tls), info: context.daemon ?? .unknown)
         },
         ListenerFactory(
             kind: "grpc-unix", keys: ["path", "mode"],
@@ -50,7 +52,7 @@ extension GRPCTransportPlugin {
     /// A TCP listener built in code, not from config. With `authenticate: false` every caller
     /// acts as `local` without a token, as on the unix socket: for benchmarks that measure what
     /// authentication costs. Never expose such a listener.
-    public static func tcpListener(host: String, port: Int, tls: TLSFiles, authenticate: Bool) -> any KernelTransport {
+    public static func tcpListener(host: String, port: Int, tls: TLSSettings, authenticate: Bool) -> any KernelTransport {
         GRPCListener(endpoint: .tcp(host: host, port: port, tls: tls), info: .unknown, authenticates: authenticate)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import JacoKernel
+import JacoNIOSSL
 
 /// The `jaco` CLI's connection to a daemon: gRPC over TLS pinned to the cluster CA, or the
 /// local unix socket. Every failure surfaces as a `JacoError` with a stable code.
@@ -16,13 +17,30 @@ public struct JacoClient: Sendable {
         case unixSocket(path: String)
     }
 
+    /// A client certificate and its key (PEM files), for listeners with `verify_incoming`.
+    public struct ClientCertificate: Sendable {
+        /// The certificate (chain) file.
+        public var certificate: String
+        /// The private key file.
+        public var key: String
+
+        /// Pairs the two paths.
+        public init(certificate: String, key: String) {
+            self.certificate = certificate
+            self.key = key
+        }
+    }
+
     let target: Target
     let token: String?
+    let clientCertificate: ClientCertificate?
 
-    /// Creates a client; `token` is sent as `authorization: Bearer <token>`.
-    public init(target: Target, token: String?) {
+    /// Creates a client; `token` is sent as `authorization: Bearer <token>`, and on TLS
+    /// `clientCertificate` is presented when given.
+    public init(target: Target, token: String?, clientCertificate: ClientCertificate? = nil) {
         self.target = target
         self.token = token
+        self.clientCertificate = clientCertificate
     }
 
     /// Runs `body` with a connected gRPC client, mapping every error to a `JacoError`.
@@ -35,12 +53,8 @@ public struct JacoClient: Sendable {
                     throw JacoError(.configInvalid, "cannot read the CA certificate '\(ca)'; pass --ca-cert or set JACO_CA_CERT to the cluster's ca.crt")
                 }
                 transport = try HTTP2ClientTransport.Posix(
-                    target: Self.resolvable(host: host, port: port),
-                    transportSecurity: .tls {
-                        $0.trustRoots = .certificates([.file(path: ca, format: .pem)])
-                        $0.serverCertificateVerification = .fullVerification
-                    },
-                    config: Self.config)
+                    target: Self.resolvable(host: host, port: port), transportSecurity: .customSecure,
+                    config: try Self.tlsConfig(host: host, caCertificate: ca, clientCertificate: clientCertificate))
             case .plaintext(let host, let port):
                 transport = try HTTP2ClientTransport.Posix(target: Self.resolvable(host: host, port: port), transportSecurity: .plaintext, config: Self.config)
             case .unixSocket(let path):
@@ -72,6 +86,17 @@ public struct JacoClient: Sendable {
         config.connection.flushCoalescing = nil
     }
 
+    /// The transport config for TLS: Jaco's own client configuration (the version floor and
+    /// suites every Jaco TLS endpoint uses), set up on each new connection.
+    private static func tlsConfig(host: String, caCertificate: String, clientCertificate: ClientCertificate?) throws(JacoError) -> HTTP2ClientTransport.Posix.Config {
+        let tls = try NIOTLSConfiguration.client(
+            trusting: caCertificate, clientCertificate: clientCertificate.map { ($0.certificate, $0.key) },
+            applicationProtocols: ["grpc-exp", "h2"])
+        var config = Self.config
+        config.channelDebuggingCallbacks.onCreateTCPConnection = try NIOTLSConfiguration.clientHandlerInstaller(tls, host: host)
+        return config
+    }
+
     /// Call options: fail fast rather than wait for a server that is not there.
     var options: CallOptions {
         var options = CallOptions.defaults
@@ -98,6 +123,15 @@ public struct JacoClient: Sendable {
         let translated = JacoError(error)
         guard translated.code == .unavailable, case .tls(_, _, let ca) = target else { return translated }
         let text = "\(error)".lowercased()
+        // The server's alerts: this listener has verify_incoming and did not take our certificate.
+        if text.contains("alert_certificate_required") {
+            return JacoError(.unavailable, "TLS with \(describeTarget) failed: the server demands a client certificate and none was given; pass --client-cert and --client-key (one the listener's client CA signed, e.g. from 'jaco cluster cert issue --client NAME')", cause: error.message)
+        }
+        if let certificate = clientCertificate?.certificate,
+            ["alert_unknown_ca", "alert_bad_certificate", "alert_certificate_", "alert_unsupported_certificate", "alert_access_denied"].contains(where: text.contains)
+        {
+            return JacoError(.unavailable, "TLS with \(describeTarget) failed: the server did not accept the client certificate '\(certificate)' (not signed by the listener's client CA, expired, or not for client use)", cause: error.message)
+        }
         if text.contains("certificate") || text.contains("handshake") || text.contains("ssl") || text.contains("tls") {
             return JacoError(.unavailable, "TLS with \(describeTarget) failed: the server's certificate is not trusted by the CA in '\(ca)' (is it this cluster's ca.crt?)", cause: error.message)
         }
@@ -106,7 +140,7 @@ public struct JacoClient: Sendable {
 
     private static func resolvable(host: String, port: Int) -> any ResolvableTarget {
         if host.contains(":") { return .ipv6(address: host, port: port) }
-        if host.split(separator: ".").count == 4, host.allSatisfy({ $0.isNumber || $0 == "." }) { return .ipv4(address: host, port: port) }
+        if NIOTLSConfiguration.isAddress(host) { return .ipv4(address: host, port: port) }
         return .dns(host: host, port: port)
     }
 }
@@ -230,3 +264,4 @@ extension JacoClient {
         try await connected { try await $0.apply(deployment: deployment, manifest: manifest) }
     }
 }
+

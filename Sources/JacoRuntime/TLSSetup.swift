@@ -1,17 +1,45 @@
 import ClusterTLS
 import Foundation
 import JacoKernel
+import JacoNIOSSL
 
 /// The daemon's TLS material: the files named in `[tls]`, or material generated under
 /// `<data-dir>/tls` on first start.
 public enum TLSSetup {
-    /// Keys of `[tls]`: `ca_cert`, `cert`, `key` (all three, or none to generate).
+    /// Keys of `[tls]` that name files: `ca_cert`, `cert`, `key` (all three, or none to generate).
     public static let keys = ["ca_cert", "cert", "key"]
+    /// Keys of `[tls]` that set how every listener negotiates: `tls_min_version` (`"1.2"`, the
+    /// default, or `"1.3"`) and `tls_cipher_suites` (TLS 1.2 suites, OpenSSL names; default AEAD only).
+    public static let negotiationKeys = ["tls_min_version", "tls_cipher_suites"]
+
+    /// The settings every TLS listener serves with: `files` and the `[tls]` negotiation keys.
+    public static func settings(_ config: JacoConfig, files: TLSFiles) throws -> TLSSettings {
+        let (minimumVersion, cipherSuites) = try negotiation(config)
+        return TLSSettings(files: files, minimumVersion: minimumVersion, cipherSuites: cipherSuites)
+    }
+
+    /// The `[tls]` version floor and suites, validated (a daemon checks them before it opens
+    /// anything).
+    public static func negotiation(_ config: JacoConfig) throws -> (minimumVersion: TLSProtocolVersion, cipherSuites: [String]) {
+        let section = config.section("tls")
+        try section.rejectUnknownKeys(allowed: keys + negotiationKeys)
+        var settings = (minimumVersion: TLSProtocolVersion.tls12, cipherSuites: TLSSettings.aeadCipherSuites)
+        if let text = try section.optionalString("tls_min_version") {
+            guard let version = TLSProtocolVersion(configValue: text) else {
+                throw section.error("'tls_min_version' is '\(text)' (valid: \"1.2\", \"1.3\"; TLS 1.0 and 1.1 are not offered)")
+            }
+            settings.minimumVersion = version
+        }
+        if let suites = try section.optionalStringList("tls_cipher_suites") {
+            do { settings.cipherSuites = try NIOTLSConfiguration.checkCipherSuites(suites) } catch { throw section.error("'tls_cipher_suites': \(error.message)") }
+        }
+        return settings
+    }
 
     /// The TLS files to serve with, and whether they were generated just now.
     public static func resolve(_ config: JacoConfig, dataDirectory: URL) throws -> (files: TLSFiles, generated: Bool) {
         let section = config.section("tls")
-        try section.rejectUnknownKeys(allowed: keys)
+        try section.rejectUnknownKeys(allowed: keys + negotiationKeys)
         let named = try keys.map { try section.optionalString($0) }
         if named.allSatisfy({ $0 != nil }) {
             let urls = try keys.map { try section.path($0, default: "", relativeTo: dataDirectory) }

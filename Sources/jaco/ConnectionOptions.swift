@@ -5,7 +5,8 @@ import JacoKernel
 import JacoRuntime
 
 /// How to reach the daemon. Precedence: flags, then environment (`JACO_SERVER`, `JACO_TOKEN`,
-/// `JACO_CA_CERT`, `JACO_CONFIG`), then the config file's `[client]` section, then defaults.
+/// `JACO_CA_CERT`, `JACO_CLIENT_CERT`, `JACO_CLIENT_KEY`, `JACO_CONFIG`), then the config
+/// file's `[client]` section, then defaults.
 struct ConnectionOptions: ParsableArguments {
     @Option(help: "The daemon's gRPC address, host:port (default: $JACO_SERVER).")
     var server: String?
@@ -16,17 +17,23 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "The cluster CA certificate (default: $JACO_CA_CERT, else \(Jaco.defaultCACertificate)).")
     var caCert: String?
 
+    @Option(help: "A client certificate (PEM) to present, for listeners with verify_incoming (default: $JACO_CLIENT_CERT).")
+    var clientCert: String?
+
+    @Option(help: "The client certificate's private key (PEM) (default: $JACO_CLIENT_KEY).")
+    var clientKey: String?
+
     @Option(help: "Talk to the daemon's unix socket instead (no token needed; you act as 'local').")
     var socket: String?
 
-    @Option(help: "A config file whose [client] section supplies server, ca_cert and socket (default: $JACO_CONFIG).")
+    @Option(help: "A config file whose [client] section supplies server, ca_cert, cert, key and socket (default: $JACO_CONFIG).")
     var config: String?
 
     /// A client for the resolved target and token.
     func client(needsToken: Bool = true) throws -> JacoClient {
         let environment = ProcessInfo.processInfo.environment
         let section = try clientSection(environment)
-        try section?.rejectUnknownKeys(allowed: ["server", "ca_cert", "socket"])
+        try section?.rejectUnknownKeys(allowed: ["server", "ca_cert", "cert", "key", "socket"])
         let token = token ?? environment["JACO_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         let server = try server ?? environment["JACO_SERVER"].flatMap { $0.isEmpty ? nil : $0 } ?? section?.optionalString("server")
         // An explicit socket wins; a configured socket is used when no server was given.
@@ -41,7 +48,19 @@ struct ConnectionOptions: ParsableArguments {
             throw JacoError(.tokenInvalid, "no token given: pass --token or set JACO_TOKEN to an operator token")
         }
         let ca = try caCert ?? environment["JACO_CA_CERT"] ?? section?.optionalString("ca_cert") ?? Jaco.defaultCACertificate
-        return JacoClient(target: .tls(host: host, port: port, caCertificate: ca), token: token)
+        return JacoClient(target: .tls(host: host, port: port, caCertificate: ca), token: token, clientCertificate: try clientCertificate(environment, section))
+    }
+
+    /// The client certificate to present, when one is given (both files, or neither).
+    private func clientCertificate(_ environment: [String: String], _ section: ConfigSection?) throws -> JacoClient.ClientCertificate? {
+        let certificate = try clientCert ?? environment["JACO_CLIENT_CERT"].flatMap { $0.isEmpty ? nil : $0 } ?? section?.optionalString("cert")
+        let key = try clientKey ?? environment["JACO_CLIENT_KEY"].flatMap { $0.isEmpty ? nil : $0 } ?? section?.optionalString("key")
+        switch (certificate, key) {
+        case (nil, nil): return nil
+        case (let certificate?, let key?): return JacoClient.ClientCertificate(certificate: certificate, key: key)
+        case (nil, _): throw JacoError(.validationFailed, "a client key was given without its certificate: pass --client-cert too (or set JACO_CLIENT_CERT, or [client] cert)")
+        case (_, nil): throw JacoError(.validationFailed, "a client certificate was given without its key: pass --client-key too (or set JACO_CLIENT_KEY, or [client] key)")
+        }
     }
 
     private func clientSection(_ environment: [String: String]) throws -> ConfigSection? {

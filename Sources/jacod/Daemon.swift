@@ -25,6 +25,7 @@ struct Daemon {
         let allowShared = try config.section("storage").bool(Runtime.allowSharedPermissionsKey, default: false)
         try prepareDataDirectory()
         try checkPrivate(dataDirectory, fix: "chmod 700", allowShared: allowShared)
+        _ = try TLSSetup.negotiation(config)
         if try TLSSetup.namesFiles(config) { _ = try TLSSetup.resolve(config, dataDirectory: dataDirectory) }  // checks them
         let exporter = Runtime.makeMetricsExporter()
         let kernel = try await Runtime.startKernel(config, dataDirectory: dataDirectory, metrics: exporter)
@@ -39,7 +40,7 @@ struct Daemon {
                 : try TLSSetup.resolve(config, dataDirectory: dataDirectory)
             if generated { logger.info("created TLS material", metadata: ["dir": "\(files.caCertificate.deletingLastPathComponent().path)"]) }
             tls = files
-            context = PluginContext(dataDirectory: dataDirectory, tls: tls, daemon: try Runtime.daemonInfo(config), metrics: exporter)
+            context = PluginContext(dataDirectory: dataDirectory, tls: try TLSSetup.settings(config, files: tls), daemon: try Runtime.daemonInfo(config), metrics: exporter)
             listeners = try Runtime.makeListeners(config, context: context)
             initialized = try await kernel.tokens.isInitialized()
         } catch {
@@ -143,24 +144,21 @@ struct Daemon {
             config = config.replacingStorageValue("endpoints", with: .array(etcdEndpoints.split(separator: ",").map { .string(String($0).trimmingCharacters(in: .whitespaces)) }))
         }
         var listeners = config.listeners
-        if let grpcListen {
-            listeners.removeAll { $0["kind"] == .string("grpc") }
-            listeners.append(["kind": .string("grpc"), "address": .string(grpcListen)])
+        // A flag moves the listener of its kind; the entry's other keys (verify_incoming,
+        // plaintext, mode, ...) stay as the config has them.
+        func move(_ kind: String, _ key: String, to value: String?) {
+            guard let value else { return }
+            var entry = listeners.first { $0["kind"] == .string(kind) } ?? ["kind": .string(kind)]
+            entry[key] = .string(value)
+            listeners.removeAll { $0["kind"] == .string(kind) }
+            listeners.append(entry)
         }
-        if let httpListen {
-            listeners.removeAll { $0["kind"] == .string("consul-http") }
-            listeners.append(["kind": .string("consul-http"), "address": .string(httpListen)])
-        }
-        if let metricsListen {
-            listeners.removeAll { $0["kind"] == .string("metrics") }
-            listeners.append(["kind": .string("metrics"), "address": .string(metricsListen)])
-        }
-        if let socket {
-            listeners.removeAll { $0["kind"] == .string("grpc-unix") }
-            // A path on the command line is from the current directory, as a shell user means
-            // it (the config's own paths are from the data directory).
-            listeners.append(["kind": .string("grpc-unix"), "path": .string(URL(fileURLWithPath: socket).standardizedFileURL.path)])
-        }
+        move("grpc", "address", to: grpcListen)
+        move("consul-http", "address", to: httpListen)
+        move("metrics", "address", to: metricsListen)
+        // A path on the command line is from the current directory, as a shell user means it
+        // (the config's own paths are from the data directory).
+        move("grpc-unix", "path", to: socket.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
         return config.replacingListeners(listeners)
     }
 }

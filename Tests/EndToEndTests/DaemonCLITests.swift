@@ -186,7 +186,7 @@ struct DaemonCLITests {
         try "[client]\nsever = \"x\"\n".write(to: file, atomically: true, encoding: .utf8)
         let typo = try await EndToEndTests.jaco(["token", "list", "--config", file.path], environment: ["JACO_TOKEN": bootstrap])
         #expect(typo.status == 1)
-        #expect(typo.stderr.contains("unknown key 'sever' (valid: server, ca_cert, socket)"))
+        #expect(typo.stderr.contains("unknown key 'sever' (valid: server, ca_cert, cert, key, socket)"))
     }
 
     @Test("audit -f streams new events as NDJSON; an unknown --type is named")

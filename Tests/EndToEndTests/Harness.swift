@@ -19,7 +19,7 @@ enum Build {
     /// This process's environment less `JACO_TOKEN`, `JACO_CA_CERT`, `JACO_CONFIG` and
     /// `JACO_SERVER`, so a developer's shell settings cannot leak into a test.
     static var environmentWithoutJacoSettings: [String: String] {
-        ProcessInfo.processInfo.environment.filter { !["JACO_TOKEN", "JACO_CA_CERT", "JACO_CONFIG", "JACO_SERVER"].contains($0.key) }
+        ProcessInfo.processInfo.environment.filter { !["JACO_TOKEN", "JACO_CA_CERT", "JACO_CONFIG", "JACO_SERVER", "JACO_CLIENT_CERT", "JACO_CLIENT_KEY"].contains($0.key) }
     }
 
     /// A file under `Configs/`, or `name` itself when it is an absolute path.

@@ -117,9 +117,9 @@ struct ConfigTests {
 
 @Suite("Listener config")
 struct ListenerConfigTests {
-    static let tls = TLSFiles(
+    static let tls = TLSSettings(files: TLSFiles(
         caCertificate: URL(fileURLWithPath: "/x/ca.crt"), certificateChain: URL(fileURLWithPath: "/x/server.crt"),
-        privateKey: URL(fileURLWithPath: "/x/server.key"))
+        privateKey: URL(fileURLWithPath: "/x/server.key")))
 
     func listenerError(_ entry: String) -> JacoError? {
         do {
@@ -169,11 +169,54 @@ struct ListenerConfigTests {
         ("kind = \"grpc\"\naddress = \"localhost\"", "is not host:port"),
         ("kind = \"grpc\"\naddress = \"127.0.0.1:7400\"\ntls = true", "unknown key 'tls'"),
         ("kind = \"grpc-unix\"\nmode = \"rw\"", "'mode' is 'rw'"),
+        ("kind = \"grpc\"\naddress = \"127.0.0.1:7400\"\nplaintext = true\nverify_incoming = true", "'verify_incoming' and 'client_ca' need a TLS listener"),
+        ("kind = \"metrics\"\nverify_incoming = true", "'verify_incoming' and 'client_ca' need a TLS listener"),
+        ("kind = \"consul-http\"\naddress = \"127.0.0.1:8501\"\nclient_ca = \"ca.pem\"", "'client_ca' is set but 'verify_incoming' is not"),
+        ("kind = \"grpc\"\naddress = \"127.0.0.1:7400\"\nverify_incoming = \"yes\"", "'verify_incoming' must be true or false"),
     ])
     func mistakes(entry: String, expected: String) {
         let error = listenerError(entry)
         #expect(error?.code == .configInvalid)
         #expect(error?.message.contains(expected) == true, "\(String(describing: error))")
+    }
+}
+
+@Suite("TLS negotiation config")
+struct TLSNegotiationConfigTests {
+    func negotiation(_ body: String) throws -> (minimumVersion: TLSProtocolVersion, cipherSuites: [String]) {
+        try TLSSetup.negotiation(JacoConfig.parse("[tls]\n\(body)\n", source: "jaco.toml"))
+    }
+
+    @Test("By default TLS starts at 1.2 with AEAD suites only; 1.3 and Consul's spelling are accepted")
+    func defaults() throws {
+        let defaults = try negotiation("")
+        #expect(defaults.minimumVersion == .tls12)
+        #expect(defaults.cipherSuites == TLSSettings.aeadCipherSuites)
+        #expect(!defaults.cipherSuites.contains { $0.contains("CBC") || $0.hasSuffix("-SHA") })
+        #expect(try negotiation("tls_min_version = \"1.3\"").minimumVersion == .tls13)
+        #expect(try negotiation("tls_min_version = \"TLSv1_3\"").minimumVersion == .tls13)
+        #expect(try negotiation("tls_cipher_suites = [\"ECDHE-ECDSA-AES128-GCM-SHA256\"]").cipherSuites == ["ECDHE-ECDSA-AES128-GCM-SHA256"])
+        // Consul's (IANA) spelling becomes the TLS library's.
+        #expect(try negotiation("tls_cipher_suites = [\"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256\"]").cipherSuites == ["ECDHE-RSA-CHACHA20-POLY1305"])
+    }
+
+    @Test("Old versions, unknown suites and wrong types are named", arguments: [
+        ("tls_min_version = \"1.1\"", "'tls_min_version' is '1.1' (valid: \"1.2\", \"1.3\"; TLS 1.0 and 1.1 are not offered)"),
+        ("tls_cipher_suites = [\"ECDHE-ECDSA-AES128-GCM-SHA256\", \"NOT-A-SUITE\"]", "unknown TLS 1.2 cipher suite 'NOT-A-SUITE'"),
+        ("tls_cipher_suites = []", "the cipher suite list is empty"),
+        ("tls_cipher_suites = \"ECDHE-ECDSA-AES128-GCM-SHA256\"", "'tls_cipher_suites' must be a list of strings"),
+        ("min_version = \"1.2\"", "unknown key 'min_version'"),
+    ])
+    func mistakes(body: String, expected: String) {
+        do {
+            _ = try negotiation(body)
+            Issue.record("accepted: \(body)")
+        } catch let error as JacoError {
+            #expect(error.code == .configInvalid)
+            #expect(error.message.contains(expected), "\(error.message)")
+        } catch {
+            Issue.record("\(error)")
+        }
     }
 }
 

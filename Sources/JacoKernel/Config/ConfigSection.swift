@@ -38,6 +38,21 @@ public struct ConfigSection: Sendable {
         }
     }
 
+    /// A list of strings, nil when absent.
+    public func optionalStringList(_ key: String) throws(JacoError) -> [String]? {
+        switch values[key] {
+        case nil: return nil
+        case .array(let items):
+            var strings: [String] = []
+            for item in items {
+                guard case .string(let text) = item else { throw error("'\(key)' must be a list of strings, e.g. [\"a\", \"b\"]") }
+                strings.append(text)
+            }
+            return strings
+        case let other?: throw typeError(key, expected: "a list of strings", found: other)
+        }
+    }
+
     /// A string that must be one of `choices`.
     public func choice(_ key: String, default fallback: String, from choices: [String]) throws(JacoError) -> String {
         let value = try string(key, default: fallback)

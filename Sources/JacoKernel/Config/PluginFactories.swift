@@ -4,15 +4,15 @@ import Foundation
 public struct PluginContext: Sendable {
     /// Where relative paths in the config point, and where engines keep their files by default.
     public var dataDirectory: URL
-    /// The cluster's TLS material, for listeners that serve TLS (set by the daemon).
-    public var tls: TLSFiles?
+    /// The cluster's TLS material and `[tls]` settings, for listeners that serve TLS (set by the daemon).
+    public var tls: TLSSettings?
     /// Facts about the daemon, for listeners to report.
     public var daemon: DaemonInfo?
     /// Where the daemon's metrics are recorded and rendered (for the metrics listener).
     public var metrics: (any MetricsExporter)?
 
     /// Creates a context.
-    public init(dataDirectory: URL, tls: TLSFiles? = nil, daemon: DaemonInfo? = nil, metrics: (any MetricsExporter)? = nil) {
+    public init(dataDirectory: URL, tls: TLSSettings? = nil, daemon: DaemonInfo? = nil, metrics: (any MetricsExporter)? = nil) {
         self.dataDirectory = dataDirectory
         self.tls = tls
         self.daemon = daemon

@@ -47,6 +47,8 @@ public struct JacoError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let auditChainBroken = Code("audit_chain_broken")
         /// The store was closed.
         public static let closed = Code("closed")
+        /// The operation needs something this daemon lacks (e.g. the cluster CA's key).
+        public static let failedPrecondition = Code("failed_precondition")
         /// A write was sent but not confirmed: it may or may not have been applied.
         public static let outcomeUnknown = Code("outcome_unknown")
     }

@@ -1,0 +1,102 @@
+import Foundation
+import JacoKernel
+import NIOCore
+import NIOSSL
+import Synchronization
+
+/// A listener's certificate chain and key, loaded from their files and reloaded in place:
+/// every TLS listener on the same files shares one, and each handshake takes the current
+/// pair, so a reload serves new connections with the new certificate while open ones go on.
+public final class ServingCertificate: Sendable {
+    /// The files it loads.
+    public let files: TLSFiles
+    private let state: Mutex<Loaded>
+
+    private struct Loaded: @unchecked Sendable {
+        var chain: [NIOSSLCertificate]
+        var key: NIOSSLPrivateKey
+        var stamps: [FileStamp]
+    }
+
+    private init(files: TLSFiles) throws(JacoError) {
+        self.files = files
+        state = Mutex(try Self.load(files))
+    }
+
+    /// The shared instance for `files`, loaded on first use.
+    public static func shared(for files: TLSFiles) throws(JacoError) -> ServingCertificate {
+        let existing = registry.withLock { $0[files.certificateChain.path] }
+        if let existing, existing.files == files { return existing }
+        let made = try ServingCertificate(files: files)
+        registry.withLock { $0[files.certificateChain.path] = made }
+        return made
+    }
+
+    /// Reloads every shared certificate whose files changed since they were read (all of them
+    /// when `force`, as on SIGHUP). Returns what was reloaded, and what failed (the old pair
+    /// stays in service then).
+    public static func reloadAll(force: Bool) -> [(files: TLSFiles, outcome: Result<Bool, JacoError>)] {
+        let all = registry.withLock { Array($0.values) }
+        return all.map { certificate in
+            do throws(JacoError) { return (certificate.files, .success(try certificate.reload(force: force))) } catch { return (certificate.files, .failure(error)) }
+        }
+    }
+
+    /// Reloads the pair when its files changed (or always, when `force`). Returns whether a new
+    /// pair is in service; a file that cannot be read or does not match leaves the old one.
+    @discardableResult
+    public func reload(force: Bool) throws(JacoError) -> Bool {
+        let stamps = state.withLock { $0.stamps }
+        if !force, stamps == Self.stamps(files) { return false }
+        let loaded = try Self.load(files)
+        state.withLock { $0 = loaded }
+        return true
+    }
+
+    /// The current pair as an override for the handshake being set up.
+    var configurationOverride: NIOSSLContextConfigurationOverride {
+        state.withLock { loaded in
+            var override = NIOSSLContextConfigurationOverride()
+            override.certificateChain = loaded.chain.map { .certificate($0) }
+            override.privateKey = .privateKey(loaded.key)
+            return override
+        }
+    }
+
+    /// The current chain and key, for a configuration's initial values.
+    var current: (chain: [NIOSSLCertificateSource], key: NIOSSLPrivateKeySource) {
+        let override = configurationOverride
+        return (override.certificateChain ?? [], override.privateKey!)
+    }
+
+    private static let registry = Mutex<[String: ServingCertificate]>([:])
+
+    private static func load(_ files: TLSFiles) throws(JacoError) -> Loaded {
+        let stamps = stamps(files)
+        do {
+            let chain = try NIOSSLCertificate.fromPEMFile(files.certificateChain.path)
+            let key = try NIOSSLPrivateKey(file: files.privateKey.path, format: .pem)
+            guard !chain.isEmpty else { throw JacoError(.configInvalid, "'\(files.certificateChain.path)' holds no certificate") }
+            return Loaded(chain: chain, key: key, stamps: stamps)
+        } catch let error as JacoError {
+            throw error
+        } catch {
+            throw JacoError(.configInvalid, "cannot load the TLS certificate '\(files.certificateChain.path)' or key '\(files.privateKey.path)': \(error)")
+        }
+    }
+
+    /// What identifies a file's version: its inode, size and modification time.
+    struct FileStamp: Equatable {
+        var inode: UInt64
+        var size: Int64
+        var modified: Double
+    }
+
+    private static func stamps(_ files: TLSFiles) -> [FileStamp] {
+        [files.certificateChain, files.privateKey].map { url in
+            var info = stat()
+            guard stat(url.path, &info) == 0 else { return FileStamp(inode: 0, size: -1, modified: 0) }
+            return FileStamp(inode: UInt64(info.st_ino), size: Int64(info.st_size), modified: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
+        }
+    }
+}
