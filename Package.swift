@@ -127,7 +127,7 @@ let package = Package(
         .executableTarget(
             name: "jaco",
             dependencies: [
-                "JacoRuntime", "JacoKernel", "GRPCTransport", "ComposeAdmission",
+                "JacoRuntime", "JacoKernel", "GRPCTransport", "ComposeAdmission", "ClusterTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

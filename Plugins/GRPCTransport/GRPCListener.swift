@@ -15,6 +15,8 @@ struct GRPCListener: KernelTransport {
 
     let endpoint: Endpoint
     let info: DaemonInfo
+    /// The daemon's certificates, for status and client certificates.
+    var certificates: (any ClusterCertificates)? = nil
     /// False only for benchmark listeners built in code: TCP callers then act as `local`.
     var authenticates = true
 
@@ -42,7 +44,7 @@ struct GRPCListener: KernelTransport {
         let caller = CallerResolver(kernel: kernel, mode: mode)
         let shutdown = ShutdownSignal()
         let server = GRPCServer(transport: transport, services: [
-            ClusterService(kernel: kernel, info: info, caller: caller),
+            ClusterService(kernel: kernel, info: info, caller: caller, certificates: certificates),
             TokensService(kernel: kernel, caller: caller),
             AuditService(kernel: kernel, caller: caller, shutdown: shutdown),
             DeployService(kernel: kernel, caller: caller),

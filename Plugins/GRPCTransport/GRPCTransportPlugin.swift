@@ -28,7 +28,7 @@ public enum GRPCTransportPlugin {
                 throw section.error("the grpc listener on '\(address)' needs TLS material, and none was set up")
             }
             let tls = try section.listenerTLS(context.tls, serves: !plaintext, relativeTo: context.dataDirectory)
-            return GRPCListener(endpoint: .tcp(host: host, port: port, tls: tls), info: context.daemon ?? .unknown)
+            return GRPCListener(endpoint: .tcp(host: host, port: port, tls: tls), info: context.daemon ?? .unknown, certificates: context.certificates)
         },
         ListenerFactory(
             kind: "grpc-unix", keys: ["path", "mode"],
@@ -39,7 +39,7 @@ public enum GRPCTransportPlugin {
             guard let mode = Int(modeText, radix: 8), (0...0o777).contains(mode) else {
                 throw section.error("'mode' is '\(modeText)'; write an octal file mode such as \"0660\"")
             }
-            return GRPCListener(endpoint: .unixSocket(path: path, mode: mode), info: context.daemon ?? .unknown)
+            return GRPCListener(endpoint: .unixSocket(path: path, mode: mode), info: context.daemon ?? .unknown, certificates: context.certificates)
         },
     ]
 }

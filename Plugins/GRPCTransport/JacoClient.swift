@@ -161,6 +161,15 @@ public struct JacoSession: Sendable {
         try await Jaco_V1_Cluster.Client(wrapping: client).status(Jaco_V1_StatusRequest(), metadata: metadata, options: options)
     }
 
+    /// Has the cluster CA sign a client certificate for `name` over the key in `requestPEM`.
+    public func issueClientCertificate(name: String, requestPEM: String, days: Int) async throws -> Jaco_V1_IssueClientCertificateResponse {
+        var request = Jaco_V1_IssueClientCertificateRequest()
+        request.name = name
+        request.certificateRequestPem = requestPEM
+        request.days = UInt32(clamping: days)
+        return try await Jaco_V1_Cluster.Client(wrapping: client).issueClientCertificate(request, metadata: metadata, options: options)
+    }
+
     /// Issues a token; returns it and its secret.
     public func issue(identity: String, allowPrivileged: Bool) async throws -> Jaco_V1_IssueResponse {
         var request = Jaco_V1_IssueRequest()
@@ -233,6 +242,11 @@ extension JacoClient {
 
     /// The daemon's status.
     public func status() async throws(JacoError) -> Jaco_V1_StatusResponse { try await connected { try await $0.status() } }
+
+    /// Has the cluster CA sign a client certificate; see the connection's method.
+    public func issueClientCertificate(name: String, requestPEM: String, days: Int) async throws(JacoError) -> Jaco_V1_IssueClientCertificateResponse {
+        try await connected { try await $0.issueClientCertificate(name: name, requestPEM: requestPEM, days: days) }
+    }
 
     /// Issues a token; returns it and its secret.
     public func issue(identity: String, allowPrivileged: Bool) async throws(JacoError) -> Jaco_V1_IssueResponse {

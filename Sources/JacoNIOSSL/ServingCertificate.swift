@@ -25,11 +25,18 @@ public final class ServingCertificate: Sendable {
 
     /// The shared instance for `files`, loaded on first use.
     public static func shared(for files: TLSFiles) throws(JacoError) -> ServingCertificate {
-        let existing = registry.withLock { $0[files.certificateChain.path] }
-        if let existing, existing.files == files { return existing }
-        let made = try ServingCertificate(files: files)
-        registry.withLock { $0[files.certificateChain.path] = made }
-        return made
+        // Made under the lock, so listeners starting together share one instance.
+        let outcome: Result<ServingCertificate, JacoError> = registry.withLock { registry in
+            if let existing = registry[files.certificateChain.path], existing.files == files { return .success(existing) }
+            do throws(JacoError) {
+                let made = try ServingCertificate(files: files)
+                registry[files.certificateChain.path] = made
+                return .success(made)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try outcome.get()
     }
 
     /// Reloads every shared certificate whose files changed since they were read (all of them
@@ -77,6 +84,13 @@ public final class ServingCertificate: Sendable {
             let chain = try NIOSSLCertificate.fromPEMFile(files.certificateChain.path)
             let key = try NIOSSLPrivateKey(file: files.privateKey.path, format: .pem)
             guard !chain.isEmpty else { throw JacoError(.configInvalid, "'\(files.certificateChain.path)' holds no certificate") }
+            // The TLS library refuses a key that does not belong to the certificate: a pair
+            // caught between two renames is not put into service.
+            do {
+                _ = try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key)))
+            } catch {
+                throw JacoError(.configInvalid, "the key '\(files.privateKey.path)' does not belong to the certificate '\(files.certificateChain.path)'")
+            }
             return Loaded(chain: chain, key: key, stamps: stamps)
         } catch let error as JacoError {
             throw error

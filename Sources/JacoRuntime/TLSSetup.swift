@@ -89,4 +89,22 @@ public enum TLSSetup {
         }
         return try checked(TLSMaterial.ensure(in: directory, authority: .init(certificate: shared.certificate, privateKey: shared.privateKey)))
     }
+
+    /// The daemon's certificates for status and expiry checks: the served material, every
+    /// listener's `client_ca`, and the etcd store's client certificate. The cluster CA's key is
+    /// offered for signing only when the daemon made its own material (`[tls]` names no files).
+    public static func certificates(_ config: JacoConfig, files: TLSFiles, dataDirectory: URL) throws -> DaemonCertificates {
+        var others: [(role: String, path: String)] = []
+        for section in config.listenerSections {
+            if try section.bool("verify_incoming", default: false), try section.optionalString("client_ca") != nil {
+                others.append(("client-ca", try section.path("client_ca", default: "", relativeTo: dataDirectory).path))
+            }
+        }
+        let storage = config.section("storage")
+        if try storage.string("engine", default: "") == "etcd", try storage.optionalString("cert") != nil {
+            others.append(("etcd-client", try storage.path("cert", default: "", relativeTo: dataDirectory).path))
+        }
+        let authority = try namesFiles(config) ? nil : dataDirectory.appendingPathComponent("tls")
+        return DaemonCertificates(files: files, authorityDirectory: authority, others: others)
+    }
 }

@@ -51,6 +51,12 @@ struct ConnectionOptions: ParsableArguments {
         return JacoClient(target: .tls(host: host, port: port, caCertificate: ca), token: token, clientCertificate: try clientCertificate(environment, section))
     }
 
+    /// The client certificate file this command presents, if any (for status output).
+    func presentedCertificate() throws -> String? {
+        let environment = ProcessInfo.processInfo.environment
+        return try clientCertificate(environment, try clientSection(environment))?.certificate
+    }
+
     /// The client certificate to present, when one is given (both files, or neither).
     private func clientCertificate(_ environment: [String: String], _ section: ConfigSection?) throws -> JacoClient.ClientCertificate? {
         let certificate = try clientCert ?? environment["JACO_CLIENT_CERT"].flatMap { $0.isEmpty ? nil : $0 } ?? section?.optionalString("cert")

@@ -30,6 +30,7 @@ struct Daemon {
         let exporter = Runtime.makeMetricsExporter()
         let kernel = try await Runtime.startKernel(config, dataDirectory: dataDirectory, metrics: exporter)
         let tls: TLSFiles
+        let maintenance: CertificateMaintenance
         let listeners: [any KernelTransport]
         let context: PluginContext
         let initialized: Bool
@@ -40,7 +41,12 @@ struct Daemon {
                 : try TLSSetup.resolve(config, dataDirectory: dataDirectory)
             if generated { logger.info("created TLS material", metadata: ["dir": "\(files.caCertificate.deletingLastPathComponent().path)"]) }
             tls = files
-            context = PluginContext(dataDirectory: dataDirectory, tls: try TLSSetup.settings(config, files: tls), daemon: try Runtime.daemonInfo(config), metrics: exporter)
+            let certificates = try TLSSetup.certificates(config, files: files, dataDirectory: dataDirectory)
+            maintenance = CertificateMaintenance(certificates: certificates, logger: logger)
+            maintenance.checkLifetimes()  // renews a server certificate that is due before it is served
+            context = PluginContext(
+                dataDirectory: dataDirectory, tls: try TLSSetup.settings(config, files: tls), daemon: try Runtime.daemonInfo(config), metrics: exporter,
+                certificates: certificates)
             listeners = try Runtime.makeListeners(config, context: context)
             initialized = try await kernel.tokens.isInitialized()
         } catch {
@@ -61,7 +67,7 @@ struct Daemon {
         kernel.metrics.onRefresh { metrics in
             for (listener, connections) in census.count() { metrics.setOpenConnections(connections, listener: listener) }
         }
-        var services: [any Service] = [KernelService(kernel: kernel, logger: logger)]
+        var services: [any Service] = [KernelService(kernel: kernel, logger: logger), maintenance]
         for listener in listeners {
             services.append(ListenerService(transport: listener, kernel: kernel, logger: logger, announcer: announcer, census: census))
         }

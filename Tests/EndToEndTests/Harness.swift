@@ -183,6 +183,11 @@ final class Daemon: @unchecked Sendable {
         return try await EndToEndTests.jaco(arguments + ["--server", server, "--ca-cert", caCertificate ?? self.caCertificate], environment: environment)
     }
 
+    /// Sends `signal` (e.g. SIGHUP) to the running daemon.
+    func send(_ signal: Int32) {
+        if let process, process.isRunning { Foundation.kill(process.processIdentifier, signal) }
+    }
+
     /// Kills the daemon with SIGKILL, as a crash would.
     func crash() {
         if let process, process.isRunning {

@@ -100,7 +100,7 @@ struct MetricsHealthTests {
         #expect(try await daemon.jaco(["cluster", "status", "--wait", "1s", "--ready"]).status == 0)
         let statusAfter = try await daemon.jaco(["cluster", "status"])
         #expect(statusAfter.status == 0)
-        let row = statusAfter.stdout.split(separator: "\n").last.map { $0.split(separator: " ", omittingEmptySubsequences: true) } ?? []
+        let row = statusAfter.stdout.split(separator: "\n").dropFirst().first.map { $0.split(separator: " ", omittingEmptySubsequences: true) } ?? []
         #expect(row.first == "true")
         #expect(row.dropFirst().first == "yes")
 

@@ -10,13 +10,19 @@ public struct PluginContext: Sendable {
     public var daemon: DaemonInfo?
     /// Where the daemon's metrics are recorded and rendered (for the metrics listener).
     public var metrics: (any MetricsExporter)?
+    /// The daemon's certificates, for status calls and client certificates (set by the daemon).
+    public var certificates: (any ClusterCertificates)?
 
     /// Creates a context.
-    public init(dataDirectory: URL, tls: TLSSettings? = nil, daemon: DaemonInfo? = nil, metrics: (any MetricsExporter)? = nil) {
+    public init(
+        dataDirectory: URL, tls: TLSSettings? = nil, daemon: DaemonInfo? = nil, metrics: (any MetricsExporter)? = nil,
+        certificates: (any ClusterCertificates)? = nil
+    ) {
         self.dataDirectory = dataDirectory
         self.tls = tls
         self.daemon = daemon
         self.metrics = metrics
+        self.certificates = certificates
     }
 }
 

@@ -39,6 +39,8 @@ public struct AuditEvent: Codable, Sendable, Equatable {
 
 /// Audit event types written by the kernel.
 public enum AuditEventType {
+    /// The cluster CA signed a client certificate for mutual TLS.
+    public static let clientCertificateIssue = "client_certificate_issue"
     /// The cluster's bootstrap token was created.
     public static let clusterBootstrap = "cluster_bootstrap"
     /// A token was issued.
@@ -70,7 +72,7 @@ public enum AuditEventType {
     /// Every type the kernel writes, for validating filters.
     public static let all = [
         clusterBootstrap, tokenIssue, tokenRevoke, tokenUpdate, tokenDelete, tokenExpire, policyCreate, policyUpdate,
-        policyDelete, roleCreate, roleUpdate, roleDelete, apply, privilegedWorkloadAdmitted,
+        policyDelete, roleCreate, roleUpdate, roleDelete, apply, privilegedWorkloadAdmitted, clientCertificateIssue,
     ]
 }
 

@@ -48,10 +48,24 @@ public enum Jaco_V1_Cluster: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "IssueClientCertificate" metadata.
+        public enum IssueClientCertificate: Sendable {
+            /// Request type for "IssueClientCertificate".
+            public typealias Input = Jaco_V1_IssueClientCertificateRequest
+            /// Response type for "IssueClientCertificate".
+            public typealias Output = Jaco_V1_IssueClientCertificateResponse
+            /// Descriptor for "IssueClientCertificate".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.Cluster"),
+                method: "IssueClientCertificate",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "jaco.v1.Cluster" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             Init.descriptor,
-            Status.descriptor
+            Status.descriptor,
+            IssueClientCertificate.descriptor
         ]
     }
 }
@@ -117,6 +131,27 @@ extension Jaco_V1_Cluster {
             request: GRPCCore.StreamingServerRequest<Jaco_V1_StatusRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_StatusResponse>
+
+        /// Handle the "IssueClientCertificate" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Signs a client certificate for mutual TLS (listeners with verify_incoming) with the cluster
+        /// > CA. Needs a token with acl:write. The client keeps its private key: it sends a PKCS#10
+        /// > request and gets the certificate back. Audited as client_certificate_issue. Fails
+        /// > failed_precondition when the daemon does not hold the CA's key ([tls] names own files).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Jaco_V1_IssueClientCertificateRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Jaco_V1_IssueClientCertificateResponse` messages.
+        func issueClientCertificate(
+            request: GRPCCore.StreamingServerRequest<Jaco_V1_IssueClientCertificateRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_IssueClientCertificateResponse>
     }
 
     /// Service protocol for the "jaco.v1.Cluster" service.
@@ -166,6 +201,27 @@ extension Jaco_V1_Cluster {
             request: GRPCCore.ServerRequest<Jaco_V1_StatusRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Jaco_V1_StatusResponse>
+
+        /// Handle the "IssueClientCertificate" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Signs a client certificate for mutual TLS (listeners with verify_incoming) with the cluster
+        /// > CA. Needs a token with acl:write. The client keeps its private key: it sends a PKCS#10
+        /// > request and gets the certificate back. Audited as client_certificate_issue. Fails
+        /// > failed_precondition when the daemon does not hold the CA's key ([tls] names own files).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Jaco_V1_IssueClientCertificateRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Jaco_V1_IssueClientCertificateResponse` message.
+        func issueClientCertificate(
+            request: GRPCCore.ServerRequest<Jaco_V1_IssueClientCertificateRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_IssueClientCertificateResponse>
     }
 
     /// Simple service protocol for the "jaco.v1.Cluster" service.
@@ -213,6 +269,27 @@ extension Jaco_V1_Cluster {
             request: Jaco_V1_StatusRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Jaco_V1_StatusResponse
+
+        /// Handle the "IssueClientCertificate" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Signs a client certificate for mutual TLS (listeners with verify_incoming) with the cluster
+        /// > CA. Needs a token with acl:write. The client keeps its private key: it sends a PKCS#10
+        /// > request and gets the certificate back. Audited as client_certificate_issue. Fails
+        /// > failed_precondition when the daemon does not hold the CA's key ([tls] names own files).
+        ///
+        /// - Parameters:
+        ///   - request: A `Jaco_V1_IssueClientCertificateRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Jaco_V1_IssueClientCertificateResponse` to respond with.
+        func issueClientCertificate(
+            request: Jaco_V1_IssueClientCertificateRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Jaco_V1_IssueClientCertificateResponse
     }
 }
 
@@ -237,6 +314,17 @@ extension Jaco_V1_Cluster.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_StatusResponse>(),
             handler: { request, context in
                 try await self.status(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Jaco_V1_Cluster.Method.IssueClientCertificate.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_IssueClientCertificateRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_IssueClientCertificateResponse>(),
+            handler: { request, context in
+                try await self.issueClientCertificate(
                     request: request,
                     context: context
                 )
@@ -269,6 +357,17 @@ extension Jaco_V1_Cluster.ServiceProtocol {
         )
         return GRPCCore.StreamingServerResponse(single: response)
     }
+
+    public func issueClientCertificate(
+        request: GRPCCore.StreamingServerRequest<Jaco_V1_IssueClientCertificateRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_IssueClientCertificateResponse> {
+        let response = try await self.issueClientCertificate(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
 }
 
 // Default implementation of methods from 'ServiceProtocol'.
@@ -293,6 +392,19 @@ extension Jaco_V1_Cluster.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Jaco_V1_StatusResponse> {
         return GRPCCore.ServerResponse<Jaco_V1_StatusResponse>(
             message: try await self.status(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func issueClientCertificate(
+        request: GRPCCore.ServerRequest<Jaco_V1_IssueClientCertificateRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_IssueClientCertificateResponse> {
+        return GRPCCore.ServerResponse<Jaco_V1_IssueClientCertificateResponse>(
+            message: try await self.issueClientCertificate(
                 request: request.message,
                 context: context
             ),
@@ -358,6 +470,32 @@ extension Jaco_V1_Cluster {
             deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_StatusResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_StatusResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "IssueClientCertificate" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Signs a client certificate for mutual TLS (listeners with verify_incoming) with the cluster
+        /// > CA. Needs a token with acl:write. The client keeps its private key: it sends a PKCS#10
+        /// > request and gets the certificate back. Audited as client_certificate_issue. Fails
+        /// > failed_precondition when the daemon does not hold the CA's key ([tls] names own files).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Jaco_V1_IssueClientCertificateRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_IssueClientCertificateRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_IssueClientCertificateResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func issueClientCertificate<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_IssueClientCertificateRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_IssueClientCertificateRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_IssueClientCertificateResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_IssueClientCertificateResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -448,6 +586,43 @@ extension Jaco_V1_Cluster {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "IssueClientCertificate" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Signs a client certificate for mutual TLS (listeners with verify_incoming) with the cluster
+        /// > CA. Needs a token with acl:write. The client keeps its private key: it sends a PKCS#10
+        /// > request and gets the certificate back. Audited as client_certificate_issue. Fails
+        /// > failed_precondition when the daemon does not hold the CA's key ([tls] names own files).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Jaco_V1_IssueClientCertificateRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_IssueClientCertificateRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_IssueClientCertificateResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func issueClientCertificate<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_IssueClientCertificateRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_IssueClientCertificateRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_IssueClientCertificateResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_IssueClientCertificateResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Jaco_V1_Cluster.Method.IssueClientCertificate.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -507,6 +682,38 @@ extension Jaco_V1_Cluster.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_StatusRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_StatusResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "IssueClientCertificate" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Signs a client certificate for mutual TLS (listeners with verify_incoming) with the cluster
+    /// > CA. Needs a token with acl:write. The client keeps its private key: it sends a PKCS#10
+    /// > request and gets the certificate back. Audited as client_certificate_issue. Fails
+    /// > failed_precondition when the daemon does not hold the CA's key ([tls] names own files).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Jaco_V1_IssueClientCertificateRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func issueClientCertificate<Result>(
+        request: GRPCCore.ClientRequest<Jaco_V1_IssueClientCertificateRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_IssueClientCertificateResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.issueClientCertificate(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_IssueClientCertificateRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_IssueClientCertificateResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -576,6 +783,42 @@ extension Jaco_V1_Cluster.ClientProtocol {
             metadata: metadata
         )
         return try await self.status(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "IssueClientCertificate" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Signs a client certificate for mutual TLS (listeners with verify_incoming) with the cluster
+    /// > CA. Needs a token with acl:write. The client keeps its private key: it sends a PKCS#10
+    /// > request and gets the certificate back. Audited as client_certificate_issue. Fails
+    /// > failed_precondition when the daemon does not hold the CA's key ([tls] names own files).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func issueClientCertificate<Result>(
+        _ message: Jaco_V1_IssueClientCertificateRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_IssueClientCertificateResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Jaco_V1_IssueClientCertificateRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.issueClientCertificate(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -80,6 +80,69 @@ public nonisolated struct Jaco_V1_StatusResponse: Sendable {
   /// What keeps the daemon from being ready, each saying what to do; empty when ready.
   public var problems: [String] = []
 
+  /// The certificates the daemon uses (server, CA, client CAs, etcd client) and when they end.
+  public var certificates: [Jaco_V1_CertificateInfo] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One certificate in use.
+public nonisolated struct Jaco_V1_CertificateInfo: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// server, ca, client-ca or etcd-client.
+  public var role: String = String()
+
+  /// The subject, e.g. "O=Jaco,CN=jacod".
+  public var subject: String = String()
+
+  public var notBeforeMs: Int64 = 0
+
+  public var notAfterMs: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Jaco_V1_IssueClientCertificateRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The certificate's common name: who presents it (1-128 of A-Z a-z 0-9 . _ @ -).
+  public var name: String = String()
+
+  /// A PKCS#10 certificate signing request, PEM, over the client's own key.
+  public var certificateRequestPem: String = String()
+
+  /// How long it is valid, in days (0: 365; at most 825).
+  public var days: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Jaco_V1_IssueClientCertificateResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var certificatePem: String = String()
+
+  /// The serial number, hex.
+  public var serial: String = String()
+
+  public var notAfterMs: Int64 = 0
+
+  /// The CA that signed it (the listeners' default client_ca).
+  public var caCertificatePem: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -164,7 +227,7 @@ nonisolated extension Jaco_V1_StatusRequest: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Jaco_V1_StatusResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StatusResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}initialized\0\u{3}storage_engine\0\u{3}store_index\0\u{3}token_count\0\u{1}version\0\u{3}hashing_algorithm\0\u{1}ready\0\u{1}problems\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}initialized\0\u{3}storage_engine\0\u{3}store_index\0\u{3}token_count\0\u{1}version\0\u{3}hashing_algorithm\0\u{1}ready\0\u{1}problems\0\u{1}certificates\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -180,6 +243,7 @@ nonisolated extension Jaco_V1_StatusResponse: SwiftProtobuf.Message, SwiftProtob
       case 6: try { try decoder.decodeSingularStringField(value: &self.hashingAlgorithm) }()
       case 7: try { try decoder.decodeSingularBoolField(value: &self.ready) }()
       case 8: try { try decoder.decodeRepeatedStringField(value: &self.problems) }()
+      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.certificates) }()
       default: break
       }
     }
@@ -210,6 +274,9 @@ nonisolated extension Jaco_V1_StatusResponse: SwiftProtobuf.Message, SwiftProtob
     if !self.problems.isEmpty {
       try visitor.visitRepeatedStringField(value: self.problems, fieldNumber: 8)
     }
+    if !self.certificates.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.certificates, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -222,6 +289,137 @@ nonisolated extension Jaco_V1_StatusResponse: SwiftProtobuf.Message, SwiftProtob
     if lhs.hashingAlgorithm != rhs.hashingAlgorithm {return false}
     if lhs.ready != rhs.ready {return false}
     if lhs.problems != rhs.problems {return false}
+    if lhs.certificates != rhs.certificates {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jaco_V1_CertificateInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CertificateInfo"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}role\0\u{1}subject\0\u{3}not_before_ms\0\u{3}not_after_ms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.role) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.subject) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.notBeforeMs) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.notAfterMs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.role.isEmpty {
+      try visitor.visitSingularStringField(value: self.role, fieldNumber: 1)
+    }
+    if !self.subject.isEmpty {
+      try visitor.visitSingularStringField(value: self.subject, fieldNumber: 2)
+    }
+    if self.notBeforeMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.notBeforeMs, fieldNumber: 3)
+    }
+    if self.notAfterMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.notAfterMs, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jaco_V1_CertificateInfo, rhs: Jaco_V1_CertificateInfo) -> Bool {
+    if lhs.role != rhs.role {return false}
+    if lhs.subject != rhs.subject {return false}
+    if lhs.notBeforeMs != rhs.notBeforeMs {return false}
+    if lhs.notAfterMs != rhs.notAfterMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jaco_V1_IssueClientCertificateRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".IssueClientCertificateRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}certificate_request_pem\0\u{1}days\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.certificateRequestPem) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.days) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.certificateRequestPem.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateRequestPem, fieldNumber: 2)
+    }
+    if self.days != 0 {
+      try visitor.visitSingularUInt32Field(value: self.days, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jaco_V1_IssueClientCertificateRequest, rhs: Jaco_V1_IssueClientCertificateRequest) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.certificateRequestPem != rhs.certificateRequestPem {return false}
+    if lhs.days != rhs.days {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jaco_V1_IssueClientCertificateResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".IssueClientCertificateResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}certificate_pem\0\u{1}serial\0\u{3}not_after_ms\0\u{3}ca_certificate_pem\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.certificatePem) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.serial) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.notAfterMs) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.caCertificatePem) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.certificatePem.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificatePem, fieldNumber: 1)
+    }
+    if !self.serial.isEmpty {
+      try visitor.visitSingularStringField(value: self.serial, fieldNumber: 2)
+    }
+    if self.notAfterMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.notAfterMs, fieldNumber: 3)
+    }
+    if !self.caCertificatePem.isEmpty {
+      try visitor.visitSingularStringField(value: self.caCertificatePem, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jaco_V1_IssueClientCertificateResponse, rhs: Jaco_V1_IssueClientCertificateResponse) -> Bool {
+    if lhs.certificatePem != rhs.certificatePem {return false}
+    if lhs.serial != rhs.serial {return false}
+    if lhs.notAfterMs != rhs.notAfterMs {return false}
+    if lhs.caCertificatePem != rhs.caCertificatePem {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
