@@ -67,6 +67,7 @@ struct ConsulAPI: Sendable {
         router.get("/v1/acl/roles") { request, _ in await respond { try await listRoles(call(request)) } }
 
         HealthRoutes(kernel: kernel).register(on: router)
+        router.post("/v1/jaco/revoke-leaked") { request, _ in await respond { try await revokeLeaked(call(request)) } }
 
         // A static route, as Consul serves it: the benchmark's baseline.
         router.get("/v1/status/leader") { _, _ in
@@ -159,7 +160,8 @@ struct ConsulAPI: Sendable {
         return try await blockingList(call, .tokens) { after in
             try await kernel.acl.tokens(matching: filterBy, after: after, limit: size)
         } render: { entry, out in
-            ConsulJSON.writeToken(entry, names: names, hash: kernel.acl.hash(of: entry.record), to: &out)
+            ConsulJSON.writeToken(
+                entry, names: names, hash: kernel.acl.hash(of: entry.record), lastUsed: kernel.cache.lastUsed(accessorID: entry.record.accessorID), to: &out)
         }
     }
 
@@ -172,7 +174,8 @@ struct ConsulAPI: Sendable {
     }
 
     private func tokenJSON(_ entry: Indexed<Token>, secret: String?) -> JSONValue {
-        ConsulJSON.token(entry, secret: secret, names: linkNames(), hash: kernel.acl.hash(of: entry.record))
+        ConsulJSON.token(
+            entry, secret: secret, names: linkNames(), hash: kernel.acl.hash(of: entry.record), lastUsed: kernel.cache.lastUsed(accessorID: entry.record.accessorID))
     }
 
     private func linkNames() -> LinkNames {
@@ -328,7 +331,7 @@ struct ConsulAPI: Sendable {
     }
 
     /// Runs a handler; every error becomes Consul's plain-text error answer.
-    private func respond(_ handler: () async throws -> Response) async -> Response {
+    func respond(_ handler: () async throws -> Response) async -> Response {
         do {
             return try await handler()
         } catch let error as ConsulHTTPError {

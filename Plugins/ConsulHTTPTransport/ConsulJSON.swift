@@ -9,7 +9,8 @@ enum ConsulJSON {
     // MARK: - Encoding
 
     /// A token as Consul shows it; `secret` only in create and clone responses.
-    static func token(_ entry: Indexed<Token>, secret: String?, names: LinkNames, hash: String) -> JSONValue {
+    /// Jaco's own fields come last, prefixed `Jaco`: revocation, rotation and last use.
+    static func token(_ entry: Indexed<Token>, secret: String?, names: LinkNames, hash: String, lastUsed: Date? = nil) -> JSONValue {
         let token = entry.record
         var members: [(key: String, value: JSONValue)] = [
             ("AccessorID", .string(token.accessorID)),
@@ -33,13 +34,18 @@ enum ConsulJSON {
         ]
         // Jaco's own: a token revoked with 'jaco token revoke' is kept for the audit trail.
         if let revoked = token.revokedAt { members.append(("JacoRevokeTime", .string(revoked.rfc3339Milliseconds))) }
+        if let rotation = token.rotation {
+            members.append(("JacoRotateTime", .string(rotation.rotatedAt.rfc3339Milliseconds)))
+            members.append(("JacoRotationGraceEndTime", .string(rotation.graceEndsAt.rfc3339Milliseconds)))
+        }
+        if let lastUsed { members.append(("JacoLastUsedTime", .string(lastUsed.rfc3339))) }
         return .object(members)
     }
 
     /// The JSON of ``token(_:secret:names:hash:)`` (without a secret), written straight to bytes:
     /// what a listing renders a million times, with no tree per token. `ConsulJSONTests` holds the
     /// two byte-equal.
-    static func writeToken(_ entry: Indexed<Token>, names: LinkNames, hash: String, to out: inout [UInt8]) {
+    static func writeToken(_ entry: Indexed<Token>, names: LinkNames, hash: String, lastUsed: Date? = nil, to out: inout [UInt8]) {
         let token = entry.record
         func member(_ key: StaticString, _ value: String) {
             out.append(contentsOf: UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
@@ -77,6 +83,11 @@ enum ConsulJSON {
         out.append(contentsOf: String(entry.modifyIndex).utf8)
         member(#","Namespace":"#, token.namespace)
         if let revoked = token.revokedAt { member(#","JacoRevokeTime":"#, revoked.rfc3339Milliseconds) }
+        if let rotation = token.rotation {
+            member(#","JacoRotateTime":"#, rotation.rotatedAt.rfc3339Milliseconds)
+            member(#","JacoRotationGraceEndTime":"#, rotation.graceEndsAt.rfc3339Milliseconds)
+        }
+        if let lastUsed { member(#","JacoLastUsedTime":"#, lastUsed.rfc3339) }
         out.append(UInt8(ascii: "}"))
     }
 

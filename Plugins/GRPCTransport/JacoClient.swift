@@ -170,12 +170,32 @@ public struct JacoSession: Sendable {
         return try await Jaco_V1_Cluster.Client(wrapping: client).issueClientCertificate(request, metadata: metadata, options: options)
     }
 
-    /// Issues a token; returns it and its secret.
-    public func issue(identity: String, allowPrivileged: Bool) async throws -> Jaco_V1_IssueResponse {
+    /// Issues a token, expiring after `ttl` when given; returns it and its secret.
+    public func issue(identity: String, allowPrivileged: Bool, ttl: TimeInterval? = nil) async throws -> Jaco_V1_IssueResponse {
         var request = Jaco_V1_IssueRequest()
         request.identity = identity
         request.allowPrivileged = allowPrivileged
+        request.ttlMs = ttl.map { Int64($0 * 1000) } ?? 0
         return try await Jaco_V1_Tokens.Client(wrapping: client).issue(request, metadata: metadata, options: options)
+    }
+
+    /// Gives a token a new secret; the previous one works on for `grace`.
+    public func rotate(_ reference: TokenReference, grace: TimeInterval, force: Bool) async throws -> Jaco_V1_RotateResponse {
+        var request = Jaco_V1_RotateRequest()
+        switch reference {
+        case .identity(let identity): request.identity = identity
+        case .accessorID(let accessorID): request.accessorID = accessorID
+        }
+        request.graceMs = Int64(grace * 1000)
+        request.force = force
+        return try await Jaco_V1_Tokens.Client(wrapping: client).rotate(request, metadata: metadata, options: options)
+    }
+
+    /// Reports leaked secrets; their tokens are revoked (no token needed).
+    public func revokeLeaked(secrets: [String]) async throws -> [Jaco_V1_LeakedSecretOutcome] {
+        var request = Jaco_V1_RevokeLeakedRequest()
+        request.secrets = secrets
+        return try await Jaco_V1_Tokens.Client(wrapping: client).revokeLeaked(request, metadata: metadata, options: options).outcomes
     }
 
     /// Revokes the token bound to `identity`.
@@ -248,9 +268,19 @@ extension JacoClient {
         try await connected { try await $0.issueClientCertificate(name: name, requestPEM: requestPEM, days: days) }
     }
 
-    /// Issues a token; returns it and its secret.
-    public func issue(identity: String, allowPrivileged: Bool) async throws(JacoError) -> Jaco_V1_IssueResponse {
-        try await connected { try await $0.issue(identity: identity, allowPrivileged: allowPrivileged) }
+    /// Issues a token, expiring after `ttl` when given; returns it and its secret.
+    public func issue(identity: String, allowPrivileged: Bool, ttl: TimeInterval? = nil) async throws(JacoError) -> Jaco_V1_IssueResponse {
+        try await connected { try await $0.issue(identity: identity, allowPrivileged: allowPrivileged, ttl: ttl) }
+    }
+
+    /// Gives a token a new secret; see the connection's method.
+    public func rotate(_ reference: TokenReference, grace: TimeInterval, force: Bool) async throws(JacoError) -> Jaco_V1_RotateResponse {
+        try await connected { try await $0.rotate(reference, grace: grace, force: force) }
+    }
+
+    /// Reports leaked secrets; see the connection's method.
+    public func revokeLeaked(secrets: [String]) async throws(JacoError) -> [Jaco_V1_LeakedSecretOutcome] {
+        try await connected { try await $0.revokeLeaked(secrets: secrets) }
     }
 
     /// Revokes the token bound to `identity`.

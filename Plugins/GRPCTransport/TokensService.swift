@@ -1,7 +1,9 @@
+import Foundation
 import GRPCCore
 import JacoKernel
 
-/// `jaco.v1.Tokens`: issue, revoke, list, attributed to the calling token's identity.
+/// `jaco.v1.Tokens`: issue, revoke, rotate, list, attributed to the calling token's identity;
+/// and leak reports, which need no token.
 struct TokensService: Jaco_V1_Tokens.ServiceProtocol {
     let kernel: Kernel
     let caller: CallerResolver
@@ -12,7 +14,8 @@ struct TokensService: Jaco_V1_Tokens.ServiceProtocol {
             let message = request.message
             let issued = try await kernel.tokens.issue(
                 identity: message.identity, allowsPrivileged: message.allowPrivileged,
-                description: message.description_p.isEmpty ? nil : message.description_p, by: principal)
+                description: message.description_p.isEmpty ? nil : message.description_p,
+                ttl: message.ttlMs > 0 ? TimeInterval(message.ttlMs) / 1000 : nil, by: principal)
             var response = Jaco_V1_IssueResponse()
             response.token = Jaco_V1_TokenInfo(issued.token.summary)
             response.secret = issued.secret
@@ -38,6 +41,40 @@ struct TokensService: Jaco_V1_Tokens.ServiceProtocol {
             var response = Jaco_V1_ListResponse()
             response.tokens = page.items.map(Jaco_V1_TokenInfo.init)
             response.nextPageToken = PageToken.encode(page.next, listing: "tokens")
+            return ServerResponse(message: response)
+        }
+    }
+
+    func rotate(request: ServerRequest<Jaco_V1_RotateRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_RotateResponse> {
+        try await handlingErrors {
+            let principal = try await caller.principal(request.metadata)
+            let message = request.message
+            let reference: TokenReference
+            switch (message.identity.isEmpty, message.accessorID.isEmpty) {
+            case (false, true): reference = .identity(message.identity)
+            case (true, false): reference = .accessorID(message.accessorID.lowercased())
+            default: throw JacoError(.validationFailed, "give the token's identity or its accessor ID (one of them)")
+            }
+            let rotated = try await kernel.tokens.rotate(reference, grace: TimeInterval(message.graceMs) / 1000, force: message.force, by: principal)
+            var response = Jaco_V1_RotateResponse()
+            response.token = Jaco_V1_TokenInfo(rotated.token.summary)
+            response.secret = rotated.secret
+            return ServerResponse(message: response)
+        }
+    }
+
+    /// The largest leak report, in bytes of secrets.
+    static let maxLeakReportBytes = 1 << 20
+
+    func revokeLeaked(request: ServerRequest<Jaco_V1_RevokeLeakedRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_RevokeLeakedResponse> {
+        try await handlingErrors {
+            let secrets = request.message.secrets
+            let bytes = secrets.reduce(0) { $0 + $1.utf8.count }
+            guard bytes <= Self.maxLeakReportBytes else {
+                throw JacoError(.validationFailed, "a leak report may carry at most 1 MiB of secrets, not \(bytes) bytes; split it")
+            }
+            var response = Jaco_V1_RevokeLeakedResponse()
+            response.outcomes = try await kernel.tokens.revokeLeaked(secrets: secrets).map(Jaco_V1_LeakedSecretOutcome.init)
             return ServerResponse(message: response)
         }
     }

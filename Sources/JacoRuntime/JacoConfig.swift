@@ -11,7 +11,7 @@ public struct JacoConfig: Sendable {
     public let listeners: [[String: ConfigValue]]
 
     /// The sections this build understands.
-    public static let knownSections = ["storage", "hashing", "admission", "tls", "listeners", "client"]
+    public static let knownSections = ["storage", "hashing", "admission", "tokens", "tls", "listeners", "client"]
 
     /// The config used when none is given: SQLite under the data directory, SHA-256.
     public static let embeddedDefault = """

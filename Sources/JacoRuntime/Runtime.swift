@@ -87,6 +87,29 @@ public enum Runtime {
         return ACLSettings(minExpirationTTL: seconds)
     }
 
+    /// `[tokens]`: `max_ttl` (the longest `jaco token issue --ttl`; default none) and
+    /// `last_used_flush` (how often last-used times are written; default `"1m"`, 1s to 1h).
+    /// `JACO_TEST_MIN_EXPIRATION_TTL` lowers the shortest TTL, for tests only.
+    public static func tokenSettings(_ config: JacoConfig, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> TokenSettings {
+        let section = config.section("tokens")
+        try section.rejectUnknownKeys(allowed: ["max_ttl", "last_used_flush"])
+        var settings = TokenSettings()
+        settings.minTTL = aclSettings(environment: environment).minExpirationTTL
+        if let text = try section.optionalString("max_ttl") {
+            guard let seconds = DurationText.parse(text), seconds >= settings.minTTL else {
+                throw section.error("'max_ttl' is '\(text)'; write a duration of at least \(DurationText.format(settings.minTTL)), e.g. \"90d\" or \"720h\"")
+            }
+            settings.maxTTL = seconds
+        }
+        if let text = try section.optionalString("last_used_flush") {
+            guard let seconds = DurationText.parse(text), (1...3600).contains(seconds) else {
+                throw section.error("'last_used_flush' is '\(text)'; write a duration from 1s to 1h, e.g. \"1m\"")
+            }
+            settings.lastUsedFlush = .milliseconds(Int64(seconds * 1000))
+        }
+        return settings
+    }
+
     /// The storage engine's and hasher's config names, for status reports.
     public static func daemonInfo(_ config: JacoConfig) throws -> DaemonInfo {
         DaemonInfo(
@@ -101,10 +124,11 @@ public enum Runtime {
     public static func startKernel(_ config: JacoConfig, dataDirectory: URL, metrics: (any MetricsExporter)? = nil) async throws -> Kernel {
         let hasher = try makeHasher(config, dataDirectory: dataDirectory)
         let admission = try makeAdmission(config)
+        let tokens = try tokenSettings(config)
         let kernelMetrics = try metrics.map { KernelMetrics(factory: $0.factory, engine: try daemonInfo(config).storageEngine) } ?? .discarded
         let storage = try await openStorage(config, dataDirectory: dataDirectory)
         do {
-            return try await Kernel.start(storage: storage, hasher: hasher, admission: admission, acl: aclSettings(), metrics: kernelMetrics)
+            return try await Kernel.start(storage: storage, hasher: hasher, admission: admission, acl: aclSettings(), tokens: tokens, metrics: kernelMetrics)
         } catch {
             try? await storage.close()
             throw error

@@ -87,12 +87,11 @@ final class AuditPrinter: @unchecked Sendable {
 }
 
 extension Duration {
-    /// Seconds in a duration such as `90s`, `15m`, `2h`, `7d`.
+    /// Seconds in a duration such as `90s`, `15m`, `1h30m`, `7d` (Go-style, plus days).
     static func seconds(parsing text: String, flag: String) throws(JacoError) -> TimeInterval {
-        let units: [Character: TimeInterval] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-        guard let unit = text.last, let factor = units[unit], let value = Double(text.dropLast()), value >= 0 else {
-            throw JacoError(.validationFailed, "\(flag) '\(text)' is not a duration; write e.g. 30s, 15m, 2h or 7d")
+        guard let seconds = DurationText.parse(text) else {
+            throw JacoError(.validationFailed, "\(flag) '\(text)' is not a duration; write e.g. 30s, 15m, 1h30m or 7d")
         }
-        return value * factor
+        return seconds
     }
 }

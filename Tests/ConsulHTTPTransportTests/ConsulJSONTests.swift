@@ -17,7 +17,9 @@ struct ConsulJSONTests {
             policyIDs: ["p1", "gone", "p2"], roleIDs: ["r1"], local: true, namespace: "team-a",
             issuedAt: Date(timeIntervalSince1970: 1_700_000_000.123), expirationTime: Date(timeIntervalSince1970: 1_700_003_600),
             revokedAt: Date(timeIntervalSince1970: 1_700_000_100), serviceIdentities: [ServiceIdentity(serviceName: "web", datacenters: ["dc1"])],
-            authMethod: "jwt"), createIndex: 7, modifyIndex: 42),
+            authMethod: "jwt",
+            rotation: Rotation(previousDigest: .zero, rotatedAt: Date(timeIntervalSince1970: 1_700_000_050), graceEndsAt: Date(timeIntervalSince1970: 1_700_086_450))),
+            createIndex: 7, modifyIndex: 42),
         // Links whose names are all unknown render no Policies or Roles member.
         Indexed(record: Token(accessorID: "a-3", identity: nil, secretDigest: .zero, policyIDs: ["gone"], roleIDs: ["gone"], issuedAt: Date(timeIntervalSince1970: 0)), createIndex: 2, modifyIndex: 3),
     ]
@@ -25,9 +27,11 @@ struct ConsulJSONTests {
     @Test("The listing's byte writer renders a token exactly as the JSON tree does", arguments: tokens.indices)
     func writerMatchesTree(index: Int) {
         let entry = Self.tokens[index]
+        // The second token was last used; the others never.
+        let lastUsed = index == 1 ? Date(timeIntervalSince1970: 1_700_000_060) : nil
         var written: [UInt8] = []
-        ConsulJSON.writeToken(entry, names: Self.names, hash: "aGFzaA==", to: &written)
-        let tree = ConsulJSON.token(entry, secret: nil, names: Self.names, hash: "aGFzaA==").bytes
+        ConsulJSON.writeToken(entry, names: Self.names, hash: "aGFzaA==", lastUsed: lastUsed, to: &written)
+        let tree = ConsulJSON.token(entry, secret: nil, names: Self.names, hash: "aGFzaA==", lastUsed: lastUsed).bytes
         #expect(String(decoding: written, as: UTF8.self) == String(decoding: tree, as: UTF8.self))
     }
 }

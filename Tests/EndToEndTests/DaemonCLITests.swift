@@ -60,12 +60,15 @@ struct DaemonCLITests {
         #expect(list.status == 0)
         let lines = list.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first?.split(separator: " ", omittingEmptySubsequences: true) == ["IDENTITY", "ISSUED", "REVOKED"])
-        // Accessor-ID order, which the table does not show: compare the sets.
-        #expect(lines.dropFirst().compactMap { $0.split(separator: " ").first.map(String.init) }.sorted() == [BuiltIn.anonymousTokenID, "alice", "bob", "bootstrap", "ci-deploy"])
+        // Accessor-ID order, which the table does not show: compare the sets. One row per jaco
+        // identity; the anonymous token only with --all, labelled.
+        #expect(lines.dropFirst().compactMap { $0.split(separator: " ").first.map(String.init) }.sorted() == ["alice", "bob", "bootstrap", "ci-deploy"])
+        let everything = try await daemon.jaco(["token", "list", "--all"], token: bootstrap)
+        #expect(everything.stdout.split(separator: "\n").contains { $0.hasPrefix("anonymous ") }, "\(everything.stdout)")
         #expect(lines.first { $0.hasPrefix("ci-deploy") }?.hasSuffix("Z") == true)
         #expect(lines.first { $0.hasPrefix("alice") }?.hasSuffix("-") == true)
         for secret in [bootstrap, alice.lastWord, deploy.lastWord, bob.lastWord] { #expect(!list.stdout.contains(secret)) }
-        let json = try await daemon.jaco(["token", "list", "-o", "json"], token: bootstrap)
+        let json = try await daemon.jaco(["token", "list", "-o", "json", "--all"], token: bootstrap)
         let decoded = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
         #expect(decoded?.count == 5)  // with the anonymous token bootstrap creates
         #expect(decoded?.first { $0["identity"] as? String == "ci-deploy" }?["allows_privileged"] as? Bool == true)
@@ -94,7 +97,7 @@ struct DaemonCLITests {
         let after = try await daemon.jaco(["token", "list"], token: alice.lastWord)
         #expect(after.status == 0, "\(after.stderr)")
         let identitiesAfter = after.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: " ").first.map(String.init) }
-        #expect(identitiesAfter.compactMap { $0 }.sorted() == [BuiltIn.anonymousTokenID, "alice", "bob", "bootstrap", "ci-deploy", "made-locally"])
+        #expect(identitiesAfter.compactMap { $0 }.sorted() == ["alice", "bob", "bootstrap", "ci-deploy", "made-locally"])
         let stillRevoked = try await daemon.jaco(["token", "list"], token: deploy.lastWord)
         #expect(stillRevoked.stderr.hasPrefix("token_revoked:"))
         let auditAfter = try await daemon.jaco(["audit", "verify"], token: bootstrap)

@@ -50,15 +50,15 @@ struct PagingTests {
         #expect(try await consul.get("/v1/acl/roles", token: bootstrap).objects.count == 5)
         #expect(try await consul.get("/v1/acl/roles?policy=\(policies[1])", token: bootstrap).objects.isEmpty)
 
-        // The CLI: pages of 3, table and JSON; --limit stops early.
-        let table = try await daemon.jaco(["token", "list", "--page-size", "3"], token: bootstrap)
+        // The CLI (--all: the anonymous token too): pages of 3, table and JSON; --limit stops early.
+        let table = try await daemon.jaco(["token", "list", "--all", "--page-size", "3"], token: bootstrap)
         #expect(table.status == 0, "\(table.stderr)")
         let rows = table.stdout.split(separator: "\n").dropFirst().compactMap { $0.split(separator: " ").first.map(String.init) }
         #expect(rows.count == 23 && Set(rows).count == 23)
-        let json = try await daemon.jaco(["token", "list", "--page-size", "5", "-o", "json"], token: bootstrap)
+        let json = try await daemon.jaco(["token", "list", "--all", "--page-size", "5", "-o", "json"], token: bootstrap)
         let listed = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
         #expect(listed.compactMap { $0["accessor_id"] as? String } == accessors)
-        let limited = try await daemon.jaco(["token", "list", "--page-size", "2", "--limit", "5"], token: bootstrap)
+        let limited = try await daemon.jaco(["token", "list", "--all", "--page-size", "2", "--limit", "5"], token: bootstrap)
         #expect(limited.stdout.split(separator: "\n").count == 6)
 
         // gRPC, pages of 4, with a token added and one revoked between every two pages: each token

@@ -67,7 +67,7 @@ struct ConfigTests {
     @Test("An unknown section is named, with the valid ones")
     func unknownSection() throws {
         let error = #expect(throws: JacoError.self) { _ = try JacoConfig.parse("[strage]\nengine = \"memory\"\n", source: "jaco.toml") }
-        #expect(error?.message == "jaco.toml: unknown section '[strage]' (valid: storage, hashing, admission, tls, listeners, client)")
+        #expect(error?.message == "jaco.toml: unknown section '[strage]' (valid: storage, hashing, admission, tokens, tls, listeners, client)")
     }
 
     @Test("A wrong type or value names the key", arguments: [

@@ -199,7 +199,7 @@ public final class ACLService: Sendable {
             guard let existing = try await token(accessorID: accessorID, namespace: namespace, in: snapshot, includingExpired: true) else {
                 throw NothingToDelete()
             }
-            return deletePlan([existing], type: AuditEventType.tokenDelete, caller: caller.auditName, result: true)
+            return try await deletePlan([existing], type: AuditEventType.tokenDelete, caller: caller.auditName, result: true, in: snapshot)
         }
     }
 
@@ -222,7 +222,7 @@ public final class ACLService: Sendable {
                     }
                 }
                 if doomed.isEmpty { throw NothingToDelete() }
-                return deletePlan(doomed, type: AuditEventType.tokenExpire, caller: "jacod", result: doomed.count)
+                return try await deletePlan(doomed, type: AuditEventType.tokenExpire, caller: "jacod", result: doomed.count, in: snapshot)
             }
         }
         return reaped
@@ -369,7 +369,10 @@ public final class ACLService: Sendable {
             result: issued, tokens: [token])
     }
 
-    private func deletePlan<R>(_ entries: [Indexed<Token>], type: String, caller: String, result: R) -> PlannedWrite<R> {
+    /// Deletes tokens with their indexes: the digests (a rotation's previous one too), the
+    /// last-used time, and the identity when it still names this token (a revoked identity
+    /// may have been issued again since).
+    private func deletePlan<R>(_ entries: [Indexed<Token>], type: String, caller: String, result: R, in snapshot: any StorageSnapshot) async throws -> PlannedWrite<R> {
         var transaction = Transaction(writes: [])
         var audit: [AuditRecord] = []
         for entry in entries {
@@ -377,7 +380,14 @@ public final class ACLService: Sendable {
             transaction.conditions.append(.modifiedAt(KeySpace.token(token.accessorID), entry.modifyIndex))
             transaction.writes.append(.delete(KeySpace.token(token.accessorID)))
             transaction.writes.append(.delete(KeySpace.digest(token.secretDigest)))
-            if let identity = token.identity { transaction.writes.append(.delete(KeySpace.identity(identity))) }
+            if let rotation = token.rotation { transaction.writes.append(.delete(KeySpace.digest(rotation.previousDigest))) }
+            transaction.writes.append(.delete(KeySpace.lastUsed(token.accessorID)))
+            if let identity = token.identity, let holder = try await snapshot.get(KeySpace.identity(identity)),
+                String(decoding: holder.bytes, as: UTF8.self) == token.accessorID
+            {
+                transaction.conditions.append(.modifiedAt(KeySpace.identity(identity), holder.modifyIndex))
+                transaction.writes.append(.delete(KeySpace.identity(identity)))
+            }
             var payload = ["accessor_id": token.accessorID]
             if let identity = token.identity { payload["identity"] = identity }
             audit.append(AuditRecord(identity: caller, type: type, payload: payload))

@@ -39,6 +39,12 @@ public struct AuditEvent: Codable, Sendable, Equatable {
 
 /// Audit event types written by the kernel.
 public enum AuditEventType {
+    /// A token got a new secret (its previous one may work on through a grace window).
+    public static let tokenRotate = "token_rotate"
+    /// A rotation's previous secret stopped working (grace over, at once, or forced).
+    public static let tokenRotateFinished = "token_rotate_finished"
+    /// A token was revoked because its secret was reported leaked (no caller token needed).
+    public static let tokenRevokeLeaked = "token_revoke_leaked"
     /// The cluster CA signed a client certificate for mutual TLS.
     public static let clientCertificateIssue = "client_certificate_issue"
     /// The cluster's bootstrap token was created.
@@ -73,6 +79,7 @@ public enum AuditEventType {
     public static let all = [
         clusterBootstrap, tokenIssue, tokenRevoke, tokenUpdate, tokenDelete, tokenExpire, policyCreate, policyUpdate,
         policyDelete, roleCreate, roleUpdate, roleDelete, apply, privilegedWorkloadAdmitted, clientCertificateIssue,
+        tokenRotate, tokenRotateFinished, tokenRevokeLeaked,
     ]
 }
 

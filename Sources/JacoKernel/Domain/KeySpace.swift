@@ -8,6 +8,9 @@ enum KeySpace {
     static let digestPrefix = "td/"
     /// `p/<id>` → policy record.
     static let policyPrefix = "p/"
+    /// Last-used time by accessor ID (seconds since 1970, 8 bytes big-endian); kept apart
+    /// from the token record so that recording use does not rewrite the token.
+    static let lastUsedPrefix = "lu/"
     /// `pn/<name>` → policy ID (name index).
     static let policyNamePrefix = "pn/"
     /// `r/<id>` → role record.
@@ -31,6 +34,7 @@ enum KeySpace {
     static func identity(_ identity: String) -> String { identityPrefix + identity }
     static func digest(_ digest: Digest256) -> String { digestPrefix + digest.hex }
     static func policy(_ id: String) -> String { policyPrefix + id }
+    static func lastUsed(_ accessorID: String) -> String { lastUsedPrefix + accessorID }
     static func policyName(_ name: String) -> String { policyNamePrefix + name }
     static func role(_ id: String) -> String { rolePrefix + id }
     static func roleName(_ name: String) -> String { roleNamePrefix + name }

@@ -151,7 +151,7 @@ protocol StoredRecord {
 
 extension Token: StoredRecord {
     func encode() -> Data {
-        var w = RecordWriter(version: 2)
+        var w = RecordWriter(version: 3)
         w.write(accessorID)
         w.write(identity)
         w.write(secretDigest)
@@ -167,6 +167,13 @@ extension Token: StoredRecord {
         // Version 2: service identities and auth method.
         w.write(serviceIdentities)
         w.write(authMethod)
+        // Version 3: the rotation in its grace window.
+        w.write(rotation != nil)
+        if let rotation {
+            w.write(rotation.previousDigest)
+            w.write(rotation.rotatedAt)
+            w.write(rotation.graceEndsAt)
+        }
         return w.data
     }
 
@@ -180,6 +187,9 @@ extension Token: StoredRecord {
         if r.version >= 2 {
             serviceIdentities = try r.serviceIdentities()
             authMethod = try r.string()
+        }
+        if r.version >= 3, try r.bool() {
+            rotation = Rotation(previousDigest: try r.digest(), rotatedAt: try r.date(), graceEndsAt: try r.date())
         }
     }
 }

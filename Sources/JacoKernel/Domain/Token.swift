@@ -30,6 +30,8 @@ public struct Token: Codable, Sendable, Equatable {
     public var serviceIdentities: [ServiceIdentity]
     /// The auth method that created the token (Consul compatibility); empty for none.
     public var authMethod: String
+    /// The last rotation, while its grace window keeps the previous secret working.
+    public var rotation: Rotation?
 
     /// Creates a token record.
     public init(
@@ -37,7 +39,7 @@ public struct Token: Codable, Sendable, Equatable {
         policyIDs: [String] = [], roleIDs: [String] = [], allowsPrivileged: Bool = false,
         local: Bool = false, namespace: String = "default", issuedAt: Date,
         expirationTime: Date? = nil, revokedAt: Date? = nil, serviceIdentities: [ServiceIdentity] = [],
-        authMethod: String = ""
+        authMethod: String = "", rotation: Rotation? = nil
     ) {
         self.accessorID = accessorID
         self.identity = identity
@@ -53,6 +55,12 @@ public struct Token: Codable, Sendable, Equatable {
         self.revokedAt = revokedAt
         self.serviceIdentities = serviceIdentities
         self.authMethod = authMethod
+        self.rotation = rotation
+    }
+
+    /// Whether `digest` is this token's previous secret, still inside its rotation's grace.
+    public func acceptsPreviousSecret(at now: Date) -> Bool {
+        rotation.map { $0.graceEndsAt > now } ?? false
     }
 
     /// Whether the token has expired at `now`.
@@ -65,7 +73,25 @@ public struct Token: Codable, Sendable, Equatable {
         TokenSummary(
             accessorID: accessorID, identity: identity, description: description,
             allowsPrivileged: allowsPrivileged, issuedAt: issuedAt,
-            expirationTime: expirationTime, revokedAt: revokedAt)
+            expirationTime: expirationTime, revokedAt: revokedAt, rotatedAt: rotation?.rotatedAt, graceEndsAt: rotation?.graceEndsAt)
+    }
+}
+
+/// A secret rotation: the token got a new secret at `rotatedAt`; the previous one keeps
+/// verifying until `graceEndsAt`, then stops everywhere.
+public struct Rotation: Codable, Sendable, Equatable {
+    /// The digest of the secret that was replaced.
+    public var previousDigest: Digest256
+    /// When the new secret was issued.
+    public var rotatedAt: Date
+    /// When the previous secret stops verifying.
+    public var graceEndsAt: Date
+
+    /// Creates a rotation record.
+    public init(previousDigest: Digest256, rotatedAt: Date, graceEndsAt: Date) {
+        self.previousDigest = previousDigest
+        self.rotatedAt = rotatedAt
+        self.graceEndsAt = graceEndsAt
     }
 }
 
@@ -85,6 +111,14 @@ public struct TokenSummary: Codable, Sendable, Equatable {
     public var expirationTime: Date?
     /// When it was revoked, if it was.
     public var revokedAt: Date?
+    /// When its secret was last rotated, while the previous one is in its grace window.
+    public var rotatedAt: Date? = nil
+    /// When the previous secret stops working, during a rotation's grace window.
+    public var graceEndsAt: Date? = nil
+    /// When it last verified, as the answering daemon knows it (its own uses and the store's).
+    public var lastUsed: Date? = nil
+    /// Whether a newer token holds its identity (it was revoked or expired, then issued again).
+    public var superseded = false
 }
 
 /// A freshly issued token: the only place its plaintext secret ever appears.
@@ -93,6 +127,20 @@ public struct IssuedToken: Sendable {
     public var token: Token
     /// The plaintext secret; show it once, never store or log it.
     public var secret: String
+    /// When the identity was held by a revoked or expired token: its index entry's version.
+    var previousHolder: StoreIndex? = nil
+
+    /// Pairs a record with its secret.
+    public init(token: Token, secret: String) {
+        self.token = token
+        self.secret = secret
+    }
+
+    init(token: Token, secret: String, previousHolder: StoreIndex?) {
+        self.token = token
+        self.secret = secret
+        self.previousHolder = previousHolder
+    }
 }
 
 /// Well-known IDs shared with Consul.

@@ -26,20 +26,23 @@ public final class Kernel: Sendable {
     /// Starts a kernel on `storage`: loads the verification cache, then follows the change feed.
     public static func start(
         storage: any Storage, hasher: any SecretHasher, admission: AdmissionChain = AdmissionChain([]),
-        acl settings: ACLSettings = ACLSettings(), metrics: KernelMetrics = .discarded,
+        acl settings: ACLSettings = ACLSettings(), tokens tokenSettings: TokenSettings = TokenSettings(), metrics: KernelMetrics = .discarded,
         clock: @escaping @Sendable () -> Date = { Date.nowMilliseconds() }
     ) async throws -> Kernel {
-        let kernel = Kernel(storage: storage, hasher: hasher, admission: admission, settings: settings, metrics: metrics, clock: clock)
+        let kernel = Kernel(storage: storage, hasher: hasher, admission: admission, settings: settings, tokenSettings: tokenSettings, metrics: metrics, clock: clock)
         try await kernel.reloadCache()
         kernel.background.withLock {
-            $0 = [Task { await kernel.followChanges() }, Task { await kernel.reapExpiredTokens() }]
+            $0 = [
+                Task { await kernel.followChanges() }, Task { await kernel.reapExpiredTokens() },
+                Task { await kernel.tickUseClock() }, Task { await kernel.flushLastUsedPeriodically() },
+            ]
         }
         return kernel
     }
 
     private init(
-        storage: any Storage, hasher: any SecretHasher, admission: AdmissionChain, settings: ACLSettings, metrics: KernelMetrics,
-        clock: @escaping @Sendable () -> Date
+        storage: any Storage, hasher: any SecretHasher, admission: AdmissionChain, settings: ACLSettings, tokenSettings: TokenSettings,
+        metrics: KernelMetrics, clock: @escaping @Sendable () -> Date
     ) {
         let cache = VerificationCache(hasher: hasher)
         let pipeline = WritePipeline(storage: storage, hasher: hasher, cache: cache, metrics: metrics, clock: clock)
@@ -47,7 +50,7 @@ public final class Kernel: Sendable {
         self.metrics = metrics
         self.hasher = hasher
         self.cache = cache
-        self.tokens = TokenService(storage: storage, hasher: hasher, cache: cache, pipeline: pipeline, metrics: metrics, clock: clock)
+        self.tokens = TokenService(storage: storage, hasher: hasher, cache: cache, pipeline: pipeline, metrics: metrics, settings: tokenSettings, clock: clock)
         self.audit = AuditLog(storage: storage, hasher: hasher)
         self.deployments = DeploymentService(storage: storage, pipeline: pipeline, admission: admission)
         self.acl = ACLService(storage: storage, hasher: hasher, cache: cache, pipeline: pipeline, settings: settings, clock: clock)
@@ -61,15 +64,43 @@ public final class Kernel: Sendable {
         }
         for task in tasks { task.cancel() }
         for task in tasks { await task.value }
+        // Last-used times seen since the last flush are kept across a clean restart.
+        _ = try? await tokens.flushLastUsed()
         try await storage.close()
     }
 
-    /// Deletes expired tokens every `reapInterval` until cancelled. Expired tokens never verify
-    /// whether or not the reaper has run; it keeps listings and the store clean.
+    /// Advances the verify path's clock once a second.
+    private func tickUseClock() async {
+        while !Task.isCancelled {
+            UseClock.tick()
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// Writes last-used times every `[tokens] last_used_flush` until cancelled.
+    private func flushLastUsedPeriodically() async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: tokens.settings.lastUsedFlush)
+                try await tokens.flushLastUsed()
+            } catch is CancellationError {
+                return
+            } catch let error as JacoError where error.code == .closed {
+                return
+            } catch {
+                continue  // e.g. the store is briefly unavailable: the times wait for the next round
+            }
+        }
+    }
+
+    /// Deletes expired tokens and ends rotations whose grace is over, every `reapInterval`,
+    /// until cancelled. Neither verifies whether or not this has run; it keeps listings, the
+    /// store and the audit trail current.
     private func reapExpiredTokens() async {
         while !Task.isCancelled {
             do {
                 try await Task.sleep(for: acl.settings.reapInterval)
+                try await tokens.finishRotations()
                 try await acl.reapExpiredTokens()
             } catch is CancellationError {
                 return
@@ -95,6 +126,14 @@ public final class Kernel: Sendable {
             repeat {
                 let page = try await snapshot.scan(prefix: KeySpace.tokenPrefix, startingAfter: after, limit: 10_000)
                 loader.add(try page.map { try Token(decoding: $0.value.bytes, key: $0.key) })
+                after = page.count == 10_000 ? page.last?.key : nil
+            } while after != nil
+            after = nil
+            repeat {
+                let page = try await snapshot.scan(prefix: KeySpace.lastUsedPrefix, startingAfter: after, limit: 10_000)
+                loader.addLastUsed(page.compactMap { entry in
+                    LastUsedCodec.decode(entry.value.bytes).map { (String(entry.key.dropFirst(KeySpace.lastUsedPrefix.count)), $0) }
+                })
                 after = page.count == 10_000 ? page.last?.key : nil
             } while after != nil
             return (loader, snapshot.index)

@@ -9,12 +9,18 @@ public final class TokenService: Sendable {
     let pipeline: WritePipeline
     let clock: @Sendable () -> Date
     let metrics: KernelMetrics
+    /// TTL bounds and last-used timing.
+    public let settings: TokenSettings
     private let initialized = Atomic<Bool>(false)
     /// Set for shared stores with `down_policy = "deny"`: verifies fail while the feed is down.
     private let reachability: (any ReachabilityReporting)?
 
-    init(storage: any Storage, hasher: any SecretHasher, cache: VerificationCache, pipeline: WritePipeline, metrics: KernelMetrics, clock: @escaping @Sendable () -> Date) {
+    init(
+        storage: any Storage, hasher: any SecretHasher, cache: VerificationCache, pipeline: WritePipeline, metrics: KernelMetrics,
+        settings: TokenSettings, clock: @escaping @Sendable () -> Date
+    ) {
         self.storage = storage
+        self.settings = settings
         self.metrics = metrics
         self.hasher = hasher
         self.cache = cache
@@ -64,13 +70,19 @@ public final class TokenService: Sendable {
         }
     }
 
-    /// Mints a token bound to `identity`; the returned secret is the only copy.
-    public func issue(identity: String, allowsPrivileged: Bool = false, description: String? = nil, by caller: Principal) async throws -> IssuedToken {
+    /// Mints a token bound to `identity`, expiring after `ttl` when given; the returned secret is
+    /// the only copy. An identity whose token was revoked or expired can be issued again: the
+    /// name moves to the new token, and the old record stays for the audit trail.
+    public func issue(
+        identity: String, allowsPrivileged: Bool = false, description: String? = nil, ttl: TimeInterval? = nil, by caller: Principal
+    ) async throws -> IssuedToken {
         try caller.require(.aclWrite)
         try Self.validate(identity: identity)
+        if let ttl { try settings.check(ttl: ttl) }
         return try await pipeline.run { snapshot in
             try await requireInitialized(snapshot)
-            let issued = try await newToken(identity: identity, allowsPrivileged: allowsPrivileged, description: description ?? "Token for \(identity)", in: snapshot)
+            var issued = try await newToken(identity: identity, allowsPrivileged: allowsPrivileged, description: description ?? "Token for \(identity)", in: snapshot)
+            if let ttl { issued.token.expirationTime = issued.token.issuedAt.addingTimeInterval(ttl) }
             return try plan(issued, auditType: AuditEventType.tokenIssue, caller: caller.auditName)
         }
     }
@@ -147,7 +159,10 @@ public final class TokenService: Sendable {
         try caller.require(.aclRead)
         return try await storage.read { snapshot in
             try await Paging.page(of: KeySpace.tokenPrefix, after: after, limit: limit, in: snapshot) {
-                try Token(decoding: $0.value.bytes, key: $0.key).summary
+                var summary = try Token(decoding: $0.value.bytes, key: $0.key).summary
+                summary.lastUsed = cache.lastUsed(accessorID: summary.accessorID)
+                summary.superseded = summary.identity.map { cache.isSuperseded(accessorID: summary.accessorID, identity: $0) } ?? false
+                return summary
             }
         }
     }
@@ -191,13 +206,13 @@ public final class TokenService: Sendable {
 
     private struct AlreadyRevoked: Error { var token: Token }
 
-    private func requireInitialized(_ snapshot: any StorageSnapshot) async throws {
+    func requireInitialized(_ snapshot: any StorageSnapshot) async throws {
         if try await snapshot.get(KeySpace.bootstrapMarker) == nil {
             throw JacoError(.clusterUninitialized, "the cluster is not initialized; run 'jaco cluster init' first")
         }
     }
 
-    private func token(identity: String, in snapshot: any StorageSnapshot) async throws -> (Token, StoreIndex) {
+    func token(identity: String, in snapshot: any StorageSnapshot) async throws -> (Token, StoreIndex) {
         guard let accessor = try await snapshot.get(KeySpace.identity(identity)) else {
             throw JacoError(.notFound, "no token has identity '\(identity)'; 'jaco token list' shows the identities")
         }
@@ -208,25 +223,34 @@ public final class TokenService: Sendable {
         return (try Token(decoding: stored.bytes, key: key), stored.modifyIndex)
     }
 
+    /// A new token for `identity`. The identity must be free, or its token revoked or expired
+    /// (then `previousHolder` is that token's identity-index version, for the write's condition).
     private func newToken(identity: String, allowsPrivileged: Bool, description: String, in snapshot: any StorageSnapshot) async throws -> IssuedToken {
-        if try await snapshot.get(KeySpace.identity(identity)) != nil {
-            throw JacoError(.duplicateIdentity, "a token with identity '\(identity)' already exists; revoke it or choose another name")
+        var previousHolder: StoreIndex? = nil
+        if let index = try await snapshot.get(KeySpace.identity(identity)) {
+            let (holder, _) = try await token(identity: identity, in: snapshot)
+            if holder.revokedAt == nil, !holder.isExpired(at: clock()) {
+                throw JacoError(.duplicateIdentity, "a token with identity '\(identity)' already exists and is active; rotate its secret with 'jaco token rotate \(identity)', or revoke it first to issue a new one")
+            }
+            previousHolder = index.modifyIndex
         }
         let secret = SecretFormat.generate()
         let token = Token(
             accessorID: UUID().uuidString.lowercased(), identity: identity, secretDigest: hasher.digest(ofSecret: secret),
             description: description, policyIDs: [BuiltIn.globalManagementPolicyID], allowsPrivileged: allowsPrivileged,
             issuedAt: clock())
-        return IssuedToken(token: token, secret: secret)
+        return IssuedToken(token: token, secret: secret, previousHolder: previousHolder)
     }
 
     private func plan(_ issued: IssuedToken, auditType: String, caller: String) throws -> PlannedWrite<IssuedToken> {
         let token = issued.token
+        let identityKey = KeySpace.identity(token.identity!)
         return PlannedWrite(
             transaction: Transaction(
                 // The accessor ID and the secret are fresh random values (122 and 190 bits),
-                // so only the identity can collide.
-                conditions: [.absent(KeySpace.identity(token.identity!))],
+                // so only the identity can collide: it is free, or still held by the revoked
+                // or expired token this one replaces.
+                conditions: [issued.previousHolder.map { .modifiedAt(identityKey, $0) } ?? .absent(identityKey)],
                 writes: [
                     .put(KeySpace.token(token.accessorID), token.encode()),
                     .put(KeySpace.identity(token.identity!), Data(token.accessorID.utf8)),
@@ -235,7 +259,7 @@ public final class TokenService: Sendable {
             audit: [AuditRecord(identity: caller, type: auditType, payload: [
                 "identity": token.identity!, "accessor_id": token.accessorID,
                 "allows_privileged": String(token.allowsPrivileged),
-            ])],
+            ].merging(token.expirationTime.map { ["expires_at": $0.rfc3339] } ?? [:]) { $1 })],
             result: issued,
             tokens: [token])
     }

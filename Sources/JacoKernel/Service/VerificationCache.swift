@@ -28,11 +28,22 @@ public final class VerificationCache: Sendable {
         let principal: Principal
         let revokedAt: Date?
         let expiresAt: Date?
+        /// Set for a rotated token's previous secret: when that rotation happened.
+        let rotatedAt: Date?
+        /// The token's use times, shared by its current and previous secrets' entries.
+        let use: UseRecord
 
-        init(principal: Principal, revokedAt: Date?, expiresAt: Date?) {
+        init(principal: Principal, revokedAt: Date?, expiresAt: Date?, rotatedAt: Date? = nil, use: UseRecord) {
             self.principal = principal
             self.revokedAt = revokedAt
             self.expiresAt = expiresAt
+            self.rotatedAt = rotatedAt
+            self.use = use
+        }
+
+        /// The same entry with its principal's rights recomputed.
+        func with(principal: Principal) -> Entry {
+            Entry(principal: principal, revokedAt: revokedAt, expiresAt: expiresAt, rotatedAt: rotatedAt, use: use)
         }
     }
 
@@ -46,7 +57,15 @@ public final class VerificationCache: Sendable {
     fileprivate struct State: Sendable {
         var byDigest = DigestTable<Entry>()
         var digestByAccessor: [String: Digest256] = [:]
+        /// A rotated token's previous digest, while it is kept.
+        var previousDigestByAccessor: [String: Digest256] = [:]
         var expiries: [String: Date] = [:]
+        /// When each rotation's grace ends, by accessor ID (for the finisher).
+        var graceEnds: [String: Date] = [:]
+        /// Each identity's newest token (the one `ti/` names once writes settle).
+        var identityHolders: [String: (accessorID: String, issuedAt: Date)] = [:]
+        /// Use times by accessor ID, kept across entry replacements.
+        var uses: [String: UseRecord] = [:]
         var table = ACLTable()
         var applied: StoreIndex = 0
         var resourceIndex: [ACLResource: StoreIndex] = [:]
@@ -58,6 +77,7 @@ public final class VerificationCache: Sendable {
     /// One key's new value (nil: deleted), already decoded where it matters.
     private enum Update {
         case token(accessorID: String, Token?)
+        case lastUsed(accessorID: String, seconds: Int64)
         case policy(id: String, Policy?)
         case role(id: String, Role?)
     }
@@ -91,7 +111,9 @@ public final class VerificationCache: Sendable {
                 // A miss: say why, naming a typo when the checksum shows one.
                 return .failure(Self.invalid(SecretFormat.problem(with: bytes) ?? "no token has this secret"))
             }
-            return Self.check(entry)
+            let checked = Self.check(entry)
+            if case .success = checked { entry.use.record() }
+            return checked
         }
         return try result.get()
     }
@@ -107,6 +129,27 @@ public final class VerificationCache: Sendable {
     /// Policy and role names by ID, as of the applied index.
     public func linkNames() -> (policies: [String: String], roles: [String: String]) {
         state.withLock { ($0.table.policyNames, $0.table.roleNames) }
+    }
+
+    /// The accessor IDs of tokens whose rotation grace ended at or before `now`.
+    public func finishedRotationAccessorIDs(at now: Date) -> [String] {
+        state.withLock { s in s.graceEnds.filter { $0.value <= now }.map(\.key).sorted() }
+    }
+
+    /// Whether a newer token holds `identity` than the token with `accessorID`.
+    public func isSuperseded(accessorID: String, identity: String) -> Bool {
+        state.withLock { s in s.identityHolders[identity].map { $0.accessorID != accessorID } ?? false }
+    }
+
+    /// The last time a token verified, as this daemon knows it (its own uses, and the newest
+    /// time in the store); nil when never.
+    public func lastUsed(accessorID: String) -> Date? {
+        state.withLock { $0.uses[accessorID] }?.newest.map { Date(timeIntervalSince1970: TimeInterval($0)) }
+    }
+
+    /// Use times not yet written to the store, by accessor ID (for the last-used flusher).
+    func unflushedUses() -> [(accessorID: String, use: UseRecord)] {
+        state.withLock { s in s.uses.compactMap { $0.value.needsFlush ? ($0.key, $0.value) : nil } }
     }
 
     /// The accessor IDs of tokens whose expiration time is at or before `now`.
@@ -163,6 +206,9 @@ public final class VerificationCache: Sendable {
         if let revokedAt = entry.revokedAt {
             return .failure(JacoError(.tokenRevoked, "the token for '\(name)' was revoked at \(revokedAt.rfc3339); ask an operator for a new one"))
         }
+        if let rotatedAt = entry.rotatedAt, let graceEnd = entry.expiresAt, graceEnd <= Date() {
+            return .failure(JacoError(.tokenRevoked, "this is the previous secret of the token for '\(name)': it was rotated at \(rotatedAt.rfc3339) and the old secret stopped working at \(graceEnd.rfc3339); use the new secret"))
+        }
         if let expiresAt = entry.expiresAt, expiresAt <= Date() {
             return .failure(JacoError(.tokenExpired, "the token for '\(name)' expired at \(expiresAt.rfc3339); ask an operator for a new one"))
         }
@@ -185,12 +231,19 @@ public final class VerificationCache: Sendable {
         mutating func add(_ tokens: [Token]) {
             for token in tokens { VerificationCache.insert(token, into: &state) }
         }
+
+        /// Adds stored last-used times (seconds since 1970) by accessor ID.
+        mutating func addLastUsed(_ times: [(accessorID: String, seconds: Int64)]) {
+            for (accessorID, seconds) in times { VerificationCache.use(of: accessorID, in: &state).stored(seconds) }
+        }
     }
 
     /// Replaces the contents with what `loader` gathered, as of store index `index`.
     func install(_ loader: consuming Loader, at index: StoreIndex) {
         var fresh = loader.state
         let ready = state.withLock { s in
+            // Uses this daemon saw and has not written yet survive the reload.
+            for (accessorID, old) in s.uses { fresh.uses[accessorID]?.absorb(old) }
             fresh.applied = s.applied
             fresh.waiters = s.waiters
             fresh.blockers = s.blockers
@@ -264,6 +317,10 @@ public final class VerificationCache: Sendable {
             let accessorID = String(key.dropFirst(KeySpace.tokenPrefix.count))
             return .token(accessorID: accessorID, value.flatMap { tokens[accessorID] ?? (try? Token(decoding: $0, key: key)) })
         }
+        if key.hasPrefix(KeySpace.lastUsedPrefix) {
+            guard let value, let seconds = LastUsedCodec.decode(value) else { return nil }
+            return .lastUsed(accessorID: String(key.dropFirst(KeySpace.lastUsedPrefix.count)), seconds: seconds)
+        }
         if key.hasPrefix(KeySpace.policyPrefix) {
             return .policy(id: String(key.dropFirst(KeySpace.policyPrefix.count)), value.flatMap { try? Policy(decoding: $0, key: key) })
         }
@@ -283,27 +340,58 @@ public final class VerificationCache: Sendable {
             case .role(let id, let role):
                 s.table.setRole(id: id, role)
                 tableChanged = true
-            case .token: break
+            case .token, .lastUsed: break
             }
         }
         if tableChanged {
             // Rights follow policy and role edits at once: recompute every principal.
             let table = s.table
-            s.byDigest.updateValues { Entry(principal: table.refreshed($0.principal), revokedAt: $0.revokedAt, expiresAt: $0.expiresAt) }
+            s.byDigest.updateValues { $0.with(principal: table.refreshed($0.principal)) }
         }
-        for case .token(let accessorID, let token) in updates {
-            if let old = s.digestByAccessor.removeValue(forKey: accessorID) { s.byDigest.remove(old) }
-            s.expiries.removeValue(forKey: accessorID)
-            if let token { insert(token, into: &s) }
+        for update in updates {
+            switch update {
+            case .token(let accessorID, let token):
+                if let old = s.digestByAccessor.removeValue(forKey: accessorID) { s.byDigest.remove(old) }
+                if let old = s.previousDigestByAccessor.removeValue(forKey: accessorID) { s.byDigest.remove(old) }
+                s.expiries.removeValue(forKey: accessorID)
+                s.graceEnds.removeValue(forKey: accessorID)
+                if let token { insert(token, into: &s) } else { s.uses.removeValue(forKey: accessorID) }
+            case .lastUsed(let accessorID, let seconds):
+                use(of: accessorID, in: &s).stored(seconds)
+            case .policy, .role: break
+            }
         }
     }
 
+    private static func use(of accessorID: String, in s: inout State) -> UseRecord {
+        if let existing = s.uses[accessorID] { return existing }
+        let made = UseRecord()
+        s.uses[accessorID] = made
+        return made
+    }
+
     private static func insert(_ token: Token, into s: inout State) {
-        s.byDigest.set(
-            Entry(principal: s.table.principal(for: token), revokedAt: token.revokedAt, expiresAt: token.expirationTime),
-            for: token.secretDigest)
+        let use = use(of: token.accessorID, in: &s)
+        let principal = s.table.principal(for: token)
+        s.byDigest.set(Entry(principal: principal, revokedAt: token.revokedAt, expiresAt: token.expirationTime, use: use), for: token.secretDigest)
         s.digestByAccessor[token.accessorID] = token.secretDigest
         if let expiry = token.expirationTime { s.expiries[token.accessorID] = expiry }
+        if let rotation = token.rotation {
+            // The previous secret verifies as the same principal until the grace ends (or the
+            // token expires first).
+            let end = token.expirationTime.map { min($0, rotation.graceEndsAt) } ?? rotation.graceEndsAt
+            s.byDigest.set(
+                Entry(principal: principal, revokedAt: token.revokedAt, expiresAt: end, rotatedAt: rotation.rotatedAt, use: use),
+                for: rotation.previousDigest)
+            s.previousDigestByAccessor[token.accessorID] = rotation.previousDigest
+            s.graceEnds[token.accessorID] = rotation.graceEndsAt
+        }
+        if let identity = token.identity {
+            let holder = s.identityHolders[identity]
+            if holder == nil || holder!.issuedAt <= token.issuedAt || holder!.accessorID == token.accessorID {
+                s.identityHolders[identity] = (token.accessorID, token.issuedAt)
+            }
+        }
     }
 
     private static func advance(_ s: inout State, to index: StoreIndex, touched: Set<ACLResource>) -> [CheckedContinuation<Void, Never>] {

@@ -61,11 +61,39 @@ public enum Jaco_V1_Tokens: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "Rotate" metadata.
+        public enum Rotate: Sendable {
+            /// Request type for "Rotate".
+            public typealias Input = Jaco_V1_RotateRequest
+            /// Response type for "Rotate".
+            public typealias Output = Jaco_V1_RotateResponse
+            /// Descriptor for "Rotate".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.Tokens"),
+                method: "Rotate",
+                type: .unary
+            )
+        }
+        /// Namespace for "RevokeLeaked" metadata.
+        public enum RevokeLeaked: Sendable {
+            /// Request type for "RevokeLeaked".
+            public typealias Input = Jaco_V1_RevokeLeakedRequest
+            /// Response type for "RevokeLeaked".
+            public typealias Output = Jaco_V1_RevokeLeakedResponse
+            /// Descriptor for "RevokeLeaked".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.Tokens"),
+                method: "RevokeLeaked",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "jaco.v1.Tokens" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             Issue.descriptor,
             Revoke.descriptor,
-            List.descriptor
+            List.descriptor,
+            Rotate.descriptor,
+            RevokeLeaked.descriptor
         ]
     }
 }
@@ -150,6 +178,44 @@ extension Jaco_V1_Tokens {
             request: GRPCCore.StreamingServerRequest<Jaco_V1_ListRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_ListResponse>
+
+        /// Handle the "Rotate" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A new secret for the same token (accessor ID, identity, rights). The previous secret works
+        /// > on for grace_ms (0: stops at once). Audited token_rotate / token_rotate_finished.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Jaco_V1_RotateRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Jaco_V1_RotateResponse` messages.
+        func rotate(
+            request: GRPCCore.StreamingServerRequest<Jaco_V1_RotateRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_RotateResponse>
+
+        /// Handle the "RevokeLeaked" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Revokes the tokens of leaked secrets. Needs NO token: whoever holds a secret may kill it.
+        /// > At most 1000 secrets and 1 MiB per call. Audited token_revoke_leaked (never the secret).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Jaco_V1_RevokeLeakedRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Jaco_V1_RevokeLeakedResponse` messages.
+        func revokeLeaked(
+            request: GRPCCore.StreamingServerRequest<Jaco_V1_RevokeLeakedRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_RevokeLeakedResponse>
     }
 
     /// Service protocol for the "jaco.v1.Tokens" service.
@@ -218,6 +284,44 @@ extension Jaco_V1_Tokens {
             request: GRPCCore.ServerRequest<Jaco_V1_ListRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Jaco_V1_ListResponse>
+
+        /// Handle the "Rotate" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A new secret for the same token (accessor ID, identity, rights). The previous secret works
+        /// > on for grace_ms (0: stops at once). Audited token_rotate / token_rotate_finished.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Jaco_V1_RotateRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Jaco_V1_RotateResponse` message.
+        func rotate(
+            request: GRPCCore.ServerRequest<Jaco_V1_RotateRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_RotateResponse>
+
+        /// Handle the "RevokeLeaked" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Revokes the tokens of leaked secrets. Needs NO token: whoever holds a secret may kill it.
+        /// > At most 1000 secrets and 1 MiB per call. Audited token_revoke_leaked (never the secret).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Jaco_V1_RevokeLeakedRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Jaco_V1_RevokeLeakedResponse` message.
+        func revokeLeaked(
+            request: GRPCCore.ServerRequest<Jaco_V1_RevokeLeakedRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_RevokeLeakedResponse>
     }
 
     /// Simple service protocol for the "jaco.v1.Tokens" service.
@@ -284,6 +388,44 @@ extension Jaco_V1_Tokens {
             request: Jaco_V1_ListRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Jaco_V1_ListResponse
+
+        /// Handle the "Rotate" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A new secret for the same token (accessor ID, identity, rights). The previous secret works
+        /// > on for grace_ms (0: stops at once). Audited token_rotate / token_rotate_finished.
+        ///
+        /// - Parameters:
+        ///   - request: A `Jaco_V1_RotateRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Jaco_V1_RotateResponse` to respond with.
+        func rotate(
+            request: Jaco_V1_RotateRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Jaco_V1_RotateResponse
+
+        /// Handle the "RevokeLeaked" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Revokes the tokens of leaked secrets. Needs NO token: whoever holds a secret may kill it.
+        /// > At most 1000 secrets and 1 MiB per call. Audited token_revoke_leaked (never the secret).
+        ///
+        /// - Parameters:
+        ///   - request: A `Jaco_V1_RevokeLeakedRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Jaco_V1_RevokeLeakedResponse` to respond with.
+        func revokeLeaked(
+            request: Jaco_V1_RevokeLeakedRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Jaco_V1_RevokeLeakedResponse
     }
 }
 
@@ -319,6 +461,28 @@ extension Jaco_V1_Tokens.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_ListResponse>(),
             handler: { request, context in
                 try await self.list(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Jaco_V1_Tokens.Method.Rotate.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_RotateRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_RotateResponse>(),
+            handler: { request, context in
+                try await self.rotate(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Jaco_V1_Tokens.Method.RevokeLeaked.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_RevokeLeakedRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_RevokeLeakedResponse>(),
+            handler: { request, context in
+                try await self.revokeLeaked(
                     request: request,
                     context: context
                 )
@@ -362,6 +526,28 @@ extension Jaco_V1_Tokens.ServiceProtocol {
         )
         return GRPCCore.StreamingServerResponse(single: response)
     }
+
+    public func rotate(
+        request: GRPCCore.StreamingServerRequest<Jaco_V1_RotateRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_RotateResponse> {
+        let response = try await self.rotate(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func revokeLeaked(
+        request: GRPCCore.StreamingServerRequest<Jaco_V1_RevokeLeakedRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_RevokeLeakedResponse> {
+        let response = try await self.revokeLeaked(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
 }
 
 // Default implementation of methods from 'ServiceProtocol'.
@@ -399,6 +585,32 @@ extension Jaco_V1_Tokens.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Jaco_V1_ListResponse> {
         return GRPCCore.ServerResponse<Jaco_V1_ListResponse>(
             message: try await self.list(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func rotate(
+        request: GRPCCore.ServerRequest<Jaco_V1_RotateRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_RotateResponse> {
+        return GRPCCore.ServerResponse<Jaco_V1_RotateResponse>(
+            message: try await self.rotate(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func revokeLeaked(
+        request: GRPCCore.ServerRequest<Jaco_V1_RevokeLeakedRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_RevokeLeakedResponse> {
+        return GRPCCore.ServerResponse<Jaco_V1_RevokeLeakedResponse>(
+            message: try await self.revokeLeaked(
                 request: request.message,
                 context: context
             ),
@@ -488,6 +700,54 @@ extension Jaco_V1_Tokens {
             deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_ListResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_ListResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Rotate" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A new secret for the same token (accessor ID, identity, rights). The previous secret works
+        /// > on for grace_ms (0: stops at once). Audited token_rotate / token_rotate_finished.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Jaco_V1_RotateRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_RotateRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_RotateResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func rotate<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_RotateRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_RotateRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_RotateResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RotateResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RevokeLeaked" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Revokes the tokens of leaked secrets. Needs NO token: whoever holds a secret may kill it.
+        /// > At most 1000 secrets and 1 MiB per call. Audited token_revoke_leaked (never the secret).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Jaco_V1_RevokeLeakedRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_RevokeLeakedRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_RevokeLeakedResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func revokeLeaked<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_RevokeLeakedRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_RevokeLeakedRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_RevokeLeakedResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RevokeLeakedResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -613,6 +873,76 @@ extension Jaco_V1_Tokens {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "Rotate" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A new secret for the same token (accessor ID, identity, rights). The previous secret works
+        /// > on for grace_ms (0: stops at once). Audited token_rotate / token_rotate_finished.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Jaco_V1_RotateRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_RotateRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_RotateResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func rotate<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_RotateRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_RotateRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_RotateResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RotateResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Jaco_V1_Tokens.Method.Rotate.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RevokeLeaked" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Revokes the tokens of leaked secrets. Needs NO token: whoever holds a secret may kill it.
+        /// > At most 1000 secrets and 1 MiB per call. Audited token_revoke_leaked (never the secret).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Jaco_V1_RevokeLeakedRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_RevokeLeakedRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_RevokeLeakedResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func revokeLeaked<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_RevokeLeakedRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_RevokeLeakedRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_RevokeLeakedResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RevokeLeakedResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Jaco_V1_Tokens.Method.RevokeLeaked.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -701,6 +1031,66 @@ extension Jaco_V1_Tokens.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_ListRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_ListResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Rotate" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > A new secret for the same token (accessor ID, identity, rights). The previous secret works
+    /// > on for grace_ms (0: stops at once). Audited token_rotate / token_rotate_finished.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Jaco_V1_RotateRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func rotate<Result>(
+        request: GRPCCore.ClientRequest<Jaco_V1_RotateRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RotateResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.rotate(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_RotateRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_RotateResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RevokeLeaked" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Revokes the tokens of leaked secrets. Needs NO token: whoever holds a secret may kill it.
+    /// > At most 1000 secrets and 1 MiB per call. Audited token_revoke_leaked (never the secret).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Jaco_V1_RevokeLeakedRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func revokeLeaked<Result>(
+        request: GRPCCore.ClientRequest<Jaco_V1_RevokeLeakedRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RevokeLeakedResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.revokeLeaked(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_RevokeLeakedRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_RevokeLeakedResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -803,6 +1193,74 @@ extension Jaco_V1_Tokens.ClientProtocol {
             metadata: metadata
         )
         return try await self.list(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Rotate" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > A new secret for the same token (accessor ID, identity, rights). The previous secret works
+    /// > on for grace_ms (0: stops at once). Audited token_rotate / token_rotate_finished.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func rotate<Result>(
+        _ message: Jaco_V1_RotateRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RotateResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Jaco_V1_RotateRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.rotate(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RevokeLeaked" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Revokes the tokens of leaked secrets. Needs NO token: whoever holds a secret may kill it.
+    /// > At most 1000 secrets and 1 MiB per call. Audited token_revoke_leaked (never the secret).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func revokeLeaked<Result>(
+        _ message: Jaco_V1_RevokeLeakedRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RevokeLeakedResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Jaco_V1_RevokeLeakedRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.revokeLeaked(
             request: request,
             options: options,
             onResponse: handleResponse

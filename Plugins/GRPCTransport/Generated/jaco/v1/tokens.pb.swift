@@ -33,6 +33,9 @@ public nonisolated struct Jaco_V1_IssueRequest: Sendable {
 
   public var description_p: String = String()
 
+  /// Expire this long after issue (0: never). At least a minute; at most [tokens] max_ttl.
+  public var ttlMs: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -95,6 +98,97 @@ public nonisolated struct Jaco_V1_RevokeResponse: Sendable {
   fileprivate var _token: Jaco_V1_TokenInfo? = nil
 }
 
+public nonisolated struct Jaco_V1_RotateRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The token: a jaco identity, or (for any token, Consul's too) its accessor ID.
+  public var identity: String = String()
+
+  public var accessorID: String = String()
+
+  /// How long the previous secret keeps working (0: stops at once; at most 30 days).
+  public var graceMs: Int64 = 0
+
+  /// Rotate even inside another rotation's grace window (that window's old secret stops now).
+  public var force: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Jaco_V1_RotateResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var token: Jaco_V1_TokenInfo {
+    get {_token ?? Jaco_V1_TokenInfo()}
+    set {_token = newValue}
+  }
+  /// Returns true if `token` has been explicitly set.
+  public var hasToken: Bool {self._token != nil}
+  /// Clears the value of `token`. Subsequent reads from it will return its default value.
+  public mutating func clearToken() {self._token = nil}
+
+  /// The new plaintext secret: shown once, never stored.
+  public var secret: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _token: Jaco_V1_TokenInfo? = nil
+}
+
+public nonisolated struct Jaco_V1_RevokeLeakedRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The secrets, as a secret scanner found them.
+  public var secrets: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Jaco_V1_RevokeLeakedResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// One per secret, in order.
+  public var outcomes: [Jaco_V1_LeakedSecretOutcome] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Jaco_V1_LeakedSecretOutcome: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// "revoked", "previous_secret_stopped", "already_revoked", "unknown" or "malformed".
+  public var result: String = String()
+
+  public var identity: String = String()
+
+  public var accessorID: String = String()
+
+  /// For "malformed": what is wrong with the line.
+  public var problem: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Jaco_V1_ListRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -147,6 +241,17 @@ public nonisolated struct Jaco_V1_TokenInfo: Sendable {
 
   public var expiresAtMs: Int64 = 0
 
+  /// When it last verified, as the answering daemon knows it (flushed to the store every minute).
+  public var lastUsedMs: Int64 = 0
+
+  /// A rotation in its grace window: when it happened, and when the previous secret stops.
+  public var rotatedAtMs: Int64 = 0
+
+  public var graceEndsAtMs: Int64 = 0
+
+  /// A newer token holds this identity (this one was revoked or expired, then issued again).
+  public var superseded: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -158,7 +263,7 @@ fileprivate nonisolated let _protobuf_package = "jaco.v1"
 
 nonisolated extension Jaco_V1_IssueRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".IssueRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{3}allow_privileged\0\u{1}description\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{3}allow_privileged\0\u{1}description\0\u{3}ttl_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -169,6 +274,7 @@ nonisolated extension Jaco_V1_IssueRequest: SwiftProtobuf.Message, SwiftProtobuf
       case 1: try { try decoder.decodeSingularStringField(value: &self.identity) }()
       case 2: try { try decoder.decodeSingularBoolField(value: &self.allowPrivileged) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.description_p) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.ttlMs) }()
       default: break
       }
     }
@@ -184,6 +290,9 @@ nonisolated extension Jaco_V1_IssueRequest: SwiftProtobuf.Message, SwiftProtobuf
     if !self.description_p.isEmpty {
       try visitor.visitSingularStringField(value: self.description_p, fieldNumber: 3)
     }
+    if self.ttlMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.ttlMs, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -191,6 +300,7 @@ nonisolated extension Jaco_V1_IssueRequest: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.identity != rhs.identity {return false}
     if lhs.allowPrivileged != rhs.allowPrivileged {return false}
     if lhs.description_p != rhs.description_p {return false}
+    if lhs.ttlMs != rhs.ttlMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -299,6 +409,195 @@ nonisolated extension Jaco_V1_RevokeResponse: SwiftProtobuf.Message, SwiftProtob
   }
 }
 
+nonisolated extension Jaco_V1_RotateRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RotateRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{3}accessor_id\0\u{3}grace_ms\0\u{1}force\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.identity) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.accessorID) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.graceMs) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.force) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.identity.isEmpty {
+      try visitor.visitSingularStringField(value: self.identity, fieldNumber: 1)
+    }
+    if !self.accessorID.isEmpty {
+      try visitor.visitSingularStringField(value: self.accessorID, fieldNumber: 2)
+    }
+    if self.graceMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.graceMs, fieldNumber: 3)
+    }
+    if self.force != false {
+      try visitor.visitSingularBoolField(value: self.force, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jaco_V1_RotateRequest, rhs: Jaco_V1_RotateRequest) -> Bool {
+    if lhs.identity != rhs.identity {return false}
+    if lhs.accessorID != rhs.accessorID {return false}
+    if lhs.graceMs != rhs.graceMs {return false}
+    if lhs.force != rhs.force {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jaco_V1_RotateResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RotateResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}token\0\u{1}secret\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._token) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.secret) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._token {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.secret.isEmpty {
+      try visitor.visitSingularStringField(value: self.secret, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jaco_V1_RotateResponse, rhs: Jaco_V1_RotateResponse) -> Bool {
+    if lhs._token != rhs._token {return false}
+    if lhs.secret != rhs.secret {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jaco_V1_RevokeLeakedRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RevokeLeakedRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}secrets\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.secrets) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.secrets.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.secrets, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jaco_V1_RevokeLeakedRequest, rhs: Jaco_V1_RevokeLeakedRequest) -> Bool {
+    if lhs.secrets != rhs.secrets {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jaco_V1_RevokeLeakedResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RevokeLeakedResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}outcomes\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.outcomes) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.outcomes.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.outcomes, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jaco_V1_RevokeLeakedResponse, rhs: Jaco_V1_RevokeLeakedResponse) -> Bool {
+    if lhs.outcomes != rhs.outcomes {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jaco_V1_LeakedSecretOutcome: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LeakedSecretOutcome"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}result\0\u{1}identity\0\u{3}accessor_id\0\u{1}problem\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.result) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.identity) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.accessorID) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.problem) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.result.isEmpty {
+      try visitor.visitSingularStringField(value: self.result, fieldNumber: 1)
+    }
+    if !self.identity.isEmpty {
+      try visitor.visitSingularStringField(value: self.identity, fieldNumber: 2)
+    }
+    if !self.accessorID.isEmpty {
+      try visitor.visitSingularStringField(value: self.accessorID, fieldNumber: 3)
+    }
+    if !self.problem.isEmpty {
+      try visitor.visitSingularStringField(value: self.problem, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jaco_V1_LeakedSecretOutcome, rhs: Jaco_V1_LeakedSecretOutcome) -> Bool {
+    if lhs.result != rhs.result {return false}
+    if lhs.identity != rhs.identity {return false}
+    if lhs.accessorID != rhs.accessorID {return false}
+    if lhs.problem != rhs.problem {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Jaco_V1_ListRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListRequest"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}page_size\0\u{3}page_token\0")
@@ -371,7 +670,7 @@ nonisolated extension Jaco_V1_ListResponse: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Jaco_V1_TokenInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TokenInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}accessor_id\0\u{1}identity\0\u{1}description\0\u{3}allows_privileged\0\u{3}issued_at_ms\0\u{3}revoked_at_ms\0\u{3}expires_at_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}accessor_id\0\u{1}identity\0\u{1}description\0\u{3}allows_privileged\0\u{3}issued_at_ms\0\u{3}revoked_at_ms\0\u{3}expires_at_ms\0\u{3}last_used_ms\0\u{3}rotated_at_ms\0\u{3}grace_ends_at_ms\0\u{1}superseded\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -386,6 +685,10 @@ nonisolated extension Jaco_V1_TokenInfo: SwiftProtobuf.Message, SwiftProtobuf._M
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.issuedAtMs) }()
       case 6: try { try decoder.decodeSingularInt64Field(value: &self.revokedAtMs) }()
       case 7: try { try decoder.decodeSingularInt64Field(value: &self.expiresAtMs) }()
+      case 8: try { try decoder.decodeSingularInt64Field(value: &self.lastUsedMs) }()
+      case 9: try { try decoder.decodeSingularInt64Field(value: &self.rotatedAtMs) }()
+      case 10: try { try decoder.decodeSingularInt64Field(value: &self.graceEndsAtMs) }()
+      case 11: try { try decoder.decodeSingularBoolField(value: &self.superseded) }()
       default: break
       }
     }
@@ -413,6 +716,18 @@ nonisolated extension Jaco_V1_TokenInfo: SwiftProtobuf.Message, SwiftProtobuf._M
     if self.expiresAtMs != 0 {
       try visitor.visitSingularInt64Field(value: self.expiresAtMs, fieldNumber: 7)
     }
+    if self.lastUsedMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.lastUsedMs, fieldNumber: 8)
+    }
+    if self.rotatedAtMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.rotatedAtMs, fieldNumber: 9)
+    }
+    if self.graceEndsAtMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.graceEndsAtMs, fieldNumber: 10)
+    }
+    if self.superseded != false {
+      try visitor.visitSingularBoolField(value: self.superseded, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -424,6 +739,10 @@ nonisolated extension Jaco_V1_TokenInfo: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.issuedAtMs != rhs.issuedAtMs {return false}
     if lhs.revokedAtMs != rhs.revokedAtMs {return false}
     if lhs.expiresAtMs != rhs.expiresAtMs {return false}
+    if lhs.lastUsedMs != rhs.lastUsedMs {return false}
+    if lhs.rotatedAtMs != rhs.rotatedAtMs {return false}
+    if lhs.graceEndsAtMs != rhs.graceEndsAtMs {return false}
+    if lhs.superseded != rhs.superseded {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
