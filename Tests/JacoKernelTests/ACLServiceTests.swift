@@ -173,8 +173,10 @@ struct ACLServiceTests {
         {
             index = await jaco.kernel.cache.waitForChange(of: .tokens, after: index, timeout: .seconds(5))
         }
+        // Deleted, its secret still fails as expired, with the time (the cache remembers it).
         let error = #expect(throws: JacoError.self) { try jaco.kernel.tokens.verify(secret: created.secret) }
-        #expect(error?.code == .tokenInvalid)
+        #expect(error?.code == .tokenExpired)
+        #expect(error?.message.contains("expired at") == true)
         let events = try await jaco.kernel.audit.events(by: op)
         #expect(events.last?.type == AuditEventType.tokenExpire)
         #expect(events.last?.payload["accessor_id"] == created.token.accessorID)

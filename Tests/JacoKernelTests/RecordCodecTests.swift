@@ -13,6 +13,10 @@ struct RecordCodecTests {
             roleIDs: ["r1"], allowsPrivileged: true, local: true, namespace: "team", issuedAt: Date(timeIntervalSince1970: 1_700_000_000.123),
             expirationTime: Date(timeIntervalSince1970: 1_800_000_000), revokedAt: nil)
         #expect(try Token(decoding: token.encode(), key: "t/a1") == token)
+        var rotated = token
+        rotated.rotation = Rotation(
+            previousDigest: .zero, rotatedAt: Date(timeIntervalSince1970: 1_700_000_100), graceEndsAt: Date(timeIntervalSince1970: 1_700_086_500))
+        #expect(try Token(decoding: rotated.encode(), key: "t/a1") == rotated)
         let anonymous = Token(accessorID: "a2", identity: nil, secretDigest: .zero, issuedAt: Date(timeIntervalSince1970: 0))
         #expect(try Token(decoding: anonymous.encode(), key: "t/a2") == anonymous)
         #expect(try Policy(decoding: Policy.globalManagement.encode(), key: "p") == Policy.globalManagement)

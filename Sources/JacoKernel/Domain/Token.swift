@@ -58,11 +58,6 @@ public struct Token: Codable, Sendable, Equatable {
         self.rotation = rotation
     }
 
-    /// Whether `digest` is this token's previous secret, still inside its rotation's grace.
-    public func acceptsPreviousSecret(at now: Date) -> Bool {
-        rotation.map { $0.graceEndsAt > now } ?? false
-    }
-
     /// Whether the token has expired at `now`.
     public func isExpired(at now: Date = Date()) -> Bool {
         expirationTime.map { $0 <= now } ?? false

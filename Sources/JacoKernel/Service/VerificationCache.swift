@@ -66,6 +66,9 @@ public final class VerificationCache: Sendable {
         var identityHolders: [String: (accessorID: String, issuedAt: Date)] = [:]
         /// Use times by accessor ID, kept across entry replacements.
         var uses: [String: UseRecord] = [:]
+        /// Expired tokens the reaper deleted: who and when, so their secrets still fail
+        /// `token_expired` with the time rather than as unknown (bounded; lost on restart).
+        var expiredTombstones: [Digest256: (name: String, expiredAt: Date)] = [:]
         var table = ACLTable()
         var applied: StoreIndex = 0
         var resourceIndex: [ACLResource: StoreIndex] = [:]
@@ -109,6 +112,9 @@ public final class VerificationCache: Sendable {
             let digest = hasher.digest(ofSecret: UnsafeRawBufferPointer(bytes))
             guard let entry = state.withLock({ $0.byDigest[digest] }) else {
                 // A miss: say why, naming a typo when the checksum shows one.
+                if let tombstone = state.withLock({ $0.expiredTombstones[digest] }) {
+                    return .failure(Self.expired(tombstone.name, at: tombstone.expiredAt))
+                }
                 return .failure(Self.invalid(SecretFormat.problem(with: bytes) ?? "no token has this secret"))
             }
             let checked = Self.check(entry)
@@ -210,10 +216,17 @@ public final class VerificationCache: Sendable {
             return .failure(JacoError(.tokenRevoked, "this is the previous secret of the token for '\(name)': it was rotated at \(rotatedAt.rfc3339) and the old secret stopped working at \(graceEnd.rfc3339); use the new secret"))
         }
         if let expiresAt = entry.expiresAt, expiresAt <= Date() {
-            return .failure(JacoError(.tokenExpired, "the token for '\(name)' expired at \(expiresAt.rfc3339); ask an operator for a new one"))
+            return .failure(expired(name, at: expiresAt))
         }
         return .success(entry.principal)
     }
+
+    private static func expired(_ name: String, at time: Date) -> JacoError {
+        JacoError(.tokenExpired, "the token for '\(name)' expired at \(time.rfc3339); ask an operator for a new one")
+    }
+
+    /// The most deleted expired tokens remembered for their error message.
+    static let maxTombstones = 10_000
 
     /// New contents built off the lock, a page of tokens at a time, then swapped in whole by
     /// ``install(_:at:)``: verifies see the old contents until then, and no step holds every
@@ -351,7 +364,13 @@ public final class VerificationCache: Sendable {
         for update in updates {
             switch update {
             case .token(let accessorID, let token):
-                if let old = s.digestByAccessor.removeValue(forKey: accessorID) { s.byDigest.remove(old) }
+                if let old = s.digestByAccessor.removeValue(forKey: accessorID) {
+                    if token == nil, let entry = s.byDigest[old], let expiry = entry.expiresAt, expiry <= Date() {
+                        if s.expiredTombstones.count >= maxTombstones { s.expiredTombstones.removeAll(keepingCapacity: true) }
+                        s.expiredTombstones[old] = (entry.principal.auditName, expiry)
+                    }
+                    s.byDigest.remove(old)
+                }
                 if let old = s.previousDigestByAccessor.removeValue(forKey: accessorID) { s.byDigest.remove(old) }
                 s.expiries.removeValue(forKey: accessorID)
                 s.graceEnds.removeValue(forKey: accessorID)
