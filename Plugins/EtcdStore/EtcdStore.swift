@@ -7,7 +7,7 @@ import Synchronization
 /// prefix; the store index is etcd's revision; a transaction is one etcd Txn whose compares
 /// are the transaction's conditions; snapshots read at one revision; the change feed is a
 /// Watch from a revision.
-public final class EtcdStore: Storage, FaultInjecting, ReachabilityReporting, Sendable {
+public final class EtcdStore: Storage, FaultInjecting, ReachabilityReporting, BoundedTransactions, Sendable {
     /// How reads reach agreement: `linearizable` (through the leader; sees every acknowledged
     /// write) or `serializable` (the member's local copy; may lag).
     public enum Consistency: String, Sendable {
@@ -16,6 +16,8 @@ public final class EtcdStore: Storage, FaultInjecting, ReachabilityReporting, Se
 
     /// etcd's default limit on operations in one Txn (`--max-txn-ops`).
     public static let maxOperationsPerTransaction = 128
+    /// The same limit, as the kernel's ``BoundedTransactions`` capability.
+    public var maxOperationsPerTransaction: Int { Self.maxOperationsPerTransaction }
     /// Keys fetched per Range call when scanning.
     static let pageSize = 512
 

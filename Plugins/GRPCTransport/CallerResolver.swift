@@ -17,11 +17,14 @@ struct CallerResolver: Sendable {
     let kernel: Kernel
     let mode: Mode
 
-    /// The principal making the call; `cluster_uninitialized` before bootstrap.
-    func principal(_ metadata: Metadata) async throws(JacoError) -> Principal {
+    /// The principal making the call; `cluster_uninitialized` before bootstrap, except for
+    /// `local` on the unix socket where `localBeforeBootstrap` (a restore into a fresh daemon).
+    func principal(_ metadata: Metadata, localBeforeBootstrap: Bool = false) async throws(JacoError) -> Principal {
+        if localBeforeBootstrap, mode == .localSocket { return Self.local }
         do {
             guard try await kernel.tokens.isInitialized() else {
-                throw JacoError(.clusterUninitialized, "the cluster is not initialized; run 'jaco cluster init' first")
+                let hint = localBeforeBootstrap ? "; to restore a snapshot into a fresh daemon, use its unix socket (--socket)" : ""
+                throw JacoError(.clusterUninitialized, "the cluster is not initialized; run 'jaco cluster init' first\(hint)")
             }
         } catch let error as JacoError {
             throw error

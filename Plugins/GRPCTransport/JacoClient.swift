@@ -161,6 +161,30 @@ public struct JacoSession: Sendable {
         try await Jaco_V1_Cluster.Client(wrapping: client).status(Jaco_V1_StatusRequest(), metadata: metadata, options: options)
     }
 
+    /// Streams a snapshot of the whole store to `handle`, chunk by chunk.
+    public func saveSnapshot(_ handle: @escaping @Sendable (Data) async throws -> Void) async throws {
+        var options = self.options
+        options.timeout = nil  // a large store takes as long as it takes
+        try await Jaco_V1_Cluster.Client(wrapping: client).snapshotSave(Jaco_V1_SnapshotSaveRequest(), metadata: metadata, options: options) { response in
+            for try await chunk in response.messages { try await handle(chunk.data) }
+        }
+    }
+
+    /// Sends a snapshot file in chunks; the daemon replaces its state with it.
+    public func restoreSnapshot(_ data: Data, chunkSize: Int = 1 << 20) async throws -> Jaco_V1_SnapshotInfo {
+        var options = self.options
+        options.timeout = nil
+        return try await Jaco_V1_Cluster.Client(wrapping: client).snapshotRestore(metadata: metadata, options: options, requestProducer: { writer in
+            var offset = 0
+            repeat {
+                var chunk = Jaco_V1_SnapshotChunk()
+                chunk.data = data.subdata(in: offset..<min(offset + chunkSize, data.count))
+                try await writer.write(chunk)
+                offset += chunkSize
+            } while offset < data.count
+        }).snapshot
+    }
+
     /// Has the cluster CA sign a client certificate for `name` over the key in `requestPEM`.
     public func issueClientCertificate(name: String, requestPEM: String, days: Int) async throws -> Jaco_V1_IssueClientCertificateResponse {
         var request = Jaco_V1_IssueClientCertificateRequest()

@@ -30,6 +30,12 @@ public enum Runtime {
         return try factory.make(section, PluginContext(dataDirectory: dataDirectory))
     }
 
+    /// The default (unkeyed SHA-256) hasher, for tools that only hash content, e.g. to check
+    /// a snapshot file's checksum.
+    public static func plainHasher() throws -> any SecretHasher {
+        try makeHasher(JacoConfig.parse("", source: "<built-in>"), dataDirectory: URL(fileURLWithPath: "."))
+    }
+
     /// The admission chain `[admission] policies` lists (default: `["privileged"]`); an
     /// unknown policy name is a config error naming it.
     public static func makeAdmission(_ config: JacoConfig) throws -> AdmissionChain {

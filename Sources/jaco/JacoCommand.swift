@@ -17,6 +17,7 @@ struct JacoCommand: AsyncParsableCommand {
             """,
         version: Jaco.version,
         subcommands: [
-            ClusterCommand.self, TokenCommand.self, AuditCommand.self, ValidateCommand.self, ApplyCommand.self, VersionCommand.self,
+            ClusterCommand.self, TokenCommand.self, AuditCommand.self, ValidateCommand.self, ApplyCommand.self, SnapshotCommand.self,
+            StoreCommand.self, VersionCommand.self,
         ])
 }

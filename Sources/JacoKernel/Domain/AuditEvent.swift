@@ -39,6 +39,8 @@ public struct AuditEvent: Codable, Sendable, Equatable {
 
 /// Audit event types written by the kernel.
 public enum AuditEventType {
+    /// The whole state was replaced by a snapshot's.
+    public static let snapshotRestore = "snapshot_restore"
     /// A token got a new secret (its previous one may work on through a grace window).
     public static let tokenRotate = "token_rotate"
     /// A rotation's previous secret stopped working (grace over, at once, or forced).
@@ -79,7 +81,7 @@ public enum AuditEventType {
     public static let all = [
         clusterBootstrap, tokenIssue, tokenRevoke, tokenUpdate, tokenDelete, tokenExpire, policyCreate, policyUpdate,
         policyDelete, roleCreate, roleUpdate, roleDelete, apply, privilegedWorkloadAdmitted, clientCertificateIssue,
-        tokenRotate, tokenRotateFinished, tokenRevokeLeaked,
+        tokenRotate, tokenRotateFinished, tokenRevokeLeaked, snapshotRestore,
     ]
 }
 

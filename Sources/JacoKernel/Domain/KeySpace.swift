@@ -30,6 +30,15 @@ enum KeySpace {
     /// The cluster CA (certificate and key, PEM) that daemons sharing the store share.
     static let clusterCA = "m/cluster-ca"
 
+    /// Metadata keys (`m/…`).
+    static let metadataPrefix = "m/"
+    /// Every top-level prefix, in key order: together they cover every key the kernel writes
+    /// (whole-store walks scan these, as some engines cannot scan an empty prefix).
+    static let allPrefixes = [
+        auditPrefix, deploymentPrefix, revisionPrefix, lastUsedPrefix, metadataPrefix, policyPrefix, policyNamePrefix,
+        rolePrefix, roleNamePrefix, tokenPrefix, digestPrefix, identityPrefix,
+    ]
+
     static func token(_ accessorID: String) -> String { tokenPrefix + accessorID }
     static func identity(_ identity: String) -> String { identityPrefix + identity }
     static func digest(_ digest: Digest256) -> String { digestPrefix + digest.hex }

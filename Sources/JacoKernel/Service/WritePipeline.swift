@@ -64,6 +64,34 @@ final class WritePipeline: Sendable {
         }
     }
 
+    /// Replaces every record but `keeping` with `puts`, then applies `closing` (the audit event
+    /// and head that record the replacement), serialized with every other write. One
+    /// transaction when the engine takes it; on engines that cap a transaction's size
+    /// (``BoundedTransactions``), batches: first the puts, then deleting what the new state
+    /// lacks, then `closing`. Returns once the cache reflects it.
+    func replaceStore(with puts: [Write], closingWith closing: [Write], keeping: Set<String>) async throws {
+        try await lock.withLock {
+            let incoming = Set(puts.map(\.key) + closing.map(\.key))
+            var stale: [Write] = []
+            try await storage.read { snapshot in
+                try await StoreWalk.forEachPage(in: snapshot) { page in
+                    for entry in page where !incoming.contains(entry.key) && !keeping.contains(entry.key) { stale.append(.delete(entry.key)) }
+                }
+            }
+            let writes = puts + stale + closing
+            var index: StoreIndex = 0
+            if let bounded = storage as? any BoundedTransactions {
+                let size = max(1, bounded.maxOperationsPerTransaction - 8)
+                for start in stride(from: 0, to: writes.count, by: size) {
+                    index = try await storage.commit(Transaction(writes: Array(writes[start..<min(start + size, writes.count)])))
+                }
+            } else {
+                index = try await storage.commit(Transaction(writes: writes))
+            }
+            await cache.waitUntilApplied(index)
+        }
+    }
+
     /// Commits; when the store cannot say whether the commit was applied (a connection lost
     /// mid-call), looks for this transaction's own audit head: every transaction writes one,
     /// and its hash chains over this commit's events, so finding it means the commit applied.

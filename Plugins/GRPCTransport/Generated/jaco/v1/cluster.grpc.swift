@@ -61,11 +61,39 @@ public enum Jaco_V1_Cluster: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "SnapshotSave" metadata.
+        public enum SnapshotSave: Sendable {
+            /// Request type for "SnapshotSave".
+            public typealias Input = Jaco_V1_SnapshotSaveRequest
+            /// Response type for "SnapshotSave".
+            public typealias Output = Jaco_V1_SnapshotChunk
+            /// Descriptor for "SnapshotSave".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.Cluster"),
+                method: "SnapshotSave",
+                type: .serverStreaming
+            )
+        }
+        /// Namespace for "SnapshotRestore" metadata.
+        public enum SnapshotRestore: Sendable {
+            /// Request type for "SnapshotRestore".
+            public typealias Input = Jaco_V1_SnapshotChunk
+            /// Response type for "SnapshotRestore".
+            public typealias Output = Jaco_V1_SnapshotRestoreResponse
+            /// Descriptor for "SnapshotRestore".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.Cluster"),
+                method: "SnapshotRestore",
+                type: .clientStreaming
+            )
+        }
         /// Descriptors for all methods in the "jaco.v1.Cluster" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             Init.descriptor,
             Status.descriptor,
-            IssueClientCertificate.descriptor
+            IssueClientCertificate.descriptor,
+            SnapshotSave.descriptor,
+            SnapshotRestore.descriptor
         ]
     }
 }
@@ -152,6 +180,44 @@ extension Jaco_V1_Cluster {
             request: GRPCCore.StreamingServerRequest<Jaco_V1_IssueClientCertificateRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_IssueClientCertificateResponse>
+
+        /// Handle the "SnapshotSave" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The whole store as a snapshot file (docs/operations.md#snapshots), from one consistent
+        /// > store snapshot, in chunks. Needs acl:write (or the unix socket). Digests, never secrets.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Jaco_V1_SnapshotSaveRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Jaco_V1_SnapshotChunk` messages.
+        func snapshotSave(
+            request: GRPCCore.StreamingServerRequest<Jaco_V1_SnapshotSaveRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_SnapshotChunk>
+
+        /// Handle the "SnapshotRestore" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Replaces the whole state with a snapshot file's, sent in chunks; checked first (checksum,
+        /// > format, hashing config), audited as snapshot_restore. Needs acl:write (or the unix socket).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Jaco_V1_SnapshotChunk` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Jaco_V1_SnapshotRestoreResponse` messages.
+        func snapshotRestore(
+            request: GRPCCore.StreamingServerRequest<Jaco_V1_SnapshotChunk>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_SnapshotRestoreResponse>
     }
 
     /// Service protocol for the "jaco.v1.Cluster" service.
@@ -222,6 +288,44 @@ extension Jaco_V1_Cluster {
             request: GRPCCore.ServerRequest<Jaco_V1_IssueClientCertificateRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Jaco_V1_IssueClientCertificateResponse>
+
+        /// Handle the "SnapshotSave" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The whole store as a snapshot file (docs/operations.md#snapshots), from one consistent
+        /// > store snapshot, in chunks. Needs acl:write (or the unix socket). Digests, never secrets.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Jaco_V1_SnapshotSaveRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Jaco_V1_SnapshotChunk` messages.
+        func snapshotSave(
+            request: GRPCCore.ServerRequest<Jaco_V1_SnapshotSaveRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_SnapshotChunk>
+
+        /// Handle the "SnapshotRestore" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Replaces the whole state with a snapshot file's, sent in chunks; checked first (checksum,
+        /// > format, hashing config), audited as snapshot_restore. Needs acl:write (or the unix socket).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Jaco_V1_SnapshotChunk` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Jaco_V1_SnapshotRestoreResponse` message.
+        func snapshotRestore(
+            request: GRPCCore.StreamingServerRequest<Jaco_V1_SnapshotChunk>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_SnapshotRestoreResponse>
     }
 
     /// Simple service protocol for the "jaco.v1.Cluster" service.
@@ -290,6 +394,45 @@ extension Jaco_V1_Cluster {
             request: Jaco_V1_IssueClientCertificateRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Jaco_V1_IssueClientCertificateResponse
+
+        /// Handle the "SnapshotSave" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The whole store as a snapshot file (docs/operations.md#snapshots), from one consistent
+        /// > store snapshot, in chunks. Needs acl:write (or the unix socket). Digests, never secrets.
+        ///
+        /// - Parameters:
+        ///   - request: A `Jaco_V1_SnapshotSaveRequest` message.
+        ///   - response: A response stream of `Jaco_V1_SnapshotChunk` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func snapshotSave(
+            request: Jaco_V1_SnapshotSaveRequest,
+            response: GRPCCore.RPCWriter<Jaco_V1_SnapshotChunk>,
+            context: GRPCCore.ServerContext
+        ) async throws
+
+        /// Handle the "SnapshotRestore" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Replaces the whole state with a snapshot file's, sent in chunks; checked first (checksum,
+        /// > format, hashing config), audited as snapshot_restore. Needs acl:write (or the unix socket).
+        ///
+        /// - Parameters:
+        ///   - request: A stream of `Jaco_V1_SnapshotChunk` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Jaco_V1_SnapshotRestoreResponse` to respond with.
+        func snapshotRestore(
+            request: GRPCCore.RPCAsyncSequence<Jaco_V1_SnapshotChunk, any Swift.Error>,
+            context: GRPCCore.ServerContext
+        ) async throws -> Jaco_V1_SnapshotRestoreResponse
     }
 }
 
@@ -325,6 +468,28 @@ extension Jaco_V1_Cluster.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_IssueClientCertificateResponse>(),
             handler: { request, context in
                 try await self.issueClientCertificate(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Jaco_V1_Cluster.Method.SnapshotSave.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_SnapshotSaveRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_SnapshotChunk>(),
+            handler: { request, context in
+                try await self.snapshotSave(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Jaco_V1_Cluster.Method.SnapshotRestore.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_SnapshotChunk>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_SnapshotRestoreResponse>(),
+            handler: { request, context in
+                try await self.snapshotRestore(
                     request: request,
                     context: context
                 )
@@ -368,6 +533,28 @@ extension Jaco_V1_Cluster.ServiceProtocol {
         )
         return GRPCCore.StreamingServerResponse(single: response)
     }
+
+    public func snapshotSave(
+        request: GRPCCore.StreamingServerRequest<Jaco_V1_SnapshotSaveRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_SnapshotChunk> {
+        let response = try await self.snapshotSave(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return response
+    }
+
+    public func snapshotRestore(
+        request: GRPCCore.StreamingServerRequest<Jaco_V1_SnapshotChunk>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_SnapshotRestoreResponse> {
+        let response = try await self.snapshotRestore(
+            request: request,
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
 }
 
 // Default implementation of methods from 'ServiceProtocol'.
@@ -406,6 +593,36 @@ extension Jaco_V1_Cluster.SimpleServiceProtocol {
         return GRPCCore.ServerResponse<Jaco_V1_IssueClientCertificateResponse>(
             message: try await self.issueClientCertificate(
                 request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func snapshotSave(
+        request: GRPCCore.ServerRequest<Jaco_V1_SnapshotSaveRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_SnapshotChunk> {
+        return GRPCCore.StreamingServerResponse<Jaco_V1_SnapshotChunk>(
+            metadata: [:],
+            producer: { writer in
+                try await self.snapshotSave(
+                    request: request.message,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
+        )
+    }
+
+    public func snapshotRestore(
+        request: GRPCCore.StreamingServerRequest<Jaco_V1_SnapshotChunk>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_SnapshotRestoreResponse> {
+        return GRPCCore.ServerResponse<Jaco_V1_SnapshotRestoreResponse>(
+            message: try await self.snapshotRestore(
+                request: request.messages,
                 context: context
             ),
             metadata: [:]
@@ -496,6 +713,54 @@ extension Jaco_V1_Cluster {
             deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_IssueClientCertificateResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_IssueClientCertificateResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "SnapshotSave" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The whole store as a snapshot file (docs/operations.md#snapshots), from one consistent
+        /// > store snapshot, in chunks. Needs acl:write (or the unix socket). Digests, never secrets.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Jaco_V1_SnapshotSaveRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_SnapshotSaveRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_SnapshotChunk` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func snapshotSave<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_SnapshotSaveRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_SnapshotSaveRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_SnapshotChunk>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Jaco_V1_SnapshotChunk>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "SnapshotRestore" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Replaces the whole state with a snapshot file's, sent in chunks; checked first (checksum,
+        /// > format, hashing config), audited as snapshot_restore. Needs acl:write (or the unix socket).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Jaco_V1_SnapshotChunk` messages.
+        ///   - serializer: A serializer for `Jaco_V1_SnapshotChunk` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_SnapshotRestoreResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func snapshotRestore<Result>(
+            request: GRPCCore.StreamingClientRequest<Jaco_V1_SnapshotChunk>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_SnapshotChunk>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_SnapshotRestoreResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_SnapshotRestoreResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -623,6 +888,74 @@ extension Jaco_V1_Cluster {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "SnapshotSave" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The whole store as a snapshot file (docs/operations.md#snapshots), from one consistent
+        /// > store snapshot, in chunks. Needs acl:write (or the unix socket). Digests, never secrets.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Jaco_V1_SnapshotSaveRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_SnapshotSaveRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_SnapshotChunk` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func snapshotSave<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_SnapshotSaveRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_SnapshotSaveRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_SnapshotChunk>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Jaco_V1_SnapshotChunk>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.serverStreaming(
+                request: request,
+                descriptor: Jaco_V1_Cluster.Method.SnapshotSave.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "SnapshotRestore" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Replaces the whole state with a snapshot file's, sent in chunks; checked first (checksum,
+        /// > format, hashing config), audited as snapshot_restore. Needs acl:write (or the unix socket).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Jaco_V1_SnapshotChunk` messages.
+        ///   - serializer: A serializer for `Jaco_V1_SnapshotChunk` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_SnapshotRestoreResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func snapshotRestore<Result>(
+            request: GRPCCore.StreamingClientRequest<Jaco_V1_SnapshotChunk>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_SnapshotChunk>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_SnapshotRestoreResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_SnapshotRestoreResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.clientStreaming(
+                request: request,
+                descriptor: Jaco_V1_Cluster.Method.SnapshotRestore.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -714,6 +1047,64 @@ extension Jaco_V1_Cluster.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_IssueClientCertificateRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_IssueClientCertificateResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SnapshotSave" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The whole store as a snapshot file (docs/operations.md#snapshots), from one consistent
+    /// > store snapshot, in chunks. Needs acl:write (or the unix socket). Digests, never secrets.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Jaco_V1_SnapshotSaveRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func snapshotSave<Result>(
+        request: GRPCCore.ClientRequest<Jaco_V1_SnapshotSaveRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Jaco_V1_SnapshotChunk>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.snapshotSave(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_SnapshotSaveRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_SnapshotChunk>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SnapshotRestore" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Replaces the whole state with a snapshot file's, sent in chunks; checked first (checksum,
+    /// > format, hashing config), audited as snapshot_restore. Needs acl:write (or the unix socket).
+    ///
+    /// - Parameters:
+    ///   - request: A streaming request producing `Jaco_V1_SnapshotChunk` messages.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func snapshotRestore<Result>(
+        request: GRPCCore.StreamingClientRequest<Jaco_V1_SnapshotChunk>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_SnapshotRestoreResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.snapshotRestore(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_SnapshotChunk>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_SnapshotRestoreResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -819,6 +1210,73 @@ extension Jaco_V1_Cluster.ClientProtocol {
             metadata: metadata
         )
         return try await self.issueClientCertificate(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SnapshotSave" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The whole store as a snapshot file (docs/operations.md#snapshots), from one consistent
+    /// > store snapshot, in chunks. Needs acl:write (or the unix socket). Digests, never secrets.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func snapshotSave<Result>(
+        _ message: Jaco_V1_SnapshotSaveRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Jaco_V1_SnapshotChunk>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Jaco_V1_SnapshotSaveRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.snapshotSave(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SnapshotRestore" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Replaces the whole state with a snapshot file's, sent in chunks; checked first (checksum,
+    /// > format, hashing config), audited as snapshot_restore. Needs acl:write (or the unix socket).
+    ///
+    /// - Parameters:
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - producer: A closure producing request messages to send to the server. Returning
+    ///       from the closure closes the request stream.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func snapshotRestore<Result>(
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        requestProducer producer: @Sendable @escaping (GRPCCore.RPCWriter<Jaco_V1_SnapshotChunk>) async throws -> Void,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_SnapshotRestoreResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.StreamingClientRequest<Jaco_V1_SnapshotChunk>(
+            metadata: metadata,
+            producer: producer
+        )
+        return try await self.snapshotRestore(
             request: request,
             options: options,
             onResponse: handleResponse
