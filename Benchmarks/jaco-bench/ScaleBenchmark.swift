@@ -62,8 +62,8 @@ struct ListingTiming: Sendable {
     var rows: Int
 }
 
-/// Bootstraps a store and issues `count` tokens into it; returns the bootstrap secret.
-private func loadTokens(_ config: JacoConfig, into directory: URL, count: Int) async throws -> (String, Double) {
+/// Bootstraps a store and issues `count` tokens into it; returns the bootstrap secret and the seconds it took.
+func loadTokens(_ config: JacoConfig, into directory: URL, count: Int) async throws -> (String, Double) {
     let kernel = try await Runtime.startKernel(config, dataDirectory: directory)
     let bootstrap = try await kernel.tokens.bootstrap()
     let op = try kernel.tokens.verify(secret: bootstrap.secret)

@@ -9,9 +9,12 @@
 //     between three jacod on a three-member etcd (p50, p99, max), and verify throughput over gRPC
 //     on a follower jacod against a single-node SQLite jacod. Needs the release jacod:
 //     `swift build -c release --product jacod` first.
+//  5. scale (`--only scale`): a million-token store, listed and served (ScaleBenchmark.swift).
+//  6. snapshot (`--only snapshot`): save, restore and migrate of 100,000 tokens with the real
+//     jaco and jacod (SnapshotBenchmark.swift); needs the release jaco and jacod.
 //
 //     swift run -c release jaco-bench [--dir <scratch dir>] [--verifies <n>] [--writes <n>] [--sync off]
-//                                     [--clients <n>] [--seconds <per round>] [--revocations <n>] [--only etcd|verify|scale] [--tokens <n>] [--keep yes]
+//                                     [--clients <n>] [--seconds <per round>] [--revocations <n>] [--only etcd|verify|scale|snapshot] [--tokens <n>] [--keep yes]
 //
 // `--sync off` turns off the engines' flush at commit, to show the CPU cost alone.
 import Crypto
@@ -25,7 +28,7 @@ var options: [String: String] = [:]
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
     guard flag.hasPrefix("--"), let value = arguments.popFirst() else {
-        print("usage: jaco-bench [--dir <scratch dir>] [--verifies <n>] [--writes <n>] [--sync off] [--clients <n>] [--seconds <per round>] [--revocations <n>] [--only etcd|verify|scale] [--tokens <n>] [--keep yes]")
+        print("usage: jaco-bench [--dir <scratch dir>] [--verifies <n>] [--writes <n>] [--sync off] [--clients <n>] [--seconds <per round>] [--revocations <n>] [--only etcd|verify|scale|snapshot] [--tokens <n>] [--keep yes]")
         exit(2)
     }
     options[String(flag.dropFirst(2))] = value
@@ -39,7 +42,7 @@ struct Settings: Sendable {
     var clients: Int
     var seconds: Double
     var revocations: Int
-    /// `--only etcd`, `--only verify` or `--only scale`: run that part alone.
+    /// `--only etcd`, `--only verify`, `--only scale` or `--only snapshot`: run that part alone.
     var only: String?
     /// Tokens in the scale benchmark's stores.
     var tokens: Int
@@ -81,6 +84,10 @@ try await Task.detached { try await runBenchmarks(settings) }.value
 
 @Sendable func runBenchmarks(_ settings: Settings) async throws {
     let (scratch, verifies, writes) = (settings.scratch, settings.verifies, settings.writes)
+    if settings.only == "snapshot" {
+        try await snapshotBenchmark(scratch: scratch, tokens: options["tokens"].flatMap { Int($0) } ?? 100_000)
+        return
+    }
     if settings.only == "scale" {
         try await scaleBenchmark(scratch: scratch, tokens: settings.tokens, keep: settings.keep)
         return

@@ -90,6 +90,11 @@ struct SnapshotMigrationTests {
         try await onEtcd.start()
         try await Self.check(onEtcd, token: bootstrap, expected: afterRestore, step: "the migration to etcd")
         #expect(try await onEtcd.jaco(["token", "list"], token: alice).status == 0)
+        // A restore on etcd is written in batches; the result is the same.
+        _ = try await onEtcd.jaco(["token", "issue", "--name", "gone-after-restore"], token: bootstrap)
+        let etcdRestore = try await onEtcd.jaco(["snapshot", "restore", file], token: bootstrap)
+        #expect(etcdRestore.status == 0, "\(etcdRestore.stderr)")
+        try await Self.check(onEtcd, token: bootstrap, expected: expected, step: "the restore on etcd")
         #expect(await onEtcd.stop() == 0)
 
         // etcd → SQLite, into a new data directory.
@@ -101,7 +106,7 @@ struct SnapshotMigrationTests {
         ])
         #expect(toSQLite.status == 0, "\(toSQLite.stderr)")
         try await back.start()
-        try await Self.check(back, token: bootstrap, expected: afterRestore, step: "the migration back to SQLite")
+        try await Self.check(back, token: bootstrap, expected: expected, step: "the migration back to SQLite")
         #expect(try await back.jaco(["token", "list"], token: alice).status == 0)
     }
 
@@ -151,5 +156,29 @@ struct SnapshotMigrationTests {
         #expect(refused.status == 1)
         #expect(refused.stderr.hasPrefix("failed_precondition: the snapshot's tokens were hashed with 'sha256:"), "\(refused.stderr)")
         #expect(try await keyed.jaco(["token", "list"], token: keyedBootstrap).status == 0)
+
+        // Migration refusals: configs that hash differently, and a target too small to hold
+        // the store (left empty again). A 200 KB manifest makes the source larger than the target.
+        let labels = (0..<4000).map { "      label-\($0): \"\(String(repeating: "x", count: 30))\"" }.joined(separator: "\n")
+        let manifest = scratch.appendingPathComponent("big.yaml")
+        try "services:\n  web:\n    image: nginx\n    labels:\n\(labels)\n".write(to: manifest, atomically: true, encoding: .utf8)
+        let applied = try await daemon.jaco(["apply", "-f", manifest.path], token: bootstrap)
+        #expect(applied.status == 0, "\(applied.stderr)")
+        #expect(await daemon.stop() == 0)
+        let hashing = try await EndToEndTests.jaco([
+            "store", "migrate", "--from", Build.config("sqlite.toml"), "--from-data-dir", daemon.dataDirectory.path,
+            "--to", config.path, "--to-data-dir", scratch.appendingPathComponent("other").path,
+        ])
+        #expect(hashing.status == 1)
+        #expect(hashing.stderr.hasPrefix("failed_precondition: the two configs hash differently"), "\(hashing.stderr)")
+        let tiny = scratch.appendingPathComponent("tiny.toml")
+        try "[storage]\nengine = \"lmdb\"\nmap_size = \"64KiB\"\n".write(to: tiny, atomically: true, encoding: .utf8)
+        let full = try await EndToEndTests.jaco([
+            "store", "migrate", "--from", Build.config("sqlite.toml"), "--from-data-dir", daemon.dataDirectory.path,
+            "--to", tiny.path, "--to-data-dir", scratch.appendingPathComponent("tiny").path,
+        ])
+        #expect(full.status == 1)
+        #expect(full.stderr.contains("\nstore_full: "), "\(full.stderr)")
+        #expect(full.stderr.contains("the target was emptied again"), "\(full.stderr)")
     }
 }

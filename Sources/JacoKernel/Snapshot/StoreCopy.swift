@@ -23,17 +23,30 @@ public enum StoreCopy {
             }
             try await clear(target, batchSize: batchSize)
         }
-        let expected = try await source.read { snapshot in
-            let counts = try await StoreWalk.counts(in: snapshot)
-            let total = counts.values.reduce(0, +)
-            var copied = 0
-            progress(0, total)
-            try await StoreWalk.forEachPage(in: snapshot, pageSize: batchSize) { page in
-                _ = try await target.commit(Transaction(writes: page.map { .put($0.key, $0.value.bytes) }))
-                copied += page.count
-                progress(copied, total)
+        let expected: Counts
+        do {
+            expected = try await source.read { snapshot in
+                let counts = try await StoreWalk.counts(in: snapshot)
+                let total = counts.values.reduce(0, +)
+                var copied = 0
+                progress(0, total)
+                try await StoreWalk.forEachPage(in: snapshot, pageSize: batchSize) { page in
+                    _ = try await target.commit(Transaction(writes: page.map { .put($0.key, $0.value.bytes) }))
+                    copied += page.count
+                    progress(copied, total)
+                }
+                return counts
             }
-            return counts
+        } catch let error as JacoError {
+            // A copy cut off (a full or unreachable target) leaves the target empty again.
+            let outcome: String
+            do {
+                try await clear(target, batchSize: batchSize)
+                outcome = "the copy stopped and the target was emptied again"
+            } catch {
+                outcome = "the copy stopped, and the target could not be emptied again (\(error)): it holds part of the copy, so run the migration again with --force"
+            }
+            throw JacoError(error.code, "\(error.message); \(outcome)")
         }
         let copied = try await counts(of: target)
         guard copied == expected else {
