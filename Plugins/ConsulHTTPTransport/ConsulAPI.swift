@@ -66,6 +66,8 @@ struct ConsulAPI: Sendable {
         }
         router.get("/v1/acl/roles") { request, _ in await respond { try await listRoles(call(request)) } }
 
+        EdgeRoutes.register(on: router, respond: respond)
+        router.get("/v1/acl/replication") { _, _ in Self.response(.ok, json: EdgeRoutes.replicationStatus) }
         HealthRoutes(kernel: kernel).register(on: router)
         router.post("/v1/jaco/revoke-leaked") { request, _ in await respond { try await revokeLeaked(call(request)) } }
 
@@ -80,8 +82,17 @@ struct ConsulAPI: Sendable {
     // MARK: - Bootstrap
 
     private func bootstrap(_ call: ConsulCall) async throws -> Response {
+        // Consul 1.14+: `{"BootstrapSecret": "<uuid>"}` chooses the bootstrap token's secret.
+        let body = try await call.optionalJSONBody("Bootstrap")
+        let secret = try decode("Bootstrap") { () throws(GoStructDecoder.Failure) -> String? in
+            guard let body else { return nil }
+            let d = try GoStructDecoder(body, structName: "ACLInitialTokenBootstrapRequest", goType: "structs.ACLInitialTokenBootstrapRequest")
+            try d.rejectUnknownFields(["BootstrapSecret"])
+            let secret = try d.string("BootstrapSecret")
+            return secret.isEmpty ? nil : secret
+        }
         do {
-            let issued = try await kernel.tokens.bootstrap(requestedBy: "consul-api")
+            let issued = try await kernel.tokens.bootstrap(requestedBy: "consul-api", secret: secret)
             let stored = try await kernel.acl.token(accessorID: issued.token.accessorID)
             var body = tokenJSON(stored ?? Indexed(record: issued.token, createIndex: 0, modifyIndex: 0), secret: issued.secret)
             // Consul's bootstrap answer also carries the secret as the legacy `ID`.
@@ -155,6 +166,11 @@ struct ConsulAPI: Sendable {
         filter.roleID = query["role"].map(String.init) ?? ""
         filter.authMethod = query["authmethod"].map(String.init) ?? ""
         filter.serviceName = query["servicename"].map(String.init) ?? ""
+        let given = [filter.policyID, filter.roleID, filter.authMethod, filter.serviceName].filter { !$0.isEmpty }.count
+        if given > 1 {
+            // Consul's state store refuses the combination (agent/consul/state/acl.go aclTokenList).
+            throw ConsulHTTPError.plainBadRequest("can only filter by one of policy, role, serviceName, or methodName at a time")
+        }
         filter.namespace = try call.namespace(allowWildcard: true)
         let (kernel, names, size, filterBy) = (kernel, linkNames(), Self.listPageSize, filter)
         return try await blockingList(call, .tokens) { after in
@@ -238,7 +254,8 @@ struct ConsulAPI: Sendable {
         _ = try call.namespace()
         return try await blockingRead(call, .roles) {
             let found = if let id { try await kernel.acl.role(id: id) } else { try await kernel.acl.role(name: name ?? "") }
-            guard let entry = found else { throw ConsulHTTPError.aclNotFound }
+            // Consul answers a missing role with an empty 404 (agent/acl_endpoint.go ACLRoleRead).
+            guard let entry = found else { throw ConsulHTTPError(status: .notFound, message: "", code: .notFound) }
             return ConsulJSON.role(entry, names: linkNames(), hash: kernel.acl.hash(of: entry.record))
         }
     }
@@ -319,6 +336,8 @@ struct ConsulAPI: Sendable {
         response.headers[ConsulCall.Header.knownLeader] = "true"
         response.headers[ConsulCall.Header.lastContact] = "0"
         response.headers[ConsulCall.Header.consistency] = consistency
+        // Jaco's anonymous token grants nothing unless a policy is linked to it: "deny".
+        response.headers[ConsulCall.Header.defaultACLPolicy] = "deny"
         return response
     }
 

@@ -24,14 +24,17 @@ struct ConsulCall {
         static let knownLeader = HTTPField.Name("X-Consul-KnownLeader")!
         static let lastContact = HTTPField.Name("X-Consul-LastContact")!
         static let consistency = HTTPField.Name("X-Consul-Effective-Consistency")!
+        static let defaultACLPolicy = HTTPField.Name("X-Consul-Default-ACL-Policy")!
     }
 
     private func query(_ name: String) -> String? {
         request.uri.queryParameters[Substring(name)].map(String.init)
     }
 
-    /// The presented secret, if any.
+    /// The presented secret, if any. As Consul's `parseTokenInternal` (agent/http.go) reads
+    /// it: `?token=` first, then `X-Consul-Token`, then `Authorization: Bearer`.
     var secret: String? {
+        if request.uri.query != nil, let token = query("token"), !token.isEmpty { return token }
         if let token = request.headers[Header.token], !token.isEmpty { return token }
         if let authorization = request.headers[.authorization] {
             let prefix = "bearer "
@@ -40,7 +43,6 @@ struct ConsulCall {
                 if !token.isEmpty { return token }
             }
         }
-        if request.uri.query != nil, let token = query("token"), !token.isEmpty { return token }
         return nil
     }
 
@@ -53,7 +55,8 @@ struct ConsulCall {
         do {
             return try kernel.tokens.verify(secret: secret)
         } catch {
-            throw .aclNotFound
+            // Bootstrap creates the anonymous token: without it, no secret can be known yet.
+            throw kernel.cache.principal(accessorID: BuiltIn.anonymousTokenID) == nil ? .notBootstrapped : .aclNotFound
         }
     }
 
@@ -135,16 +138,16 @@ struct ConsulCall {
         let parameters = request.uri.queryParameters
         let stale = parameters.has("stale")
         let consistent = parameters.has("consistent")
-        if stale && consistent { throw .badRequest("Cannot specify ?stale with ?consistent, conflicting semantics.") }
+        if stale && consistent { throw .plainBadRequest("Cannot specify ?stale with ?consistent, conflicting semantics.") }
         options.consistency = stale ? "stale" : consistent ? "consistent" : "leader"
         if let text = query("wait"), !text.isEmpty {
             let seconds: TimeInterval
-            do { seconds = try GoDuration.parse(text) } catch { throw .badRequest("Invalid wait time: \(error.message)") }
-            guard seconds >= 0 else { throw .badRequest("Invalid wait time: '\(text)' is negative") }
+            do { seconds = try GoDuration.parse(text) } catch { throw .plainBadRequest("Invalid wait time: \(error.message)") }
+            guard seconds >= 0 else { throw .plainBadRequest("Invalid wait time: '\(text)' is negative") }
             options.wait = min(.milliseconds(Int64(seconds * 1000)), Self.maxWait)
         }
         if let text = query("index"), !text.isEmpty {
-            guard let index = UInt64(text) else { throw .badRequest("Invalid index: '\(text)' is not an unsigned integer") }
+            guard let index = UInt64(text) else { throw .plainBadRequest("Invalid index: '\(text)' is not an unsigned integer") }
             options.index = index
         }
         // Consul adds up to wait/16 of jitter so that many watchers do not wake at once.

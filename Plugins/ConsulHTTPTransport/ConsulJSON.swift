@@ -148,6 +148,7 @@ enum ConsulJSON {
     /// A token create/update body, as Consul's `structs.ACLToken`.
     static func tokenRequest(_ body: JSONValue) throws(GoStructDecoder.Failure) -> TokenRequest {
         let d = try GoStructDecoder(body, structName: "ACLToken", goType: "structs.ACLToken")
+        try d.rejectUnknownFields(Fields.token)
         try refuseUnsupportedGrants(d)
         try d.refuse("Rules", because: "legacy token rules; link a policy instead")
         if case .string(let type)? = d.value("Type"), type == "management" {
@@ -155,7 +156,10 @@ enum ConsulJSON {
         }
         var request = TokenRequest()
         request.accessorID = try d.string("AccessorID")
+        // What a read shows in place of the secret means "unchanged" when a client writes the
+        // token back (`consul acl token update`, the Go client's read-modify-write).
         request.secretID = try d.string("SecretID")
+        if request.secretID == hiddenSecret { request.secretID = "" }
         request.description = try d.string("Description")
         request.policies = try d.structs("Policies", structName: "ACLTokenPolicyLink", link)
         request.roles = try d.structs("Roles", structName: "ACLTokenRoleLink", link)
@@ -173,6 +177,7 @@ enum ConsulJSON {
     /// A policy create/update body, as Consul's `structs.ACLPolicy`.
     static func policyRequest(_ body: JSONValue) throws(GoStructDecoder.Failure) -> PolicyRequest {
         let d = try GoStructDecoder(body, structName: "ACLPolicy", goType: "structs.ACLPolicy")
+        try d.rejectUnknownFields(Fields.policy)
         var request = PolicyRequest()
         request.id = try d.string("ID")
         request.name = try d.string("Name")
@@ -186,6 +191,7 @@ enum ConsulJSON {
     /// A role create/update body, as Consul's `structs.ACLRole`.
     static func roleRequest(_ body: JSONValue) throws(GoStructDecoder.Failure) -> RoleRequest {
         let d = try GoStructDecoder(body, structName: "ACLRole", goType: "structs.ACLRole")
+        try d.rejectUnknownFields(Fields.role)
         try refuseUnsupportedGrants(d)
         var request = RoleRequest()
         request.id = try d.string("ID")
@@ -217,11 +223,27 @@ enum ConsulJSON {
     }
 
     private static func link(_ d: GoStructDecoder) throws(GoStructDecoder.Failure) -> ACLLink {
-        ACLLink(id: try d.string("ID"), name: try d.string("Name"))
+        try d.rejectUnknownFields(["ID", "Name"])
+        return ACLLink(id: try d.string("ID"), name: try d.string("Name"))
     }
 
     private static func serviceIdentity(_ d: GoStructDecoder) throws(GoStructDecoder.Failure) -> ServiceIdentity {
-        ServiceIdentity(serviceName: try d.string("ServiceName"), datacenters: try d.strings("Datacenters"))
+        try d.rejectUnknownFields(["ServiceName", "Datacenters"])
+        return ServiceIdentity(serviceName: try d.string("ServiceName"), datacenters: try d.strings("Datacenters"))
+    }
+
+    /// The JSON fields of Consul's structs (agent/structs/acl.go, with the enterprise and
+    /// legacy ones a client may send), plus Jaco's own read-only ones, so that what a read
+    /// returns can be written back. Anything else is an unknown field.
+    enum Fields {
+        static let common: Set<String> = ["Hash", "CreateIndex", "ModifyIndex", "Namespace", "Partition"]
+        static let token: Set<String> = common.union([
+            "AccessorID", "SecretID", "Description", "Policies", "Roles", "ServiceIdentities", "NodeIdentities", "TemplatedPolicies",
+            "Type", "Rules", "Local", "AuthMethod", "AuthMethodNamespace", "ExpirationTime", "ExpirationTTL", "CreateTime", "Legacy",
+            "JacoRevokeTime", "JacoRotateTime", "JacoRotationGraceEndTime", "JacoLastUsedTime",
+        ])
+        static let policy: Set<String> = common.union(["ID", "Name", "Description", "Rules", "Syntax", "Datacenters"])
+        static let role: Set<String> = common.union(["ID", "Name", "Description", "Policies", "ServiceIdentities", "NodeIdentities", "TemplatedPolicies"])
     }
 }
 

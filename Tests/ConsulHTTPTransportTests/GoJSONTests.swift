@@ -42,12 +42,16 @@ struct GoJSONTests {
         #expect(syntaxError(deep)?.contains("exceeded max depth") == true)
     }
 
-    @Test("Fields match case-insensitively, the last duplicate wins, null is the zero value")
+    @Test("Fields match case-insensitively, the last duplicate wins, null is the zero value; an unknown field is refused, as lib.DecodeJSON does")
     func fieldMatching() throws {
-        let request = try ConsulJSON.tokenRequest(try parse(#"{"description": "a", "Description": "b", "LOCAL": true, "Policies": null, "Unknown": [1]}"#))
+        let request = try ConsulJSON.tokenRequest(try parse(#"{"description": "a", "Description": "b", "LOCAL": true, "Policies": null, "JacoLastUsedTime": "x"}"#))
         #expect(request.description == "b")
         #expect(request.local)
         #expect(request.policies.isEmpty)
+        let unknown = #expect(throws: GoStructDecoder.Failure.self) { try ConsulJSON.tokenRequest(try parse(#"{"Policy": [{"Name": "p"}]}"#)) }
+        #expect(unknown?.message == #"json: unknown field "Policy""#)
+        let nested = #expect(throws: GoStructDecoder.Failure.self) { try ConsulJSON.tokenRequest(try parse(#"{"Policies": [{"Nmae": "p"}]}"#)) }
+        #expect(nested?.message == #"json: unknown field "Nmae""#)
     }
 
     @Test("ExpirationTTL takes a Go duration or nanoseconds")

@@ -112,9 +112,11 @@ struct ConsulBlockingTests {
                 let answer = try await consul.get("/v1/acl/tokens?\(query)", token: management)
                 #expect(answer.status == 400 && answer.body.contains(message), "\(query): \(answer.body)")
             }
-            // Go's decoder matches field names case-insensitively, the last duplicate wins, and
-            // unknown fields are ignored.
-            let loose = try await consul.put("/v1/acl/token", token: management, body: #"{"description": "first", "DESCRIPTION": "last", "Colour": "blue"}"#)
+            // Go's decoder matches field names case-insensitively and the last duplicate wins;
+            // Consul's lib.DecodeJSON refuses unknown fields (DisallowUnknownFields).
+            let unknown = try await consul.put("/v1/acl/token", token: management, body: #"{"Description": "x", "Colour": "blue"}"#)
+            #expect(unknown.status == 400 && unknown.body == #"Bad request: Token decoding failed: json: unknown field "Colour""#, "\(unknown.body)")
+            let loose = try await consul.put("/v1/acl/token", token: management, body: #"{"description": "first", "DESCRIPTION": "last"}"#)
             #expect(loose.status == 200 && loose.object["Description"] as? String == "last")
             let after = try await consul.get("/v1/acl/tokens?ns=*", token: management).objects.count
             #expect(after == before + 1)

@@ -90,7 +90,7 @@ struct ConsulTokenAPITests {
             // without it the clone carries the links and a new secret.
             let sloppy = try await consul.put("/v1/acl/token/\(accessor)/clone", token: management, body: #"{"Description": "Clone of Agent token for 'node1'",}"#)
             #expect(sloppy.status == 400)
-            #expect(sloppy.body == "Token decoding failed: invalid character '}' looking for beginning of object key string")
+            #expect(sloppy.body == "Bad request: Token decoding failed: invalid character '}' looking for beginning of object key string")
             let clone = try await consul.put("/v1/acl/token/\(accessor)/clone", token: management, body: #"{"Description": "Clone of Agent token for 'node1'"}"#)
             #expect(clone.status == 200, "\(clone.body)")
             let cloneSecret = try #require(clone.object["SecretID"] as? String)

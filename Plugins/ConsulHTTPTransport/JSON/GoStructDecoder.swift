@@ -3,7 +3,8 @@ import JacoKernel
 
 /// Reads a JSON object the way Go's `encoding/json` fills a struct: a key matches a field by
 /// exact name or, failing that, case-insensitively; when several keys match one field the last
-/// wins; null leaves the zero value; unknown keys are ignored; a wrong type is an error worded
+/// wins; null leaves the zero value; unknown keys are refused by ``rejectUnknownFields(_:)``
+/// (Consul decodes with `DisallowUnknownFields`); a wrong type is an error worded
 /// as Go words it (`json: cannot unmarshal string into Go struct field ACLToken.Local of type bool`).
 struct GoStructDecoder {
     /// A decoding error; `message` is what follows Consul's "Token decoding failed: ".
@@ -32,6 +33,16 @@ struct GoStructDecoder {
         self.structName = structName
         self.path = path
         self.members = members
+    }
+
+    /// Fails on the first key that names no field of the struct, as Consul's `lib.DecodeJSON`
+    /// does with `DisallowUnknownFields` (Go: `json: unknown field "Policy"`). Matching is by
+    /// exact name or case-insensitively, as for reading.
+    func rejectUnknownFields(_ known: Set<String>) throws(Failure) {
+        let lowered = Set(known.map { $0.lowercased() })
+        for member in members where !known.contains(member.key) && !lowered.contains(member.key.lowercased()) {
+            throw Failure(message: "json: unknown field \"\(member.key)\"")
+        }
     }
 
     /// The value for `field`, or nil when absent or null.

@@ -130,6 +130,8 @@ extension ACLService {
 
     /// Consul's name rule for policies and roles: letters, digits, `-` and `_`.
     static func validateName(_ name: String, kind: String, maxLength: Int) throws(JacoError) {
+        // Consul's wording (agent/consul/acl_endpoint.go PolicySet, RoleSet).
+        if name.isEmpty { throw JacoError(.validationFailed, "Invalid \(kind): no Name is set") }
         let valid = !name.isEmpty && name.count <= maxLength
             && name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_") }
         if !valid {

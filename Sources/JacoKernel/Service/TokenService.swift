@@ -43,12 +43,24 @@ public final class TokenService: Sendable {
 
     /// Creates the bootstrap token (identity `bootstrap`, management rights, not privileged).
     /// Runs once; a second call fails `already_initialized`.
-    public func bootstrap(requestedBy caller: String = BuiltIn.bootstrapIdentity) async throws -> IssuedToken {
+    /// `secret` makes a caller-chosen secret the bootstrap token's (Consul's `BootstrapSecret`:
+    /// a UUID or a Jaco token, not a reserved one).
+    public func bootstrap(requestedBy caller: String = BuiltIn.bootstrapIdentity, secret: String? = nil) async throws -> IssuedToken {
         try await pipeline.run { snapshot in
             if try await snapshot.get(KeySpace.bootstrapMarker) != nil {
                 throw JacoError(.alreadyInitialized, "the cluster is already initialized; use an existing operator token")
             }
-            let issued = try await newToken(identity: BuiltIn.bootstrapIdentity, allowsPrivileged: false, description: "Bootstrap Token (Global Management)", in: snapshot)
+            var issued = try await newToken(identity: BuiltIn.bootstrapIdentity, allowsPrivileged: false, description: "Bootstrap Token (Global Management)", in: snapshot)
+            if let secret {
+                if secret.lowercased().hasPrefix(BuiltIn.reservedIDPrefix) {
+                    throw JacoError(.validationFailed, "Invalid bootstrap secret: UUIDs with the prefix \"\(BuiltIn.reservedIDPrefix)\" are reserved")
+                }
+                if let problem = SecretFormat.problem(with: secret) {
+                    throw JacoError(.validationFailed, "Invalid bootstrap secret: not a valid UUID or Jaco token (\(problem))")
+                }
+                issued = IssuedToken(token: issued.token, secret: secret)
+                issued.token.secretDigest = hasher.digest(ofSecret: secret)
+            }
             var planned = try plan(issued, auditType: AuditEventType.clusterBootstrap, caller: caller)
             planned.transaction.conditions.append(.absent(KeySpace.bootstrapMarker))
             planned.transaction.writes.append(.put(KeySpace.bootstrapMarker, Data(issued.token.accessorID.utf8)))
