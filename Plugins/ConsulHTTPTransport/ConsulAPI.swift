@@ -68,6 +68,13 @@ struct ConsulAPI: Sendable {
 
         EdgeRoutes.register(on: router, respond: respond)
         router.get("/v1/acl/replication") { _, _ in Self.response(.ok, json: EdgeRoutes.replicationStatus) }
+        // Templated policies grant rights Jaco does not model: an empty catalogue.
+        router.get("/v1/acl/templated-policies") { request, _ in
+            await respond {
+                _ = try call(request).caller(needing: .aclRead)
+                return Self.response(.ok, json: .object([]))
+            }
+        }
         HealthRoutes(kernel: kernel).register(on: router)
         router.post("/v1/jaco/revoke-leaked") { request, _ in await respond { try await revokeLeaked(call(request)) } }
 
@@ -130,7 +137,8 @@ struct ConsulAPI: Sendable {
         let namespace = try call.namespace()
         return try await blockingRead(call, .tokens) {
             guard let entry = try await kernel.acl.token(accessorID: id, namespace: namespace) else { throw ConsulHTTPError.aclNotFound }
-            return tokenJSON(entry, secret: nil)
+            let json = tokenJSON(entry, secret: nil)
+            return call.flag("expanded") ? try await expandedTokenJSON(json, record: entry.record) : json
         }
     }
 
@@ -194,7 +202,7 @@ struct ConsulAPI: Sendable {
             entry, secret: secret, names: linkNames(), hash: kernel.acl.hash(of: entry.record), lastUsed: kernel.cache.lastUsed(accessorID: entry.record.accessorID))
     }
 
-    private func linkNames() -> LinkNames {
+    func linkNames() -> LinkNames {
         let names = kernel.acl.linkNames()
         return LinkNames(policies: names.policies, roles: names.roles)
     }

@@ -31,6 +31,13 @@ struct ConsulCall {
         request.uri.queryParameters[Substring(name)].map(String.init)
     }
 
+    /// A boolean query flag as Go's `strconv.ParseBool` reads it (`?expanded`, `?expanded=true`,
+    /// `=1`, `=t`); absent or unparsable is false.
+    func flag(_ name: String) -> Bool {
+        guard request.uri.query != nil, let value = request.uri.queryParameters[Substring(name)] else { return false }
+        return ["", "1", "t", "T", "true", "TRUE", "True"].contains(String(value))
+    }
+
     /// The presented secret, if any. As Consul's `parseTokenInternal` (agent/http.go) reads
     /// it: `?token=` first, then `X-Consul-Token`, then `Authorization: Bearer`.
     var secret: String? {

@@ -120,7 +120,7 @@ struct ConsulBlockingTests {
             #expect(loose.status == 200 && loose.object["Description"] as? String == "last")
             let after = try await consul.get("/v1/acl/tokens?ns=*", token: management).objects.count
             #expect(after == before + 1)
-            #expect(try await consul.get("/v1/acl/policies", token: management).objects.compactMap { $0["Name"] as? String } == ["global-management"])
+            #expect(try await consul.get("/v1/acl/policies", token: management).objects.compactMap { $0["Name"] as? String } == ["global-management", "global-read-only"])
         }
     }
 }

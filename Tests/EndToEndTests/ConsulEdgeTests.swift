@@ -102,6 +102,37 @@ struct ConsulEdgeTests {
             let queryGood = try await consul.send(.GET, "/v1/acl/tokens?token=\(management)", token: "not-a-token")
             #expect(queryGood.status == 200, "\(queryGood.status)")
 
+            // agent/structs/acl.go: the builtin global-read-only policy (Consul 1.16+), fixed
+            // like global-management (agent/consul/acl_endpoint.go PolicySet, PolicyDelete).
+            let readOnly = try await consul.get("/v1/acl/policy/00000000-0000-0000-0000-000000000002", token: management)
+            #expect(readOnly.status == 200 && readOnly.object["Name"] as? String == "global-read-only", "\(readOnly.body)")
+            let renamed = try await consul.put("/v1/acl/policy/00000000-0000-0000-0000-000000000002", token: management, body: #"{"Name": "everything"}"#)
+            #expect(renamed.status == 400 && renamed.body.contains("Changing the Name for the builtin global-read-only policy is not permitted"), "\(renamed.body)")
+            #expect(try await consul.delete("/v1/acl/policy/00000000-0000-0000-0000-000000000002", token: management).status == 403)
+            // A token linked to it may read, not write.
+            let reader = try await consul.put("/v1/acl/token", token: management, body: #"{"Policies": [{"Name": "global-read-only"}]}"#)
+            let readerSecret = try #require(reader.object["SecretID"] as? String, "\(reader.body)")
+            #expect(try await consul.get("/v1/acl/tokens", token: readerSecret).status == 200)
+            #expect(try await consul.put("/v1/acl/token", token: readerSecret, body: "{}").status == 403)
+
+            // agent/acl_endpoint.go ACLTokenGet with ?expanded: the policies and roles in full.
+            let role = try await consul.put("/v1/acl/role", token: management, body: #"{"Name": "readers", "Policies": [{"Name": "global-read-only"}]}"#)
+            let roleID = try #require(role.object["ID"] as? String, "\(role.body)")
+            let member = try await consul.put("/v1/acl/token", token: management, body: #"{"Roles": [{"ID": "\#(roleID)"}]}"#)
+            let memberID = try #require(member.object["AccessorID"] as? String)
+            let expanded = try await consul.get("/v1/acl/token/\(memberID)?expanded=true", token: management)
+            #expect(expanded.status == 200)
+            #expect((expanded.object["ExpandedRoles"] as? [[String: Any]])?.first?["Name"] as? String == "readers", "\(expanded.body)")
+            #expect((expanded.object["ExpandedPolicies"] as? [[String: Any]])?.compactMap { $0["Name"] as? String } == ["global-read-only"])
+            #expect(expanded.object["AgentACLDefaultPolicy"] as? String == "deny")
+            #expect(expanded.object["AccessorID"] as? String == memberID)
+            let plain = try await consul.get("/v1/acl/token/\(memberID)", token: management)
+            #expect(plain.object["ExpandedPolicies"] == nil)
+
+            // Templated policies grant rights Jaco does not model: an empty catalogue.
+            let templates = try await consul.get("/v1/acl/templated-policies", token: management)
+            #expect(templates.status == 200 && templates.body == "{}", "\(templates.body)")
+
             // agent/acl_endpoint.go ACLReplicationStatus on a datacenter that does not replicate.
             let replication = try await consul.get("/v1/acl/replication", token: management)
             #expect(replication.status == 200)

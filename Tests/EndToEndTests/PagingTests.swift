@@ -46,7 +46,7 @@ struct PagingTests {
         #expect(accessors == accessors.sorted())
         let filtered = try await consul.get("/v1/acl/tokens?policy=\(policies[1])", token: bootstrap)
         #expect(filtered.objects.count == 7)
-        #expect(try await consul.get("/v1/acl/policies", token: bootstrap).objects.count == 7)  // and global-management
+        #expect(try await consul.get("/v1/acl/policies", token: bootstrap).objects.count == 8)  // and global-management, global-read-only
         #expect(try await consul.get("/v1/acl/roles", token: bootstrap).objects.count == 5)
         #expect(try await consul.get("/v1/acl/roles?policy=\(policies[1])", token: bootstrap).objects.isEmpty)
 

@@ -37,9 +37,9 @@ extension ACLService {
             var policy = Policy(id: id ?? UUID().uuidString.lowercased(), name: request.name, description: request.description, rules: request.rules, datacenters: request.datacenters)
             let existing: Indexed<Policy>? = if let id { try await record(KeySpace.policy(id), in: snapshot) } else { nil }
             if id != nil && existing == nil { throw JacoError(.notFound, "Cannot find policy \"\(id!)\"") }
-            if policy.id == BuiltIn.globalManagementPolicyID, let old = existing?.record {
-                if policy.name != old.name { throw JacoError(.validationFailed, "Changing the Name for the builtin global-management policy is not permitted") }
-                if policy.rules != old.rules && !policy.rules.isEmpty { throw JacoError(.validationFailed, "Changing the Rules for the builtin global-management policy is not permitted") }
+            if let builtIn = Self.builtInPolicyNames[policy.id], let old = existing?.record {
+                if policy.name != old.name { throw JacoError(.validationFailed, "Changing the Name for the builtin \(builtIn) policy is not permitted") }
+                if policy.rules != old.rules && !policy.rules.isEmpty { throw JacoError(.validationFailed, "Changing the Rules for the builtin \(builtIn) policy is not permitted") }
                 policy.rules = old.rules
             }
             var transaction = try await namedWrite(
@@ -54,11 +54,11 @@ extension ACLService {
     }
 
     /// Deletes a policy; false when there was none. Tokens and roles that link to it keep the
-    /// link, which grants nothing. The built-in management policy cannot be deleted.
+    /// link, which grants nothing. The built-in policies cannot be deleted.
     public func deletePolicy(id: String, by caller: Principal) async throws -> Bool {
         try caller.require(.aclWrite)
-        if id == BuiltIn.globalManagementPolicyID {
-            throw JacoError(.permissionDenied, "Delete operation not permitted on the builtin global-management policy")
+        if let builtIn = Self.builtInPolicyNames[id] {
+            throw JacoError(.permissionDenied, "Delete operation not permitted on the builtin \(builtIn) policy")
         }
         return try await deleteNamed(key: KeySpace.policy(id), type: AuditEventType.policyDelete, caller: caller) { (policy: Policy) in
             (KeySpace.policyName(policy.name), ["policy_id": id, "name": policy.name])
@@ -127,6 +127,12 @@ extension ACLService {
     }
 
     // MARK: - Helpers
+
+    /// Built-in policies by ID: their names and rules are fixed, and they cannot be deleted
+    /// (as Consul's agent/consul/acl_endpoint.go PolicySet and PolicyDelete rule).
+    static let builtInPolicyNames = [
+        BuiltIn.globalManagementPolicyID: Policy.globalManagement.name, BuiltIn.globalReadOnlyPolicyID: Policy.globalReadOnly.name,
+    ]
 
     /// Consul's name rule for policies and roles: letters, digits, `-` and `_`.
     static func validateName(_ name: String, kind: String, maxLength: Int) throws(JacoError) {

@@ -27,6 +27,12 @@ public struct Policy: Sendable, Equatable {
         id: BuiltIn.globalManagementPolicyID, name: "global-management",
         description: "Builtin Policy that grants unlimited access",
         rules: "\nacl = \"write\"\nagent_prefix \"\" {\n  policy = \"write\"\n}\nkey_prefix \"\" {\n  policy = \"write\"\n}\nnode_prefix \"\" {\n  policy = \"write\"\n}\nservice_prefix \"\" {\n  policy = \"write\"\n}\n")
+
+    /// The built-in `global-read-only` policy (Consul 1.16+, same ID and name): `acl = "read"`.
+    public static let globalReadOnly = Policy(
+        id: BuiltIn.globalReadOnlyPolicyID, name: "global-read-only",
+        description: "Builtin Policy that grants unlimited read-only access to all components",
+        rules: "\nacl = \"read\"\nagent_prefix \"\" {\n  policy = \"read\"\n}\nkey_prefix \"\" {\n  policy = \"read\"\n}\nnode_prefix \"\" {\n  policy = \"read\"\n}\nservice_prefix \"\" {\n  policy = \"read\"\n}\n")
 }
 
 /// A named group of policy links (Consul's ACL role).

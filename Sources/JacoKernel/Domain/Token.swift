@@ -142,6 +142,8 @@ public struct IssuedToken: Sendable {
 public enum BuiltIn {
     /// The `global-management` policy.
     public static let globalManagementPolicyID = "00000000-0000-0000-0000-000000000001"
+    /// The `global-read-only` policy (Consul's well-known ID; a policy, not a token).
+    public static let globalReadOnlyPolicyID = "00000000-0000-0000-0000-000000000002"
     /// The anonymous token's accessor ID.
     public static let anonymousTokenID = "00000000-0000-0000-0000-000000000002"
     /// The identity of the token created by bootstrap.

@@ -64,10 +64,11 @@ public final class TokenService: Sendable {
             var planned = try plan(issued, auditType: AuditEventType.clusterBootstrap, caller: caller)
             planned.transaction.conditions.append(.absent(KeySpace.bootstrapMarker))
             planned.transaction.writes.append(.put(KeySpace.bootstrapMarker, Data(issued.token.accessorID.utf8)))
-            // The built-in management policy that the bootstrap token links to.
-            let management = Policy.globalManagement
-            planned.transaction.writes.append(.put(KeySpace.policy(management.id), management.encode()))
-            planned.transaction.writes.append(.put(KeySpace.policyName(management.name), Data(management.id.utf8)))
+            // The built-in policies: management (the bootstrap token links to it) and read-only.
+            for builtIn in [Policy.globalManagement, Policy.globalReadOnly] {
+                planned.transaction.writes.append(.put(KeySpace.policy(builtIn.id), builtIn.encode()))
+                planned.transaction.writes.append(.put(KeySpace.policyName(builtIn.name), Data(builtIn.id.utf8)))
+            }
             // The anonymous token: what callers without a secret act as. No secret verifies as
             // it (its digest is of random bytes nobody holds); operators may link policies to it.
             if try await snapshot.get(KeySpace.token(BuiltIn.anonymousTokenID)) == nil {
