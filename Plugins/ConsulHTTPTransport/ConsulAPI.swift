@@ -162,8 +162,10 @@ struct ConsulAPI: Sendable {
 
     private func deleteToken(_ call: ConsulCall, id: String) async throws -> Response {
         let caller = try call.caller(needing: .aclWrite)
-        let deleted = try await kernel.acl.deleteToken(accessorID: id, namespace: try call.namespace(), by: caller)
-        return Self.response(.ok, json: .bool(deleted))
+        // Consul answers true whether or not it existed (agent/consul/acl_endpoint.go TokenDelete,
+        // RoleDelete: a missing record "return nil"); nothing is written or audited then.
+        _ = try await kernel.acl.deleteToken(accessorID: id, namespace: try call.namespace(), by: caller)
+        return Self.response(.ok, json: .bool(true))
     }
 
     private func listTokens(_ call: ConsulCall) async throws -> Response {
@@ -231,7 +233,8 @@ struct ConsulAPI: Sendable {
 
     private func deletePolicy(_ call: ConsulCall, id: String) async throws -> Response {
         let caller = try call.caller(needing: .aclWrite)
-        return Self.response(.ok, json: .bool(try await kernel.acl.deletePolicy(id: id, by: caller)))
+        _ = try await kernel.acl.deletePolicy(id: id, by: caller)
+        return Self.response(.ok, json: .bool(true))
     }
 
     private func listPolicies(_ call: ConsulCall) async throws -> Response {
@@ -270,7 +273,8 @@ struct ConsulAPI: Sendable {
 
     private func deleteRole(_ call: ConsulCall, id: String) async throws -> Response {
         let caller = try call.caller(needing: .aclWrite)
-        return Self.response(.ok, json: .bool(try await kernel.acl.deleteRole(id: id, by: caller)))
+        _ = try await kernel.acl.deleteRole(id: id, by: caller)
+        return Self.response(.ok, json: .bool(true))
     }
 
     private func listRoles(_ call: ConsulCall) async throws -> Response {
