@@ -87,7 +87,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
-            path: "Plugins/GRPCTransport"),
+            path: "Plugins/GRPCTransport", exclude: ["Generated/PROTO-SHA256SUMS"]),
         .target(
             name: "EtcdStore",
             dependencies: [
@@ -156,7 +156,9 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "JacoKernel", "JacoTestKit", "GRPCTransport", "ClusterTLS", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "JacoKernel", "JacoTestKit", "GRPCTransport", "ClusterTLS", .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"), .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),

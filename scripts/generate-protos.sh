@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates the Swift code for Protos/jaco into Plugins/GRPCTransport/Generated (public) and
+# Regenerates the Swift code for Protos/jaco and Protos/grpc (the standard health service) into
+# Plugins/GRPCTransport/Generated (public) and
 # for etcd's own v3 API files (rpc.proto, kv.proto, auth.proto, as Debian's etcd 3.4 source
 # package ships them, with the gogoproto and google.api files they import) into
 # Plugins/EtcdStore/Generated (internal to the etcd store).
@@ -30,7 +31,7 @@ generate() {  # <output dir> <visibility> <protoc include and file arguments...>
   find "$output" -name '*.grpc.swift' -exec grep -L 'struct Client' {} + | xargs -r rm
 }
 out=Plugins/GRPCTransport/Generated
-generate "$out" Public --proto_path=Protos $(cd Protos && find jaco -name '*.proto' | sort)
+generate "$out" Public --proto_path=Protos $(cd Protos && find jaco grpc -name '*.proto' | sort)
 
 # etcd's own .proto files, from Debian's source packages (etcd 3.4.23 in Debian 12).
 sources=$(mktemp -d)
@@ -43,5 +44,8 @@ generate Plugins/EtcdStore/Generated Internal \
   etcd/etcdserver/etcdserverpb/rpc.proto etcd/mvcc/mvccpb/kv.proto etcd/auth/authpb/auth.proto
 # An RPC named Init becomes a Swift method named `init`, which must be escaped.
 find "$out" -name '*.grpc.swift' -exec sed -i -e 's/func init\([(<]\)/func `init`\1/g' -e 's/self\.init(/self.`init`(/g' {} +
+# What the generated code was made from: a test (ProtoDriftTests) fails when a .proto changes
+# without this script being run again.
+(cd Protos && find jaco grpc -name '*.proto' | sort | xargs sha256sum) > "$out/PROTO-SHA256SUMS"
 echo "generated:"
 find "$out" Plugins/EtcdStore/Generated -name '*.swift' | sort

@@ -1,15 +1,22 @@
 import GRPCCore
+import GRPCProtobuf
 import JacoKernel
 
 /// The metadata key that carries Jaco's stable error code next to the gRPC status.
 let errorCodeKey = "jaco-error-code"
+/// The `google.rpc.ErrorInfo.domain` of Jaco's errors.
+let errorDomain = "jaco"
 
 extension JacoError {
-    /// The gRPC status code for this error, with the stable Jaco code in metadata.
+    /// The gRPC status code for this error, with the stable Jaco code twice: as gRPC's standard
+    /// rich status (`grpc-status-details-bin`: a `google.rpc.Status` whose `google.rpc.ErrorInfo`
+    /// has `reason` = the code and `domain` = "jaco"), and in `jaco-error-code` for clients that
+    /// read that.
     var rpcError: RPCError {
-        var metadata: Metadata = [:]
+        let status = GoogleRPCStatus(code: Self.statusCode(for: code), message: message, details: .errorInfo(reason: code.rawValue, domain: errorDomain))
+        var metadata = status.rpcErrorMetadata
         metadata.addString(code.rawValue, forKey: errorCodeKey)
-        return RPCError(code: Self.statusCode(for: code), message: message, metadata: metadata)
+        return RPCError(code: status.code, message: message, metadata: metadata)
     }
 
     private static func statusCode(for code: Code) -> RPCError.Code {

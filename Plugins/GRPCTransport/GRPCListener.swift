@@ -48,6 +48,7 @@ struct GRPCListener: KernelTransport {
             TokensService(kernel: kernel, caller: caller),
             AuditService(kernel: kernel, caller: caller, shutdown: shutdown),
             DeployService(kernel: kernel, caller: caller),
+            HealthService(kernel: kernel, shutdown: shutdown),
         ], interceptors: [DenialCounter(metrics: kernel.metrics)])
         // The server runs in its own task, so that cancelling `serve` does not abort it: the
         // cancellation becomes a graceful shutdown that lets in-flight calls finish.

@@ -15,6 +15,7 @@ extension Jaco_V1_TokenInfo {
         rotatedAtMs = token.rotatedAt?.milliseconds ?? 0
         graceEndsAtMs = token.graceEndsAt?.milliseconds ?? 0
         superseded = token.superseded
+        displayName = token.identity ?? (token.accessorID == BuiltIn.anonymousTokenID ? "anonymous" : token.description.isEmpty ? token.accessorID : token.description)
     }
 }
 

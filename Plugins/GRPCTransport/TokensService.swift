@@ -45,16 +45,22 @@ struct TokensService: Jaco_V1_Tokens.ServiceProtocol {
         }
     }
 
+    func get(request: ServerRequest<Jaco_V1_GetRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_GetResponse> {
+        try await handlingErrors {
+            let principal = try await caller.principal(request.metadata)
+            let message = request.message
+            let reference = try Self.reference(identity: message.identity, accessorID: message.accessorID)
+            var response = Jaco_V1_GetResponse()
+            response.token = Jaco_V1_TokenInfo(try await kernel.tokens.get(reference, by: principal))
+            return ServerResponse(message: response)
+        }
+    }
+
     func rotate(request: ServerRequest<Jaco_V1_RotateRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_RotateResponse> {
         try await handlingErrors {
             let principal = try await caller.principal(request.metadata)
             let message = request.message
-            let reference: TokenReference
-            switch (message.identity.isEmpty, message.accessorID.isEmpty) {
-            case (false, true): reference = .identity(message.identity)
-            case (true, false): reference = .accessorID(message.accessorID.lowercased())
-            default: throw JacoError(.validationFailed, "give the token's identity or its accessor ID (one of them)")
-            }
+            let reference = try Self.reference(identity: message.identity, accessorID: message.accessorID)
             let rotated = try await kernel.tokens.rotate(reference, grace: TimeInterval(message.graceMs) / 1000, force: message.force, by: principal)
             var response = Jaco_V1_RotateResponse()
             response.token = Jaco_V1_TokenInfo(rotated.token.summary)
@@ -76,6 +82,15 @@ struct TokensService: Jaco_V1_Tokens.ServiceProtocol {
             var response = Jaco_V1_RevokeLeakedResponse()
             response.outcomes = try await kernel.tokens.revokeLeaked(secrets: secrets).map(Jaco_V1_LeakedSecretOutcome.init)
             return ServerResponse(message: response)
+        }
+    }
+
+    /// The token a request names by identity or accessor ID (exactly one of them).
+    static func reference(identity: String, accessorID: String) throws(JacoError) -> TokenReference {
+        switch (identity.isEmpty, accessorID.isEmpty) {
+        case (false, true): return .identity(identity)
+        case (true, false): return .accessorID(accessorID.lowercased())
+        default: throw JacoError(.validationFailed, "give the token's identity or its accessor ID (one of them)")
         }
     }
 }

@@ -109,6 +109,16 @@ extension TokenService {
         return finished
     }
 
+    /// One token as listed (no digest), by identity or accessor ID. Needs acl:read.
+    public func get(_ reference: TokenReference, by caller: Principal) async throws -> TokenSummary {
+        try caller.require(.aclRead)
+        let (token, _) = try await storage.read { snapshot in try await self.token(reference, in: snapshot) }
+        var summary = token.summary
+        summary.lastUsed = cache.lastUsed(accessorID: token.accessorID)
+        summary.superseded = token.identity.map { cache.isSuperseded(accessorID: token.accessorID, identity: $0) } ?? false
+        return summary
+    }
+
     /// The token `reference` names, with its record's version.
     func token(_ reference: TokenReference, in snapshot: any StorageSnapshot) async throws -> (Token, StoreIndex) {
         switch reference {

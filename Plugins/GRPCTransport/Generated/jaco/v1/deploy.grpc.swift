@@ -80,8 +80,8 @@ extension Jaco_V1_Deploy {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Deployments. Validate checks the schema only; Apply also decides by the caller's token and
-    /// > stores a new revision. Both need a token (acl:write for Apply).
+    /// > Deployments. Validate checks the schema only and needs no token (a token, when sent, must be
+    /// > valid); Apply also decides by the caller's token (acl:write) and stores a new revision.
     public protocol StreamingServiceProtocol: GRPCCore.RegistrableRPCService {
         /// Handle the "Validate" method.
         ///
@@ -122,8 +122,8 @@ extension Jaco_V1_Deploy {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Deployments. Validate checks the schema only; Apply also decides by the caller's token and
-    /// > stores a new revision. Both need a token (acl:write for Apply).
+    /// > Deployments. Validate checks the schema only and needs no token (a token, when sent, must be
+    /// > valid); Apply also decides by the caller's token (acl:write) and stores a new revision.
     public protocol ServiceProtocol: Jaco_V1_Deploy.StreamingServiceProtocol {
         /// Handle the "Validate" method.
         ///
@@ -162,8 +162,8 @@ extension Jaco_V1_Deploy {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Deployments. Validate checks the schema only; Apply also decides by the caller's token and
-    /// > stores a new revision. Both need a token (acl:write for Apply).
+    /// > Deployments. Validate checks the schema only and needs no token (a token, when sent, must be
+    /// > valid); Apply also decides by the caller's token (acl:write) and stores a new revision.
     public protocol SimpleServiceProtocol: Jaco_V1_Deploy.ServiceProtocol {
         /// Handle the "Validate" method.
         ///
@@ -291,8 +291,8 @@ extension Jaco_V1_Deploy {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Deployments. Validate checks the schema only; Apply also decides by the caller's token and
-    /// > stores a new revision. Both need a token (acl:write for Apply).
+    /// > Deployments. Validate checks the schema only and needs no token (a token, when sent, must be
+    /// > valid); Apply also decides by the caller's token (acl:write) and stores a new revision.
     public protocol ClientProtocol: Sendable {
         /// Call the "Validate" method.
         ///
@@ -341,8 +341,8 @@ extension Jaco_V1_Deploy {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Deployments. Validate checks the schema only; Apply also decides by the caller's token and
-    /// > stores a new revision. Both need a token (acl:write for Apply).
+    /// > Deployments. Validate checks the schema only and needs no token (a token, when sent, must be
+    /// > valid); Apply also decides by the caller's token (acl:write) and stores a new revision.
     public struct Client<Transport>: ClientProtocol where Transport: GRPCCore.ClientTransport {
         private let client: GRPCCore.GRPCClient<Transport>
 

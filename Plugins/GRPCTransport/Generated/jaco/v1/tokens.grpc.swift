@@ -61,6 +61,19 @@ public enum Jaco_V1_Tokens: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "Get" metadata.
+        public enum Get: Sendable {
+            /// Request type for "Get".
+            public typealias Input = Jaco_V1_GetRequest
+            /// Response type for "Get".
+            public typealias Output = Jaco_V1_GetResponse
+            /// Descriptor for "Get".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.Tokens"),
+                method: "Get",
+                type: .unary
+            )
+        }
         /// Namespace for "Rotate" metadata.
         public enum Rotate: Sendable {
             /// Request type for "Rotate".
@@ -92,6 +105,7 @@ public enum Jaco_V1_Tokens: Sendable {
             Issue.descriptor,
             Revoke.descriptor,
             List.descriptor,
+            Get.descriptor,
             Rotate.descriptor,
             RevokeLeaked.descriptor
         ]
@@ -178,6 +192,24 @@ extension Jaco_V1_Tokens {
             request: GRPCCore.StreamingServerRequest<Jaco_V1_ListRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_ListResponse>
+
+        /// Handle the "Get" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One token, by its jaco identity or its accessor ID (any token). Needs acl:read.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Jaco_V1_GetRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Jaco_V1_GetResponse` messages.
+        func get(
+            request: GRPCCore.StreamingServerRequest<Jaco_V1_GetRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_GetResponse>
 
         /// Handle the "Rotate" method.
         ///
@@ -285,6 +317,24 @@ extension Jaco_V1_Tokens {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Jaco_V1_ListResponse>
 
+        /// Handle the "Get" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One token, by its jaco identity or its accessor ID (any token). Needs acl:read.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Jaco_V1_GetRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Jaco_V1_GetResponse` message.
+        func get(
+            request: GRPCCore.ServerRequest<Jaco_V1_GetRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_GetResponse>
+
         /// Handle the "Rotate" method.
         ///
         /// > Source IDL Documentation:
@@ -389,6 +439,24 @@ extension Jaco_V1_Tokens {
             context: GRPCCore.ServerContext
         ) async throws -> Jaco_V1_ListResponse
 
+        /// Handle the "Get" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One token, by its jaco identity or its accessor ID (any token). Needs acl:read.
+        ///
+        /// - Parameters:
+        ///   - request: A `Jaco_V1_GetRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Jaco_V1_GetResponse` to respond with.
+        func get(
+            request: Jaco_V1_GetRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Jaco_V1_GetResponse
+
         /// Handle the "Rotate" method.
         ///
         /// > Source IDL Documentation:
@@ -467,6 +535,17 @@ extension Jaco_V1_Tokens.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Jaco_V1_Tokens.Method.Get.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_GetRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_GetResponse>(),
+            handler: { request, context in
+                try await self.get(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Jaco_V1_Tokens.Method.Rotate.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_RotateRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_RotateResponse>(),
@@ -521,6 +600,17 @@ extension Jaco_V1_Tokens.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_ListResponse> {
         let response = try await self.list(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func get(
+        request: GRPCCore.StreamingServerRequest<Jaco_V1_GetRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_GetResponse> {
+        let response = try await self.get(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -585,6 +675,19 @@ extension Jaco_V1_Tokens.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Jaco_V1_ListResponse> {
         return GRPCCore.ServerResponse<Jaco_V1_ListResponse>(
             message: try await self.list(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func get(
+        request: GRPCCore.ServerRequest<Jaco_V1_GetRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_GetResponse> {
+        return GRPCCore.ServerResponse<Jaco_V1_GetResponse>(
+            message: try await self.get(
                 request: request.message,
                 context: context
             ),
@@ -700,6 +803,29 @@ extension Jaco_V1_Tokens {
             deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_ListResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_ListResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Get" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One token, by its jaco identity or its accessor ID (any token). Needs acl:read.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Jaco_V1_GetRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_GetRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_GetResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func get<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_GetRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_GetRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_GetResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_GetResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "Rotate" method.
@@ -874,6 +1000,40 @@ extension Jaco_V1_Tokens {
             )
         }
 
+        /// Call the "Get" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One token, by its jaco identity or its accessor ID (any token). Needs acl:read.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Jaco_V1_GetRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_GetRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_GetResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func get<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_GetRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_GetRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_GetResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_GetResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Jaco_V1_Tokens.Method.Get.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "Rotate" method.
         ///
         /// > Source IDL Documentation:
@@ -1036,6 +1196,35 @@ extension Jaco_V1_Tokens.ClientProtocol {
         )
     }
 
+    /// Call the "Get" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > One token, by its jaco identity or its accessor ID (any token). Needs acl:read.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Jaco_V1_GetRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func get<Result>(
+        request: GRPCCore.ClientRequest<Jaco_V1_GetRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_GetResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.get(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_GetRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_GetResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "Rotate" method.
     ///
     /// > Source IDL Documentation:
@@ -1193,6 +1382,39 @@ extension Jaco_V1_Tokens.ClientProtocol {
             metadata: metadata
         )
         return try await self.list(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Get" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > One token, by its jaco identity or its accessor ID (any token). Needs acl:read.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func get<Result>(
+        _ message: Jaco_V1_GetRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_GetResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Jaco_V1_GetRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.get(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -98,6 +98,42 @@ public nonisolated struct Jaco_V1_RevokeResponse: Sendable {
   fileprivate var _token: Jaco_V1_TokenInfo? = nil
 }
 
+public nonisolated struct Jaco_V1_GetRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// One of them.
+  public var identity: String = String()
+
+  public var accessorID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Jaco_V1_GetResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var token: Jaco_V1_TokenInfo {
+    get {_token ?? Jaco_V1_TokenInfo()}
+    set {_token = newValue}
+  }
+  /// Returns true if `token` has been explicitly set.
+  public var hasToken: Bool {self._token != nil}
+  /// Clears the value of `token`. Subsequent reads from it will return its default value.
+  public mutating func clearToken() {self._token = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _token: Jaco_V1_TokenInfo? = nil
+}
+
 public nonisolated struct Jaco_V1_RotateRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -252,6 +288,10 @@ public nonisolated struct Jaco_V1_TokenInfo: Sendable {
   /// A newer token holds this identity (this one was revoked or expired, then issued again).
   public var superseded: Bool = false
 
+  /// What to call it: the identity; for tokens without one (made over the Consul API) the
+  /// description, or "anonymous", or the accessor ID.
+  public var displayName: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -403,6 +443,75 @@ nonisolated extension Jaco_V1_RevokeResponse: SwiftProtobuf.Message, SwiftProtob
   }
 
   public static func ==(lhs: Jaco_V1_RevokeResponse, rhs: Jaco_V1_RevokeResponse) -> Bool {
+    if lhs._token != rhs._token {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jaco_V1_GetRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{3}accessor_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.identity) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.accessorID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.identity.isEmpty {
+      try visitor.visitSingularStringField(value: self.identity, fieldNumber: 1)
+    }
+    if !self.accessorID.isEmpty {
+      try visitor.visitSingularStringField(value: self.accessorID, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jaco_V1_GetRequest, rhs: Jaco_V1_GetRequest) -> Bool {
+    if lhs.identity != rhs.identity {return false}
+    if lhs.accessorID != rhs.accessorID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jaco_V1_GetResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}token\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._token) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._token {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jaco_V1_GetResponse, rhs: Jaco_V1_GetResponse) -> Bool {
     if lhs._token != rhs._token {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
@@ -670,7 +779,7 @@ nonisolated extension Jaco_V1_ListResponse: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Jaco_V1_TokenInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TokenInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}accessor_id\0\u{1}identity\0\u{1}description\0\u{3}allows_privileged\0\u{3}issued_at_ms\0\u{3}revoked_at_ms\0\u{3}expires_at_ms\0\u{3}last_used_ms\0\u{3}rotated_at_ms\0\u{3}grace_ends_at_ms\0\u{1}superseded\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}accessor_id\0\u{1}identity\0\u{1}description\0\u{3}allows_privileged\0\u{3}issued_at_ms\0\u{3}revoked_at_ms\0\u{3}expires_at_ms\0\u{3}last_used_ms\0\u{3}rotated_at_ms\0\u{3}grace_ends_at_ms\0\u{1}superseded\0\u{3}display_name\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -689,6 +798,7 @@ nonisolated extension Jaco_V1_TokenInfo: SwiftProtobuf.Message, SwiftProtobuf._M
       case 9: try { try decoder.decodeSingularInt64Field(value: &self.rotatedAtMs) }()
       case 10: try { try decoder.decodeSingularInt64Field(value: &self.graceEndsAtMs) }()
       case 11: try { try decoder.decodeSingularBoolField(value: &self.superseded) }()
+      case 12: try { try decoder.decodeSingularStringField(value: &self.displayName) }()
       default: break
       }
     }
@@ -728,6 +838,9 @@ nonisolated extension Jaco_V1_TokenInfo: SwiftProtobuf.Message, SwiftProtobuf._M
     if self.superseded != false {
       try visitor.visitSingularBoolField(value: self.superseded, fieldNumber: 11)
     }
+    if !self.displayName.isEmpty {
+      try visitor.visitSingularStringField(value: self.displayName, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -743,6 +856,7 @@ nonisolated extension Jaco_V1_TokenInfo: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.rotatedAtMs != rhs.rotatedAtMs {return false}
     if lhs.graceEndsAtMs != rhs.graceEndsAtMs {return false}
     if lhs.superseded != rhs.superseded {return false}
+    if lhs.displayName != rhs.displayName {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,0 +1,91 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import GRPCProtobuf
+import GRPCTransport
+import JacoKernel
+import Testing
+
+/// The gRPC API as a client in any language sees it: the standard health service, rich error
+/// status, Tokens.Get, Deploy.Validate without a token.
+@Suite("gRPC API end to end")
+struct GRPCAPITests {
+    /// Runs `body` with a raw gRPC client on the daemon's unix socket.
+    static func withSocketClient<R: Sendable>(_ daemon: Daemon, _ body: (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> R) async throws -> R {
+        let transport = try HTTP2ClientTransport.Posix(target: .unixDomainSocket(path: daemon.socket), transportSecurity: .plaintext)
+        return try await withGRPCClient(transport: transport) { client in try await body(client) }
+    }
+
+    /// The `google.rpc.ErrorInfo` in an error's rich status.
+    static func errorInfo(_ error: RPCError) throws -> (reason: String, domain: String)? {
+        guard let status = try error.unpackGoogleRPCStatus() else { return nil }
+        for detail in status.details {
+            if let info = detail.errorInfo { return (info.reason, info.domain) }
+        }
+        return nil
+    }
+
+    @Test("grpc.health.v1: SERVING before and after init, per service; an unknown service is NOT_FOUND; Watch sends the status")
+    func health() async throws {
+        let daemon = try Daemon(config: "memory.toml")
+        defer { daemon.remove() }
+        try await daemon.start()
+        try await Self.withSocketClient(daemon) { client in
+            let health = Grpc_Health_V1_Health.Client(wrapping: client)
+            for service in ["", "jaco.v1.Tokens", "jaco.v1.Cluster"] {
+                var request = Grpc_Health_V1_HealthCheckRequest()
+                request.service = service
+                #expect(try await health.check(request).status == .serving, "'\(service)'")
+            }
+            var unknown = Grpc_Health_V1_HealthCheckRequest()
+            unknown.service = "nope.v1.Nothing"
+            let error = await #expect(throws: RPCError.self) { _ = try await health.check(unknown) }
+            #expect(error?.code == .notFound)
+            let first = try await health.watch(Grpc_Health_V1_HealthCheckRequest()) { response in
+                for try await message in response.messages { return message.status }
+                return .unknown
+            }
+            #expect(first == .serving)
+        }
+    }
+
+    @Test("Errors carry google.rpc.ErrorInfo (reason = the stable code, domain jaco) and jaco-error-code; Tokens.Get by identity and accessor ID; Deploy.Validate needs no token")
+    func richErrorsGetAndValidate() async throws {
+        let daemon = try Daemon(config: "memory.toml")
+        defer { daemon.remove() }
+        try await daemon.start()
+        _ = try await daemon.jaco(["cluster", "init"])
+        _ = try await EndToEndTests.jaco(["token", "issue", "--name", "alice", "--socket", daemon.socket])
+        try await Self.withSocketClient(daemon) { client in
+            let tokens = Jaco_V1_Tokens.Client(wrapping: client)
+            var byName = Jaco_V1_GetRequest()
+            byName.identity = "alice"
+            let alice = try await tokens.get(byName).token
+            #expect(alice.identity == "alice" && alice.displayName == "alice")
+            var byAccessor = Jaco_V1_GetRequest()
+            byAccessor.accessorID = BuiltIn.anonymousTokenID
+            let anonymous = try await tokens.get(byAccessor).token
+            #expect(anonymous.identity.isEmpty && anonymous.displayName == "anonymous")
+
+            var missing = Jaco_V1_GetRequest()
+            missing.identity = "nobody"
+            let error = await #expect(throws: RPCError.self) { _ = try await tokens.get(missing) }
+            #expect(error?.code == .notFound)
+            let info = try error.flatMap { try Self.errorInfo($0) }
+            #expect(info?.reason == "not_found" && info?.domain == "jaco", "\(String(describing: info))")
+            #expect(error?.metadata[stringValues: "jaco-error-code"].first(where: { _ in true }) == "not_found")
+
+            var invalid = Jaco_V1_ValidateRequest()
+            invalid.manifest = Data("services: [".utf8)
+            let schema = await #expect(throws: RPCError.self) { _ = try await Jaco_V1_Deploy.Client(wrapping: client).validate(invalid) }
+            #expect(try schema.flatMap { try Self.errorInfo($0) }?.reason == "validation_failed")
+        }
+        // Over TCP without a token: the schema check alone.
+        let anonymous = JacoClient(target: .tls(host: "127.0.0.1", port: daemon.port, caCertificate: daemon.caCertificate), token: nil)
+        let review = try await anonymous.connected { try await $0.validate(manifest: Data("services:\n  web:\n    image: nginx\n".utf8)) }
+        #expect(review.services == ["web"])
+        // A wrong token is still refused.
+        let wrong = JacoClient(target: .tls(host: "127.0.0.1", port: daemon.port, caCertificate: daemon.caCertificate), token: "jaco_wrong")
+        await #expect(throws: JacoError.self) { _ = try await wrong.connected { try await $0.validate(manifest: Data("services:\n  web:\n    image: nginx\n".utf8)) } }
+    }
+}
