@@ -49,6 +49,7 @@ struct GRPCListener: KernelTransport {
             AuditService(kernel: kernel, caller: caller, shutdown: shutdown),
             DeployService(kernel: kernel, caller: caller),
             HealthService(kernel: kernel, shutdown: shutdown),
+            ReflectionService(),
         ], interceptors: [DenialCounter(metrics: kernel.metrics)])
         // The server runs in its own task, so that cancelling `serve` does not abort it: the
         // cancellation becomes a graceful shutdown that lets in-flight calls finish.

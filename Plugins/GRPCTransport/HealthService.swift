@@ -10,7 +10,9 @@ struct HealthService: Grpc_Health_V1_Health.ServiceProtocol {
     let shutdown: ShutdownSignal
 
     /// The names a probe may ask about.
-    static let services: Set<String> = ["", "jaco.v1.Cluster", "jaco.v1.Tokens", "jaco.v1.Audit", "jaco.v1.Deploy", "grpc.health.v1.Health"]
+    static let services: Set<String> = [
+        "", "jaco.v1.Cluster", "jaco.v1.Tokens", "jaco.v1.Audit", "jaco.v1.Deploy", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
+    ]
 
     /// How often Watch looks for a change.
     static let watchInterval: Duration = .seconds(1)

@@ -4,6 +4,7 @@ import GRPCNIOTransportHTTP2
 import GRPCProtobuf
 import GRPCTransport
 import JacoKernel
+import SwiftProtobuf
 import Testing
 
 /// The gRPC API as a client in any language sees it: the standard health service, rich error
@@ -87,5 +88,40 @@ struct GRPCAPITests {
         // A wrong token is still refused.
         let wrong = JacoClient(target: .tls(host: "127.0.0.1", port: daemon.port, caCertificate: daemon.caCertificate), token: "jaco_wrong")
         await #expect(throws: JacoError.self) { _ = try await wrong.connected { try await $0.validate(manifest: Data("services:\n  web:\n    image: nginx\n".utf8)) } }
+    }
+
+    @Test("grpc.reflection.v1 lists every service and answers with the file that defines a symbol, with its dependencies")
+    func reflection() async throws {
+        let daemon = try Daemon(config: "memory.toml")
+        defer { daemon.remove() }
+        try await daemon.start()
+        let answers = try await Self.withSocketClient(daemon) { client in
+            try await Grpc_Reflection_V1_ServerReflection.Client(wrapping: client).serverReflectionInfo(requestProducer: { writer in
+                var list = Grpc_Reflection_V1_ServerReflectionRequest()
+                list.listServices = ""
+                var symbol = Grpc_Reflection_V1_ServerReflectionRequest()
+                symbol.fileContainingSymbol = "jaco.v1.Tokens"
+                var method = Grpc_Reflection_V1_ServerReflectionRequest()
+                method.fileContainingSymbol = "jaco.v1.Tokens.Get"
+                var missing = Grpc_Reflection_V1_ServerReflectionRequest()
+                missing.fileContainingSymbol = "jaco.v1.Nothing"
+                try await writer.write(contentsOf: [list, symbol, method, missing])
+            }) { response in
+                var all: [Grpc_Reflection_V1_ServerReflectionResponse] = []
+                for try await message in response.messages { all.append(message) }
+                return all
+            }
+        }
+        #expect(answers.count == 4)
+        let services = answers.first?.listServicesResponse.service.map(\.name) ?? []
+        #expect(services == [
+            "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "jaco.v1.Audit", "jaco.v1.Cluster", "jaco.v1.Deploy", "jaco.v1.Tokens",
+        ])
+        for answer in answers.dropFirst().prefix(2) {
+            let files = try answer.fileDescriptorResponse.fileDescriptorProto.map { try Google_Protobuf_FileDescriptorProto(serializedBytes: $0) }
+            let tokens = files.first { $0.name == "jaco/v1/tokens.proto" }
+            #expect(tokens?.service.first?.method.contains { $0.name == "Get" } == true, "\(files.map(\.name))")
+        }
+        #expect(answers.last?.errorResponse.errorCode == Int32(RPCError.Code.notFound.rawValue))
     }
 }
