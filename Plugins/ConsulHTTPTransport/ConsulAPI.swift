@@ -367,11 +367,11 @@ struct ConsulAPI: Sendable {
             return try await handler()
         } catch let error as ConsulHTTPError {
             kernel.metrics.countDenial(error.code)
-            return Self.response(error.status, text: error.message)
+            return Self.response(error.status, text: EchoedInput.bounded(error.message))
         } catch let error as JacoError {
             kernel.metrics.countDenial(error.code)
             let mapped = ConsulHTTPError(error)
-            return Self.response(mapped.status, text: mapped.message)
+            return Self.response(mapped.status, text: EchoedInput.bounded(mapped.message))
         } catch let error as HTTPError {
             return Self.response(error.status, text: error.body ?? "\(error.status)")
         } catch {

@@ -85,7 +85,7 @@ struct ConsulCall {
         }
         let valid = given.count <= 64 && given.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_") }
         guard valid else {
-            throw .badRequest("Invalid namespace '\(given)': use up to 64 letters, digits, '-' or '_'")
+            throw .badRequest("Invalid namespace '\(EchoedInput.quote(given))': use up to 64 letters, digits, '-' or '_'")
         }
         return given
     }
@@ -150,11 +150,11 @@ struct ConsulCall {
         if let text = query("wait"), !text.isEmpty {
             let seconds: TimeInterval
             do { seconds = try GoDuration.parse(text) } catch { throw .plainBadRequest("Invalid wait time: \(error.message)") }
-            guard seconds >= 0 else { throw .plainBadRequest("Invalid wait time: '\(text)' is negative") }
+            guard seconds >= 0 else { throw .plainBadRequest("Invalid wait time: '\(EchoedInput.quote(text))' is negative") }
             options.wait = min(.milliseconds(Int64(seconds * 1000)), Self.maxWait)
         }
         if let text = query("index"), !text.isEmpty {
-            guard let index = UInt64(text) else { throw .plainBadRequest("Invalid index: '\(text)' is not an unsigned integer") }
+            guard let index = UInt64(text) else { throw .plainBadRequest("Invalid index: '\(EchoedInput.quote(text))' is not an unsigned integer") }
             options.index = index
         }
         // Consul adds up to wait/16 of jitter so that many watchers do not wake at once.

@@ -12,7 +12,9 @@ extension JacoError {
     /// rich status (`grpc-status-details-bin`: a `google.rpc.Status` whose `google.rpc.ErrorInfo`
     /// has `reason` = the code and `domain` = "jaco"), and in `jaco-error-code` for clients that
     /// read that.
+    /// The message is bounded (gRPC trailers hold 16 KiB) and escaped.
     var rpcError: RPCError {
+        let message = EchoedInput.bounded(self.message)
         let status = GoogleRPCStatus(code: Self.statusCode(for: code), message: message, details: .errorInfo(reason: code.rawValue, domain: errorDomain))
         var metadata = status.rpcErrorMetadata
         metadata.addString(code.rawValue, forKey: errorCodeKey)

@@ -85,7 +85,8 @@ func reportingErrors(_ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let error as JacoError {
-        FileHandle.standardError.write(Data("\(error.code): \(error.message)\n".utf8))
+        // Escaped: a message may quote what a hostile peer sent.
+        FileHandle.standardError.write(Data("\(error.code): \(EchoedInput.bounded(error.message, limit: 4096))\n".utf8))
         throw ExitCode.failure
     }
 }

@@ -252,3 +252,28 @@ func readLine(from handle: FileHandle, within timeout: Duration) async throws ->
         return first
     }
 }
+
+/// Hostile input quoted back in errors (issue 17: bounded and escaped).
+@Suite("Echoed input end to end")
+struct EchoedInputEndToEndTests {
+    @Test("A 100 KB name or one with escape and bidi characters gets a short, escaped validation_failed over gRPC and over the Consul API")
+    func hostileNames() async throws {
+        try await withConsulDaemon { daemon, consul, management in
+            let huge = String(repeating: "n", count: 100_000)
+            let long = try await daemon.jaco(["token", "issue", "--name", huge], token: management)
+            #expect(long.status == 1)
+            #expect(long.stderr.hasPrefix("validation_failed: identity 'nnnn"), "\(long.stderr.prefix(200))")
+            #expect(long.stderr.contains("…(99872 more characters)"))
+            #expect(long.stderr.count < 1000)
+            let hostile = try await daemon.jaco(["token", "issue", "--name", "ok\u{1B}[2J\u{202E}gpj.exe"], token: management)
+            #expect(hostile.stderr.contains("ok\\u{1B}[2J\\u{202E}gpj.exe"), "\(hostile.stderr)")
+            #expect(!hostile.stderr.contains("\u{1B}") && !hostile.stderr.contains("\u{202E}"))
+
+            let policy = try await consul.put("/v1/acl/policy", token: management, body: #"{"Name": "\#(huge)"}"#)
+            #expect(policy.status == 400)
+            #expect(policy.body.count < 1100, "\(policy.body.count) bytes")
+            #expect(policy.body.contains("more characters"))
+        }
+    }
+}
+

@@ -41,7 +41,7 @@ struct GoStructDecoder {
     func rejectUnknownFields(_ known: Set<String>) throws(Failure) {
         let lowered = Set(known.map { $0.lowercased() })
         for member in members where !known.contains(member.key) && !lowered.contains(member.key.lowercased()) {
-            throw Failure(message: "json: unknown field \"\(member.key)\"")
+            throw Failure(message: "json: unknown field \"\(EchoedInput.quote(member.key))\"")
         }
     }
 

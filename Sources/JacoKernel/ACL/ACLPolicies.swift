@@ -141,7 +141,7 @@ extension ACLService {
         let valid = !name.isEmpty && name.count <= maxLength
             && name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_") }
         if !valid {
-            throw JacoError(.validationFailed, "Invalid \(kind): invalid Name \"\(name)\". Only alphanumeric characters, '-' and '_' are allowed, 1 to \(maxLength) of them")
+            throw JacoError(.validationFailed, "Invalid \(kind): invalid Name \"\(EchoedInput.quote(name))\". Only alphanumeric characters, '-' and '_' are allowed, 1 to \(maxLength) of them")
         }
     }
 

@@ -278,7 +278,7 @@ public final class ACLService: Sendable {
                 }
                 id = String(decoding: stored.bytes, as: UTF8.self)
             } else if try await snapshot.get(kind.prefix + id) == nil {
-                throw JacoError(.validationFailed, "No such ACL \(kind.noun) with ID \"\(id)\"")
+                throw JacoError(.validationFailed, "No such ACL \(kind.noun) with ID \"\(EchoedInput.quote(id))\"")
             }
             if !ids.contains(id) { ids.append(id) }
         }

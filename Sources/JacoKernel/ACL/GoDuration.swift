@@ -5,7 +5,7 @@ import Foundation
 public enum GoDuration {
     /// Parses Go's duration syntax into seconds; the error text matches Go's.
     public static func parse(_ text: String) throws(JacoError) -> TimeInterval {
-        func invalid() -> JacoError { JacoError(.validationFailed, "time: invalid duration \"\(text)\"") }
+        func invalid() -> JacoError { JacoError(.validationFailed, "time: invalid duration \"\(EchoedInput.quote(text))\"") }
         var chars = Substring(text)
         var sign = 1.0
         if let first = chars.first, first == "-" || first == "+" {
@@ -20,10 +20,10 @@ public enum GoDuration {
             guard !number.isEmpty, number != ".", number.filter({ $0 == "." }).count <= 1, let value = Double(number) else { throw invalid() }
             chars = chars.dropFirst(number.count)
             let unit = chars.prefix { !($0.isASCII && ($0.isNumber || $0 == ".")) }
-            guard !unit.isEmpty else { throw JacoError(.validationFailed, "time: missing unit in duration \"\(text)\"") }
+            guard !unit.isEmpty else { throw JacoError(.validationFailed, "time: missing unit in duration \"\(EchoedInput.quote(text))\"") }
             chars = chars.dropFirst(unit.count)
             guard let scale = units[String(unit)] else {
-                throw JacoError(.validationFailed, "time: unknown unit \"\(unit)\" in duration \"\(text)\"")
+                throw JacoError(.validationFailed, "time: unknown unit \"\(EchoedInput.quote(String(unit)))\" in duration \"\(EchoedInput.quote(text))\"")
             }
             total += value * scale
         }

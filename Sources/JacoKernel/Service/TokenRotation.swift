@@ -14,7 +14,7 @@ public enum TokenReference: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .identity(let name): "identity '\(name)'"
+        case .identity(let name): "identity '\(EchoedInput.quote(name))'"
         case .accessorID(let id): "accessor ID '\(id)'"
         }
     }
@@ -127,7 +127,7 @@ extension TokenService {
         case .accessorID(let accessorID):
             let key = KeySpace.token(accessorID)
             guard let stored = try await snapshot.get(key) else {
-                throw JacoError(.notFound, "no token has accessor ID '\(accessorID)'; 'jaco token list --all' shows them")
+                throw JacoError(.notFound, "no token has accessor ID '\(EchoedInput.quote(accessorID))'; 'jaco token list --all' shows them")
             }
             return (try Token(decoding: stored.bytes, key: key), stored.modifyIndex)
         }

@@ -208,7 +208,7 @@ public final class TokenService: Sendable {
         guard !identity.isEmpty, identity.count <= maxIdentityLength, allowed,
             let first = identity.unicodeScalars.first, first.properties.isAlphabetic || ("0"..."9").contains(first)
         else {
-            throw JacoError(.validationFailed, "identity '\(identity)' is not valid: use 1 to \(maxIdentityLength) letters, digits, '.', '_', '-' or '@', starting with a letter or digit")
+            throw JacoError(.validationFailed, "identity '\(EchoedInput.quote(identity))' is not valid: use 1 to \(maxIdentityLength) letters, digits, '.', '_', '-' or '@', starting with a letter or digit")
         }
         if identity == BuiltIn.localIdentity {
             throw JacoError(.validationFailed, "identity 'local' is reserved for callers on the local unix socket; choose another name")
@@ -227,7 +227,7 @@ public final class TokenService: Sendable {
 
     func token(identity: String, in snapshot: any StorageSnapshot) async throws -> (Token, StoreIndex) {
         guard let accessor = try await snapshot.get(KeySpace.identity(identity)) else {
-            throw JacoError(.notFound, "no token has identity '\(identity)'; 'jaco token list' shows the identities")
+            throw JacoError(.notFound, "no token has identity '\(EchoedInput.quote(identity))'; 'jaco token list' shows the identities")
         }
         let key = KeySpace.token(String(decoding: accessor.bytes, as: UTF8.self))
         guard let stored = try await snapshot.get(key) else {
