@@ -29,19 +29,19 @@ struct Jacod: AsyncParsableCommand {
     @Option(help: "Where the store, TLS material and relative config paths live.")
     var dataDir: String = "./data"
 
-    @Option(help: "Serve gRPC with TLS on this host:port, instead of the config's gRPC listeners.")
+    @Option(help: "Move the config's gRPC (TLS) listener to this host:port; its other keys stay.")
     var grpcListen: String?
 
-    @Option(help: "Serve the unix socket at this path, instead of the config's socket listeners.")
+    @Option(help: "Move the config's unix socket listener to this path (from the current directory).")
     var socket: String?
 
-    @Option(help: "Serve the Consul-compatible ACL HTTP API with TLS on this host:port, instead of the config's consul-http listeners.")
+    @Option(help: "Move the config's Consul-compatible ACL HTTP API (HTTPS) listener to this host:port; its other keys stay.")
     var httpListen: String?
 
     @Option(help: "etcd client URLs, comma-separated, instead of the config's [storage] endpoints (engine etcd).")
     var etcdEndpoints: String?
 
-    @Option(help: "Serve metrics, health and readiness over plain HTTP on this loopback host:port, instead of the config's metrics listeners.")
+    @Option(help: "Move the config's metrics, health and readiness listener to this host:port (plain HTTP: loopback only).")
     var metricsListen: String?
 
     @Option(help: "Log lines as 'text' or 'json' (one object per line), on stderr.")
