@@ -109,7 +109,9 @@ public final class EtcdCluster: @unchecked Sendable {
     public func kill(_ index: Int) {
         guard let process = lock.withLock({ processes.removeValue(forKey: index) }) else { return }
         Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        // Sleeping, not waitUntilExit(): that spins a run loop, and on a 2-core machine's
+        // cooperative threads it can starve the thread that reaps the child.
+        while process.isRunning { usleep(20_000) }
     }
 
     /// Restarts member `index` on its data directory and ports.

@@ -73,7 +73,7 @@ func runToCompletion(
     DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
     let stdout = out.fileHandleForReading.readDataToEndOfFile()
     let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
+    while process.isRunning { usleep(5_000) }  // not waitUntilExit: see Daemon.awaitExit
     killer.cancel()
     return CommandResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
 }
@@ -188,11 +188,11 @@ final class Daemon: @unchecked Sendable {
         if let process, process.isRunning { Foundation.kill(process.processIdentifier, signal) }
     }
 
-    /// Kills the daemon with SIGKILL, as a crash would.
+    /// Kills the daemon with SIGKILL, as a crash would, and waits until it is gone.
     func crash() {
         if let process, process.isRunning {
             Foundation.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            Self.awaitExit(process)
         }
     }
 
@@ -200,9 +200,18 @@ final class Daemon: @unchecked Sendable {
     func remove() {
         if let process, process.isRunning {
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            Self.awaitExit(process)
         }
         try? FileManager.default.removeItem(at: dataDirectory)
+    }
+
+    /// Waits (sleeping, at most 15 s) until Foundation has seen `process` exit. Not
+    /// `waitUntilExit()`: it spins a run loop on the calling thread, and called from the 2-core
+    /// machine's cooperative threads (a test's `defer`) it once starved the dispatch thread that
+    /// reaps children, so it never returned and the whole run hung.
+    static func awaitExit(_ process: Process) {
+        let deadline = Date().addingTimeInterval(15)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
     }
 }
 

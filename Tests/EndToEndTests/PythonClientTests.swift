@@ -18,9 +18,9 @@ struct PythonClientTests {
         let marker = venv.appendingPathComponent("installed-requirements.txt")
         let wanted = try String(contentsOf: requirements, encoding: .utf8)
         if (try? String(contentsOf: marker, encoding: .utf8)) == wanted { return python }
-        let made = try runToCompletion(URL(fileURLWithPath: "/usr/bin/python3"), ["-m", "venv", venv.path], timeout: 120)
+        let made = try await offPool { try runToCompletion(URL(fileURLWithPath: "/usr/bin/python3"), ["-m", "venv", venv.path], timeout: 120) }
         guard made.status == 0 else { throw DaemonError.exited("python3 -m venv failed (scripts/setup.sh test installs python3-venv): \(made.stderr)") }
-        let installed = try runToCompletion(python, ["-m", "pip", "install", "-q", "-r", requirements.path], timeout: 600)
+        let installed = try await offPool { try runToCompletion(python, ["-m", "pip", "install", "-q", "-r", requirements.path], timeout: 600) }
         guard installed.status == 0 else { throw DaemonError.exited("pip install -r \(requirements.path) failed: \(installed.stderr)") }
         try wanted.write(to: marker, atomically: true, encoding: .utf8)
         return python

@@ -52,7 +52,7 @@ struct ReadmeSnippetTests {
             pkill.executableURL = URL(fileURLWithPath: "/usr/bin/pkill")
             pkill.arguments = ["-f", "etcd --name infra[123] --data-dir etcd/infra"]
             try pkill.run()
-            pkill.waitUntilExit()
+            Daemon.awaitExit(pkill)
             return pkill.terminationStatus
         }
         #expect(result.status == 0, "stdout:\n\(result.stdout)\nstderr:\n\(result.stderr)")
