@@ -130,12 +130,3 @@ final class ByteCounter: @unchecked Sendable {
         return total
     }
 }
-
-extension JSONEncoder {
-    /// Sorted keys, one line.
-    static var sortedKeys: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }
-}

@@ -79,35 +79,32 @@ public final class Kernel: Sendable {
 
     /// Writes last-used times every `[tokens] last_used_flush` until cancelled.
     private func flushLastUsedPeriodically() async {
-        while !Task.isCancelled {
-            do {
-                try await Task.sleep(for: tokens.settings.lastUsedFlush)
-                try await tokens.flushLastUsed()
-            } catch is CancellationError {
-                return
-            } catch let error as JacoError where error.code == .closed {
-                return
-            } catch {
-                continue  // e.g. the store is briefly unavailable: the times wait for the next round
-            }
-        }
+        await repeatUntilCancelled(every: tokens.settings.lastUsedFlush) { try await self.tokens.flushLastUsed() }
     }
 
     /// Deletes expired tokens and ends rotations whose grace is over, every `reapInterval`,
     /// until cancelled. Neither verifies whether or not this has run; it keeps listings, the
     /// store and the audit trail current.
     private func reapExpiredTokens() async {
+        await repeatUntilCancelled(every: acl.settings.reapInterval) {
+            try await self.tokens.finishRotations()
+            try await self.acl.reapExpiredTokens()
+        }
+    }
+
+    /// Runs `work` after each `interval` until the task is cancelled or the store closes; any
+    /// other failure (e.g. the store briefly unavailable) waits for the next round.
+    private func repeatUntilCancelled(every interval: Duration, _ work: () async throws -> Void) async {
         while !Task.isCancelled {
             do {
-                try await Task.sleep(for: acl.settings.reapInterval)
-                try await tokens.finishRotations()
-                try await acl.reapExpiredTokens()
+                try await Task.sleep(for: interval)
+                try await work()
             } catch is CancellationError {
                 return
             } catch let error as JacoError where error.code == .closed {
                 return
             } catch {
-                continue  // e.g. the store is briefly unavailable: try again next round
+                continue
             }
         }
     }

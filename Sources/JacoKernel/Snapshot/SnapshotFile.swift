@@ -29,7 +29,7 @@ public enum SnapshotFile {
 
         init(header: SnapshotHeader, hasher: any SecretHasher) throws {
             self.hasher = hasher
-            let json = try JSONEncoder.sorted.encode(header)
+            let json = try JSONEncoder.sortedKeys.encode(header)
             append(SnapshotFile.magic)
             append(UInt32(json.count).bigEndianBytes)
             append(Array(json))
@@ -145,8 +145,8 @@ extension FixedWidthInteger {
 }
 
 extension JSONEncoder {
-    /// Sorted keys, for stable files.
-    static var sorted: JSONEncoder {
+    /// Sorted keys, one line: stable output for files and tools.
+    public static var sortedKeys: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return encoder
