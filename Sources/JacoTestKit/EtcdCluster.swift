@@ -109,9 +109,9 @@ public final class EtcdCluster: @unchecked Sendable {
     public func kill(_ index: Int) {
         guard let process = lock.withLock({ processes.removeValue(forKey: index) }) else { return }
         Foundation.kill(process.processIdentifier, SIGKILL)
-        // Sleeping, not waitUntilExit(): that spins a run loop, and on a 2-core machine's
-        // cooperative threads it can starve the thread that reaps the child.
-        while process.isRunning { usleep(20_000) }
+        // Reaped here with waitpid, not by waiting for Foundation: its reaper runs on a dispatch
+        // thread that blocked cooperative threads (a test's defer) can starve on 2 cores.
+        _ = waitpid(process.processIdentifier, nil, 0)
     }
 
     /// Restarts member `index` on its data directory and ports.

@@ -42,7 +42,7 @@ final class CrashWriter: Sendable {
     /// Kills the process with SIGKILL and waits for it to be gone.
     func kill() {
         Foundation.kill(process.processIdentifier, SIGKILL)
-        while process.isRunning { usleep(5_000) }  // not waitUntilExit(): it spins a run loop on a cooperative thread
+        _ = waitpid(process.processIdentifier, nil, 0)  // reaped here, not by Foundation's starvable reaper
     }
 
     /// Complete lines printed before the process died that were not read yet.
