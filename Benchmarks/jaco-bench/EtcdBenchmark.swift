@@ -21,7 +21,7 @@ func etcdBenchmark(scratch: URL, revocations: Int, clients: Int, seconds: Double
     }
     let ca = daemons[0].caCertificate  // one cluster CA pins all three
     let bootstrap = try await daemons[0].client(token: nil).initCluster()
-    // A manifest with no gated service: Deploy.Validate is then a verify from memory and a
+    // A manifest with no gated service: ValidateManifest is then a verify from memory and a
     // schema check, with no store access.
     let manifest = Data("services:\n  web:\n    image: nginx\n".utf8)
 
@@ -30,7 +30,7 @@ func etcdBenchmark(scratch: URL, revocations: Int, clients: Int, seconds: Double
         var delays: [Duration] = []
         for round in 0..<revocations {
             let revoker = round % 3
-            let secret = try await operators[revoker].issue(identity: "prop-\(round)", allowPrivileged: false).secret
+            let secret = try await operators[revoker].issue(identity: "prop-\(round)", allowsPrivileged: false).secret
             delays += try await withSessions(cluster.map { $0.client(token: secret, caCertificate: ca) }) { holders in
                 for holder in holders { try await poll(holder, manifest, until: nil) }
                 _ = try await operators[revoker].revoke(identity: "prop-\(round)")
@@ -61,14 +61,14 @@ func etcdBenchmark(scratch: URL, revocations: Int, clients: Int, seconds: Double
         }
         return median(samples)
     }
-    print("  (each seen through a Deploy.Validate call polled every 100 µs; one call alone: median \(format(roundTrip, 2)) ms)")
+    print("  (each seen through a ValidateManifest call polled every 100 µs; one call alone: median \(format(roundTrip, 2)) ms)")
 
     // Verify throughput over gRPC: a follower daemon on etcd against a single-node SQLite daemon.
     let sqlite = try await BenchDaemon(config: "sqlite.toml", dataDirectory: scratch.appendingPathComponent("jacod-sqlite"))
     defer { sqlite.stop() }
     let sqliteBootstrap = try await sqlite.client(token: nil).initCluster()
-    let followerToken = try await daemons[0].client(token: bootstrap, caCertificate: ca).issue(identity: "verify-bench", allowPrivileged: false).secret
-    let sqliteToken = try await sqlite.client(token: sqliteBootstrap).issue(identity: "verify-bench", allowPrivileged: false).secret
+    let followerToken = try await daemons[0].client(token: bootstrap, caCertificate: ca).issue(identity: "verify-bench", allowsPrivileged: false).secret
+    let sqliteToken = try await sqlite.client(token: sqliteBootstrap).issue(identity: "verify-bench", allowsPrivileged: false).secret
     let follower = daemons[1].client(token: followerToken, caCertificate: ca), single = sqlite.client(token: sqliteToken)
     try await follower.connected { try await poll($0, manifest, until: nil) }
     let rounds = 5
@@ -77,13 +77,13 @@ func etcdBenchmark(scratch: URL, revocations: Int, clients: Int, seconds: Double
         followerRates.append(try await callsPerSecond(follower, clients: clients, seconds: seconds) { _ = try await $0.validate(manifest: manifest) })
         sqliteRates.append(try await callsPerSecond(single, clients: clients, seconds: seconds) { _ = try await $0.validate(manifest: manifest) })
     }
-    print("verify throughput over gRPC/TLS (Deploy.Validate), \(clients) concurrent clients, one connection each")
+    print("verify throughput over gRPC/TLS (ValidateManifest), \(clients) concurrent clients, one connection each")
     print("  follower jacod on etcd   \(format(median(followerRates), 0)) calls/s")
     print("  single-node SQLite jacod \(format(median(sqliteRates), 0)) calls/s")
     print("  ratio                    \(format(median(followerRates) / median(sqliteRates), 2))x   (medians of \(rounds) alternating rounds of \(format(seconds, 0)) s)")
 }
 
-/// Calls `Deploy.Validate` every 100 µs until the daemon accepts the session's token
+/// Calls `ValidateManifest` every 100 µs until the daemon accepts the session's token
 /// (`until: nil`: it has seen the issue) or refuses it with the code `until`. Pausing between
 /// calls leaves the CPU to the daemons and etcd on a small machine; other errors end the run.
 private func poll(_ session: JacoSession, _ manifest: Data, until refusal: JacoError.Code?) async throws {

@@ -210,7 +210,7 @@ extension String {
 }
 
 /// Two TLS listeners on one memory kernel, one authenticating and one not; N clients call
-/// `Tokens.List` in a loop against each in turn.
+/// `TokenService.ListTokens` in a loop against each in turn.
 func grpcBenchmark(scratch: URL, clients: Int, seconds: Double) async throws {
     let config = try JacoConfig.parse("[storage]\nengine = \"memory\"\n", source: "bench")
     let directory = scratch.appendingPathComponent("grpc")
@@ -240,7 +240,7 @@ func grpcBenchmark(scratch: URL, clients: Int, seconds: Double) async throws {
     for server in servers { try? await server.value }
     try await kernel.shutdown()
     let (withAuth, withoutAuth) = (median(authenticated), median(skipped))
-    print("gRPC over TLS, Tokens.List, \(clients) concurrent clients (one connection each)")
+    print("gRPC over TLS, ListTokens, \(clients) concurrent clients (one connection each)")
     print("  authenticated           \(format(withAuth, 0)) calls/s")
     print("  authentication skipped  \(format(withoutAuth, 0)) calls/s")
     print("  ratio                   \(format(withAuth / withoutAuth, 2))x   (goal ≥ 0.95x; medians of \(rounds) alternating rounds)")

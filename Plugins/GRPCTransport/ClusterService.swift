@@ -1,30 +1,31 @@
 import GRPCCore
 import JacoKernel
+import SwiftProtobuf
 
-/// `jaco.v1.Cluster`: bootstrap, status and client certificates. Bootstrap and status are
+/// `jaco.v1.ClusterService`: bootstrap, status and client certificates. Bootstrap and status are
 /// served before the cluster is initialized and need no token (as Consul's bootstrap): whoever
 /// reaches a fresh daemon first initializes it.
-struct ClusterService: Jaco_V1_Cluster.ServiceProtocol {
+struct ClusterService: Jaco_V1_ClusterService.ServiceProtocol {
     let kernel: Kernel
     let info: DaemonInfo
     let caller: CallerResolver
     /// The daemon's certificates (none for listeners built in code).
     let certificates: (any ClusterCertificates)?
 
-    func `init`(request: ServerRequest<Jaco_V1_InitRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_InitResponse> {
+    func initCluster(request: ServerRequest<Jaco_V1_InitClusterRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_InitClusterResponse> {
         try await handlingErrors {
             let requester = caller.mode == .localSocket ? BuiltIn.localIdentity : BuiltIn.bootstrapIdentity
             let issued = try await kernel.tokens.bootstrap(requestedBy: requester)
-            var response = Jaco_V1_InitResponse()
-            response.bootstrapToken = issued.secret
-            response.accessorID = issued.token.accessorID
+            var response = Jaco_V1_InitClusterResponse()
+            response.token = Jaco_V1_Token(issued.token.summary)
+            response.secret = issued.secret
             return ServerResponse(message: response)
         }
     }
 
-    func status(request: ServerRequest<Jaco_V1_StatusRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_StatusResponse> {
+    func getClusterStatus(request: ServerRequest<Jaco_V1_GetClusterStatusRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_GetClusterStatusResponse> {
         try await handlingErrors {
-            var response = Jaco_V1_StatusResponse()
+            var response = Jaco_V1_GetClusterStatusResponse()
             let readiness = await kernel.readiness()
             response.initialized = readiness.initialized
             response.ready = readiness.ready
@@ -33,15 +34,8 @@ struct ClusterService: Jaco_V1_Cluster.ServiceProtocol {
             response.hashingAlgorithm = info.hashingAlgorithm
             response.version = info.version
             response.storeIndex = kernel.cache.appliedIndex
-            response.tokenCount = UInt32(kernel.cache.count)
-            response.certificates = (certificates?.inventory() ?? []).map { summary in
-                var info = Jaco_V1_CertificateInfo()
-                info.role = summary.role
-                info.subject = summary.subject
-                info.notBeforeMs = summary.notBefore.milliseconds
-                info.notAfterMs = summary.notAfter.milliseconds
-                return info
-            }
+            response.tokenCount = UInt64(kernel.cache.count)
+            response.certificates = (certificates?.inventory() ?? []).map(Jaco_V1_Certificate.init)
             return ServerResponse(message: response)
         }
     }
@@ -55,14 +49,15 @@ struct ClusterService: Jaco_V1_Cluster.ServiceProtocol {
                 throw JacoError(.failedPrecondition, "this listener cannot issue client certificates")
             }
             let message = request.message
-            let days = message.days == 0 ? 365 : Int(message.days)
+            guard message.validityDays >= 0 else { throw JacoError(.validationFailed, "validity_days must not be negative, not \(message.validityDays)") }
+            let days = message.validityDays == 0 ? 365 : Int(message.validityDays)
             let issued = try await kernel.tokens.issueClientCertificate(name: message.name, days: days, by: principal) {
                 try certificates.issueClientCertificate(name: message.name, requestPEM: message.certificateRequestPem, days: days)
             }
             var response = Jaco_V1_IssueClientCertificateResponse()
             response.certificatePem = issued.certificatePEM
             response.serial = issued.serial
-            response.notAfterMs = issued.notAfter.milliseconds
+            response.notAfterTime = Google_Protobuf_Timestamp(date: issued.notAfter)
             response.caCertificatePem = issued.caCertificatePEM
             return ServerResponse(message: response)
         }

@@ -2,7 +2,7 @@ import GRPCCore
 import JacoKernel
 
 /// `grpc.health.v1.Health`: SERVING while the store answers and the cache is loaded (an
-/// uninitialized cluster is serving: `Cluster.Init` must be reachable), for the server as a
+/// uninitialized cluster is serving: `InitCluster` must be reachable), for the server as a
 /// whole ("") and each `jaco.v1` service; NOT_FOUND (Check) or SERVICE_UNKNOWN (Watch) for other
 /// names. No token needed, as probes send none.
 struct HealthService: Grpc_Health_V1_Health.ServiceProtocol {
@@ -11,7 +11,7 @@ struct HealthService: Grpc_Health_V1_Health.ServiceProtocol {
 
     /// The names a probe may ask about.
     static let services: Set<String> = [
-        "", "jaco.v1.Cluster", "jaco.v1.Tokens", "jaco.v1.Audit", "jaco.v1.Deploy", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
+        "", "jaco.v1.ClusterService", "jaco.v1.TokenService", "jaco.v1.AuditService", "jaco.v1.DeployService", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
     ]
 
     /// How often Watch looks for a change.

@@ -3,6 +3,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import JacoKernel
 import JacoNIOSSL
+import SwiftProtobuf
 
 /// The `jaco` CLI's connection to a daemon: gRPC over TLS pinned to the cluster CA, or the
 /// local unix socket. Every failure surfaces as a `JacoError` with a stable code.
@@ -151,35 +152,43 @@ public struct JacoSession: Sendable {
     let metadata: Metadata
     let options: CallOptions
 
+    private var tokens: Jaco_V1_TokenService.Client<HTTP2ClientTransport.Posix> { .init(wrapping: client) }
+    private var cluster: Jaco_V1_ClusterService.Client<HTTP2ClientTransport.Posix> { .init(wrapping: client) }
+    private var auditLog: Jaco_V1_AuditService.Client<HTTP2ClientTransport.Posix> { .init(wrapping: client) }
+    private var deploy: Jaco_V1_DeployService.Client<HTTP2ClientTransport.Posix> { .init(wrapping: client) }
+
+    /// Call options without a deadline, for calls that take as long as the data does.
+    private var unbounded: CallOptions {
+        var options = self.options
+        options.timeout = nil
+        return options
+    }
+
     /// Bootstraps the cluster; returns the bootstrap token's secret.
     public func initCluster() async throws -> String {
-        try await Jaco_V1_Cluster.Client(wrapping: client).`init`(Jaco_V1_InitRequest(), metadata: metadata, options: options).bootstrapToken
+        try await cluster.initCluster(Jaco_V1_InitClusterRequest(), metadata: metadata, options: options).secret
     }
 
     /// The daemon's status.
-    public func status() async throws -> Jaco_V1_StatusResponse {
-        try await Jaco_V1_Cluster.Client(wrapping: client).status(Jaco_V1_StatusRequest(), metadata: metadata, options: options)
+    public func status() async throws -> Jaco_V1_GetClusterStatusResponse {
+        try await cluster.getClusterStatus(Jaco_V1_GetClusterStatusRequest(), metadata: metadata, options: options)
     }
 
     /// Streams a snapshot of the whole store to `handle`, chunk by chunk.
     public func saveSnapshot(_ handle: @escaping @Sendable (Data) async throws -> Void) async throws {
-        var options = self.options
-        options.timeout = nil  // a large store takes as long as it takes
-        try await Jaco_V1_Cluster.Client(wrapping: client).snapshotSave(Jaco_V1_SnapshotSaveRequest(), metadata: metadata, options: options) { response in
-            for try await chunk in response.messages { try await handle(chunk.data) }
+        try await cluster.saveSnapshot(Jaco_V1_SaveSnapshotRequest(), metadata: metadata, options: unbounded) { response in
+            for try await message in response.messages { try await handle(message.chunk) }
         }
     }
 
     /// Sends a snapshot file in chunks; the daemon replaces its state with it.
-    public func restoreSnapshot(_ data: Data, chunkSize: Int = 1 << 20) async throws -> Jaco_V1_SnapshotInfo {
-        var options = self.options
-        options.timeout = nil
-        return try await Jaco_V1_Cluster.Client(wrapping: client).snapshotRestore(metadata: metadata, options: options, requestProducer: { writer in
+    public func restoreSnapshot(_ data: Data, chunkSize: Int = 1 << 20) async throws -> Jaco_V1_SnapshotHeader {
+        try await cluster.restoreSnapshot(metadata: metadata, options: unbounded, requestProducer: { writer in
             var offset = 0
             repeat {
-                var chunk = Jaco_V1_SnapshotChunk()
-                chunk.data = data.subdata(in: offset..<min(offset + chunkSize, data.count))
-                try await writer.write(chunk)
+                var message = Jaco_V1_RestoreSnapshotRequest()
+                message.chunk = data.subdata(in: offset..<min(offset + chunkSize, data.count))
+                try await writer.write(message)
                 offset += chunkSize
             } while offset < data.count
         }).snapshot
@@ -190,86 +199,94 @@ public struct JacoSession: Sendable {
         var request = Jaco_V1_IssueClientCertificateRequest()
         request.name = name
         request.certificateRequestPem = requestPEM
-        request.days = UInt32(clamping: days)
-        return try await Jaco_V1_Cluster.Client(wrapping: client).issueClientCertificate(request, metadata: metadata, options: options)
+        request.validityDays = Int32(clamping: days)
+        return try await cluster.issueClientCertificate(request, metadata: metadata, options: options)
     }
 
     /// Issues a token, expiring after `ttl` when given; returns it and its secret.
-    public func issue(identity: String, allowPrivileged: Bool, ttl: TimeInterval? = nil) async throws -> Jaco_V1_IssueResponse {
-        var request = Jaco_V1_IssueRequest()
+    public func issue(identity: String, allowsPrivileged: Bool, ttl: TimeInterval? = nil) async throws -> Jaco_V1_IssueTokenResponse {
+        var request = Jaco_V1_IssueTokenRequest()
         request.identity = identity
-        request.allowPrivileged = allowPrivileged
-        request.ttlMs = ttl.map { Int64($0 * 1000) } ?? 0
-        return try await Jaco_V1_Tokens.Client(wrapping: client).issue(request, metadata: metadata, options: options)
+        request.allowsPrivileged = allowsPrivileged
+        if let ttl { request.ttl = Google_Protobuf_Duration(rounding: ttl, rule: .toNearestOrAwayFromZero) }
+        return try await tokens.issueToken(request, metadata: metadata, options: options)
     }
 
     /// Gives a token a new secret; the previous one works on for `grace`.
-    public func rotate(_ reference: TokenReference, grace: TimeInterval, force: Bool) async throws -> Jaco_V1_RotateResponse {
-        var request = Jaco_V1_RotateRequest()
+    public func rotate(_ reference: TokenReference, grace: TimeInterval, force: Bool) async throws -> Jaco_V1_RotateTokenResponse {
+        var request = Jaco_V1_RotateTokenRequest()
         switch reference {
         case .identity(let identity): request.identity = identity
         case .accessorID(let accessorID): request.accessorID = accessorID
         }
-        request.graceMs = Int64(grace * 1000)
+        if grace > 0 { request.grace = Google_Protobuf_Duration(rounding: grace, rule: .toNearestOrAwayFromZero) }
         request.force = force
-        return try await Jaco_V1_Tokens.Client(wrapping: client).rotate(request, metadata: metadata, options: options)
+        return try await tokens.rotateToken(request, metadata: metadata, options: options)
     }
 
     /// Reports leaked secrets; their tokens are revoked (no token needed).
     public func revokeLeaked(secrets: [String]) async throws -> [Jaco_V1_LeakedSecretOutcome] {
-        var request = Jaco_V1_RevokeLeakedRequest()
+        var request = Jaco_V1_RevokeLeakedSecretsRequest()
         request.secrets = secrets
-        return try await Jaco_V1_Tokens.Client(wrapping: client).revokeLeaked(request, metadata: metadata, options: options).outcomes
+        return try await tokens.revokeLeakedSecrets(request, metadata: metadata, options: options).outcomes
     }
 
     /// Revokes the token bound to `identity`.
-    public func revoke(identity: String) async throws -> Jaco_V1_TokenInfo {
-        var request = Jaco_V1_RevokeRequest()
+    public func revoke(identity: String) async throws -> Jaco_V1_Token {
+        var request = Jaco_V1_RevokeTokenRequest()
         request.identity = identity
-        return try await Jaco_V1_Tokens.Client(wrapping: client).revoke(request, metadata: metadata, options: options).token
+        return try await tokens.revokeToken(request, metadata: metadata, options: options).token
     }
 
     /// One page of tokens (`pageSize` 0: the server's default), after the page whose
     /// `nextPageToken` is `pageToken` (empty: the first page).
-    public func list(pageSize: Int, pageToken: String) async throws -> Jaco_V1_ListResponse {
-        var request = Jaco_V1_ListRequest()
-        request.pageSize = UInt32(clamping: pageSize)
+    public func list(pageSize: Int, pageToken: String) async throws -> Jaco_V1_ListTokensResponse {
+        var request = Jaco_V1_ListTokensRequest()
+        request.pageSize = Int32(clamping: pageSize)
         request.pageToken = pageToken
-        return try await Jaco_V1_Tokens.Client(wrapping: client).list(request, metadata: metadata, options: options)
+        return try await tokens.listTokens(request, metadata: metadata, options: options)
     }
 
-    /// Streams audit events to `handle`, oldest first; with `follow`, until the server ends it.
+    /// Hands audit events to `handle`, oldest first, a page at a time; with `follow`, as one
+    /// stream of the stored events and then each new one as it commits, until the server ends it.
     public func audit(since: Date?, types: [String], follow: Bool, handle: @escaping @Sendable (Jaco_V1_AuditEvent) async throws -> Void) async throws {
-        var query = Jaco_V1_AuditQuery()
-        query.sinceMs = since?.milliseconds ?? 0
-        query.types = types
-        query.follow = follow
-        var options = self.options
-        if follow { options.timeout = nil }
-        try await Jaco_V1_Audit.Client(wrapping: client).query(query, metadata: metadata, options: options) { response in
-            for try await event in response.messages { try await handle(event) }
+        if follow {
+            var watch = Jaco_V1_WatchAuditEventsRequest()
+            if let since { watch.since = Google_Protobuf_Timestamp(date: since) }
+            watch.types = types
+            try await auditLog.watchAuditEvents(watch, metadata: metadata, options: unbounded) { response in
+                for try await message in response.messages { try await handle(message.event) }
+            }
+            return
         }
+        var request = Jaco_V1_ListAuditEventsRequest()
+        if let since { request.since = Google_Protobuf_Timestamp(date: since) }
+        request.types = types
+        repeat {
+            let page = try await auditLog.listAuditEvents(request, metadata: metadata, options: options)
+            for event in page.events { try await handle(event) }
+            request.pageToken = page.nextPageToken
+        } while !request.pageToken.isEmpty
     }
 
     /// Checks the audit hash chain.
-    public func verifyAuditChain() async throws -> Jaco_V1_VerifyChainResponse {
-        try await Jaco_V1_Audit.Client(wrapping: client).verifyChain(Jaco_V1_VerifyChainRequest(), metadata: metadata, options: options)
+    public func verifyAuditChain() async throws -> Jaco_V1_VerifyAuditChainResponse {
+        try await auditLog.verifyAuditChain(Jaco_V1_VerifyAuditChainRequest(), metadata: metadata, options: options)
     }
 
-    /// Checks a manifest against the caller's token without storing it: a verify from memory
-    /// and the admission policies, no store access.
-    public func validate(manifest: Data) async throws -> Jaco_V1_ValidateResponse {
-        var request = Jaco_V1_ValidateRequest()
+    /// Checks a manifest's schema without storing it.
+    public func validate(manifest: Data) async throws -> Jaco_V1_ValidateManifestResponse {
+        var request = Jaco_V1_ValidateManifestRequest()
         request.manifest = manifest
-        return try await Jaco_V1_Deploy.Client(wrapping: client).validate(request, metadata: metadata, options: options)
+        return try await deploy.validateManifest(request, metadata: metadata, options: options)
     }
 
     /// Admits and stores a manifest as the deployment's next revision.
-    public func apply(deployment: String, manifest: Data) async throws -> Jaco_V1_ApplyResponse {
-        var request = Jaco_V1_ApplyRequest()
+    public func apply(deployment: String, manifest: Data) async throws -> Jaco_V1_ApplyManifestResponse {
+        var request = Jaco_V1_ApplyManifestRequest()
         request.deployment = deployment
         request.manifest = manifest
-        return try await Jaco_V1_Deploy.Client(wrapping: client).apply(request, metadata: metadata, options: options)
+        return try await deploy.applyManifest(request, metadata: metadata, options: options)
     }
 }
 
@@ -285,7 +302,7 @@ extension JacoClient {
     public func initCluster() async throws(JacoError) -> String { try await connected { try await $0.initCluster() } }
 
     /// The daemon's status.
-    public func status() async throws(JacoError) -> Jaco_V1_StatusResponse { try await connected { try await $0.status() } }
+    public func status() async throws(JacoError) -> Jaco_V1_GetClusterStatusResponse { try await connected { try await $0.status() } }
 
     /// Has the cluster CA sign a client certificate; see the connection's method.
     public func issueClientCertificate(name: String, requestPEM: String, days: Int) async throws(JacoError) -> Jaco_V1_IssueClientCertificateResponse {
@@ -293,12 +310,12 @@ extension JacoClient {
     }
 
     /// Issues a token, expiring after `ttl` when given; returns it and its secret.
-    public func issue(identity: String, allowPrivileged: Bool, ttl: TimeInterval? = nil) async throws(JacoError) -> Jaco_V1_IssueResponse {
-        try await connected { try await $0.issue(identity: identity, allowPrivileged: allowPrivileged, ttl: ttl) }
+    public func issue(identity: String, allowsPrivileged: Bool, ttl: TimeInterval? = nil) async throws(JacoError) -> Jaco_V1_IssueTokenResponse {
+        try await connected { try await $0.issue(identity: identity, allowsPrivileged: allowsPrivileged, ttl: ttl) }
     }
 
     /// Gives a token a new secret; see the connection's method.
-    public func rotate(_ reference: TokenReference, grace: TimeInterval, force: Bool) async throws(JacoError) -> Jaco_V1_RotateResponse {
+    public func rotate(_ reference: TokenReference, grace: TimeInterval, force: Bool) async throws(JacoError) -> Jaco_V1_RotateTokenResponse {
         try await connected { try await $0.rotate(reference, grace: grace, force: force) }
     }
 
@@ -308,12 +325,12 @@ extension JacoClient {
     }
 
     /// Revokes the token bound to `identity`.
-    public func revoke(identity: String) async throws(JacoError) -> Jaco_V1_TokenInfo {
+    public func revoke(identity: String) async throws(JacoError) -> Jaco_V1_Token {
         try await connected { try await $0.revoke(identity: identity) }
     }
 
     /// One page of tokens; see the connection's `list(pageSize:pageToken:)`.
-    public func list(pageSize: Int = 0, pageToken: String = "") async throws(JacoError) -> Jaco_V1_ListResponse {
+    public func list(pageSize: Int = 0, pageToken: String = "") async throws(JacoError) -> Jaco_V1_ListTokensResponse {
         try await connected { try await $0.list(pageSize: pageSize, pageToken: pageToken) }
     }
 
@@ -323,12 +340,12 @@ extension JacoClient {
     }
 
     /// Checks the audit hash chain.
-    public func verifyAuditChain() async throws(JacoError) -> Jaco_V1_VerifyChainResponse {
+    public func verifyAuditChain() async throws(JacoError) -> Jaco_V1_VerifyAuditChainResponse {
         try await connected { try await $0.verifyAuditChain() }
     }
 
     /// Admits and stores a manifest as the deployment's next revision.
-    public func apply(deployment: String, manifest: Data) async throws(JacoError) -> Jaco_V1_ApplyResponse {
+    public func apply(deployment: String, manifest: Data) async throws(JacoError) -> Jaco_V1_ApplyManifestResponse {
         try await connected { try await $0.apply(deployment: deployment, manifest: manifest) }
     }
 }

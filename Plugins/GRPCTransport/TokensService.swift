@@ -1,69 +1,71 @@
 import Foundation
 import GRPCCore
 import JacoKernel
+import SwiftProtobuf
 
-/// `jaco.v1.Tokens`: issue, revoke, rotate, list, attributed to the calling token's identity;
-/// and leak reports, which need no token.
-struct TokensService: Jaco_V1_Tokens.ServiceProtocol {
+/// `jaco.v1.TokenService`: issue, revoke, rotate, list, attributed to the calling token's
+/// identity; and leak reports, which need no token.
+struct TokensService: Jaco_V1_TokenService.ServiceProtocol {
     let kernel: Kernel
     let caller: CallerResolver
 
-    func issue(request: ServerRequest<Jaco_V1_IssueRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_IssueResponse> {
+    func issueToken(request: ServerRequest<Jaco_V1_IssueTokenRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_IssueTokenResponse> {
         try await handlingErrors {
             let principal = try await caller.principal(request.metadata)
             let message = request.message
             let issued = try await kernel.tokens.issue(
-                identity: message.identity, allowsPrivileged: message.allowPrivileged,
+                identity: message.identity, allowsPrivileged: message.allowsPrivileged,
                 description: message.description_p.isEmpty ? nil : message.description_p,
-                ttl: message.ttlMs > 0 ? TimeInterval(message.ttlMs) / 1000 : nil, by: principal)
-            var response = Jaco_V1_IssueResponse()
-            response.token = Jaco_V1_TokenInfo(issued.token.summary)
+                ttl: message.hasTtl ? try Self.positive(message.ttl, "ttl") : nil, by: principal)
+            var response = Jaco_V1_IssueTokenResponse()
+            response.token = Jaco_V1_Token(issued.token.summary)
             response.secret = issued.secret
             return ServerResponse(message: response)
         }
     }
 
-    func revoke(request: ServerRequest<Jaco_V1_RevokeRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_RevokeResponse> {
+    func revokeToken(request: ServerRequest<Jaco_V1_RevokeTokenRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_RevokeTokenResponse> {
         try await handlingErrors {
             let principal = try await caller.principal(request.metadata)
             let token = try await kernel.tokens.revoke(identity: request.message.identity, by: principal)
-            var response = Jaco_V1_RevokeResponse()
-            response.token = Jaco_V1_TokenInfo(token.summary)
+            var response = Jaco_V1_RevokeTokenResponse()
+            response.token = Jaco_V1_Token(token.summary)
             return ServerResponse(message: response)
         }
     }
 
-    func list(request: ServerRequest<Jaco_V1_ListRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_ListResponse> {
+    func listTokens(request: ServerRequest<Jaco_V1_ListTokensRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_ListTokensResponse> {
         try await handlingErrors {
             let principal = try await caller.principal(request.metadata)
             let page = try await kernel.tokens.list(
-                after: try PageToken.decode(request.message.pageToken, listing: "tokens"), limit: Int(request.message.pageSize), by: principal)
-            var response = Jaco_V1_ListResponse()
-            response.tokens = page.items.map(Jaco_V1_TokenInfo.init)
+                after: try PageToken.decode(request.message.pageToken, listing: "tokens"), limit: try pageLimit(request.message.pageSize), by: principal)
+            var response = Jaco_V1_ListTokensResponse()
+            response.tokens = page.items.map(Jaco_V1_Token.init)
             response.nextPageToken = PageToken.encode(page.next, listing: "tokens")
             return ServerResponse(message: response)
         }
     }
 
-    func get(request: ServerRequest<Jaco_V1_GetRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_GetResponse> {
+    func getToken(request: ServerRequest<Jaco_V1_GetTokenRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_GetTokenResponse> {
         try await handlingErrors {
             let principal = try await caller.principal(request.metadata)
             let message = request.message
             let reference = try Self.reference(identity: message.identity, accessorID: message.accessorID)
-            var response = Jaco_V1_GetResponse()
-            response.token = Jaco_V1_TokenInfo(try await kernel.tokens.get(reference, by: principal))
+            var response = Jaco_V1_GetTokenResponse()
+            response.token = Jaco_V1_Token(try await kernel.tokens.get(reference, by: principal))
             return ServerResponse(message: response)
         }
     }
 
-    func rotate(request: ServerRequest<Jaco_V1_RotateRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_RotateResponse> {
+    func rotateToken(request: ServerRequest<Jaco_V1_RotateTokenRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_RotateTokenResponse> {
         try await handlingErrors {
             let principal = try await caller.principal(request.metadata)
             let message = request.message
             let reference = try Self.reference(identity: message.identity, accessorID: message.accessorID)
-            let rotated = try await kernel.tokens.rotate(reference, grace: TimeInterval(message.graceMs) / 1000, force: message.force, by: principal)
-            var response = Jaco_V1_RotateResponse()
-            response.token = Jaco_V1_TokenInfo(rotated.token.summary)
+            let grace = message.hasGrace ? try Self.nonNegative(message.grace, "grace") : 0
+            let rotated = try await kernel.tokens.rotate(reference, grace: grace, force: message.force, by: principal)
+            var response = Jaco_V1_RotateTokenResponse()
+            response.token = Jaco_V1_Token(rotated.token.summary)
             response.secret = rotated.secret
             return ServerResponse(message: response)
         }
@@ -72,14 +74,16 @@ struct TokensService: Jaco_V1_Tokens.ServiceProtocol {
     /// The largest leak report, in bytes of secrets.
     static let maxLeakReportBytes = 1 << 20
 
-    func revokeLeaked(request: ServerRequest<Jaco_V1_RevokeLeakedRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_RevokeLeakedResponse> {
+    func revokeLeakedSecrets(
+        request: ServerRequest<Jaco_V1_RevokeLeakedSecretsRequest>, context: ServerContext
+    ) async throws -> ServerResponse<Jaco_V1_RevokeLeakedSecretsResponse> {
         try await handlingErrors {
             let secrets = request.message.secrets
             let bytes = secrets.reduce(0) { $0 + $1.utf8.count }
             guard bytes <= Self.maxLeakReportBytes else {
                 throw JacoError(.validationFailed, "a leak report may carry at most 1 MiB of secrets, not \(bytes) bytes; split it")
             }
-            var response = Jaco_V1_RevokeLeakedResponse()
+            var response = Jaco_V1_RevokeLeakedSecretsResponse()
             response.outcomes = try await kernel.tokens.revokeLeaked(secrets: secrets).map(Jaco_V1_LeakedSecretOutcome.init)
             return ServerResponse(message: response)
         }
@@ -92,5 +96,20 @@ struct TokensService: Jaco_V1_Tokens.ServiceProtocol {
         case (true, false): return .accessorID(accessorID.lowercased())
         default: throw JacoError(.validationFailed, "give the token's identity or its accessor ID (one of them)")
         }
+    }
+
+    /// A duration field that must be more than zero when set.
+    static func positive(_ duration: Google_Protobuf_Duration, _ field: String) throws(JacoError) -> TimeInterval {
+        let seconds = try nonNegative(duration, field)
+        guard seconds > 0 else { throw JacoError(.validationFailed, "\(field) must be more than zero when set (leave it unset for none)") }
+        return seconds
+    }
+
+    /// A duration field that must not be negative.
+    static func nonNegative(_ duration: Google_Protobuf_Duration, _ field: String) throws(JacoError) -> TimeInterval {
+        guard duration.seconds >= 0, duration.nanos >= 0 else {
+            throw JacoError(.validationFailed, "\(field) must not be negative, not \(duration.seconds)s")
+        }
+        return duration.timeInterval
     }
 }

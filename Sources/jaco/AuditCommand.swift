@@ -39,7 +39,7 @@ struct AuditCommand: AsyncParsableCommand {
         }
 
         static func json(_ event: Jaco_V1_AuditEvent) -> [String: Any] {
-            ["sequence": event.sequence, "type": event.type, "ts": rfc3339(event.timeMs), "identity": event.identity, "payload": event.payload, "hash": event.hash, "previous_hash": event.previousHash]
+            ["sequence": event.sequence, "type": event.type, "ts": event.date.rfc3339, "identity": event.identity, "payload": event.payload, "hash": event.hash, "previous_hash": event.previousHash]
         }
     }
 
@@ -74,7 +74,7 @@ final class AuditPrinter: @unchecked Sendable {
     func add(_ event: Jaco_V1_AuditEvent) throws {
         try lock.withLock {
             if let json { try json.print([AuditCommand.Show.json(event)]) }
-            table?.add([event.type, rfc3339(event.timeMs), event.identity, event.payload.keys.sorted().map { "\($0)=\(event.payload[$0]!)" }.joined(separator: " ")])
+            table?.add([event.type, event.date.rfc3339, event.identity, event.payload.keys.sorted().map { "\($0)=\(event.payload[$0]!)" }.joined(separator: " ")])
         }
     }
 

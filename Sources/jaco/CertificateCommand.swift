@@ -39,7 +39,7 @@ struct CertificateCommand: AsyncParsableCommand {
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
                 try write(keyPEM, to: keyFile, mode: 0o600)
                 try write(issued.certificatePem, to: certificateFile, mode: 0o644)
-                let notAfter = Date(timeIntervalSince1970: Double(issued.notAfterMs) / 1000).rfc3339
+                let notAfter = issued.notAfter.rfc3339
                 switch output {
                 case .table:
                     print(Table.render(

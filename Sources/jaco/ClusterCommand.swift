@@ -77,12 +77,8 @@ struct ClusterCommand: AsyncParsableCommand {
         }
 
         /// The daemon's certificates, then the one this command presented (read from its file).
-        static func certificates(_ status: Jaco_V1_StatusResponse, presented: String?) -> [CertificateSummary] {
-            let daemon = status.certificates.map {
-                CertificateSummary(
-                    role: $0.role, subject: $0.subject, notBefore: Date(timeIntervalSince1970: Double($0.notBeforeMs) / 1000),
-                    notAfter: Date(timeIntervalSince1970: Double($0.notAfterMs) / 1000), path: "")
-            }
+        static func certificates(_ status: Jaco_V1_GetClusterStatusResponse, presented: String?) -> [CertificateSummary] {
+            let daemon = status.certificates.map(\.summary)
             return daemon + (presented.flatMap { CertificateFiles.summary(role: "client", path: $0) }.map { [$0] } ?? [])
         }
 
@@ -92,8 +88,8 @@ struct ClusterCommand: AsyncParsableCommand {
         /// Calls `status` until it answers (and is ready, when asked) or `deadline` passes; then
         /// the last error, or `unavailable` naming what kept it from being ready.
         static func poll(
-            until deadline: Date, needReady: Bool, _ status: () async throws -> Jaco_V1_StatusResponse
-        ) async throws -> Jaco_V1_StatusResponse {
+            until deadline: Date, needReady: Bool, _ status: () async throws -> Jaco_V1_GetClusterStatusResponse
+        ) async throws -> Jaco_V1_GetClusterStatusResponse {
             while true {
                 do {
                     let answer = try await status()

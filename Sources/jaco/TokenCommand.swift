@@ -16,7 +16,7 @@ struct TokenCommand: AsyncParsableCommand {
                 A name whose token was revoked or has expired can be issued again: the name moves to \
                 the new token, and the old record stays for the audit trail.
                 """)
-        @Option(help: "The identity the new token is bound to.") var name: String
+        @Option(name: [.customLong("name"), .customLong("identity")], help: "The identity the new token is bound to (--identity is the same flag, named as the API names it).") var name: String
         @Flag(help: "Let the token apply manifests that use privileged: or security_opt:.") var allowPrivileged = false
         @Option(help: "Expire after this long, e.g. 30d, 12h, 1h30m (at least 1m; at most the daemon's [tokens] max_ttl). Default: never.")
         var ttl: String?
@@ -26,8 +26,8 @@ struct TokenCommand: AsyncParsableCommand {
             try await reportingErrors {
                 let seconds = try ttl.map { try Duration.seconds(parsing: $0, flag: "--ttl") }
                 if let seconds, seconds <= 0 { throw JacoError(.validationFailed, "--ttl must be longer than 0s; leave it out for a token that never expires") }
-                let issued = try await connection.client().issue(identity: name, allowPrivileged: allowPrivileged, ttl: seconds)
-                let expiry = issued.token.expiresAtMs == 0 ? "" : "; expires \(rfc3339(issued.token.expiresAtMs))"
+                let issued = try await connection.client().issue(identity: name, allowsPrivileged: allowPrivileged, ttl: seconds)
+                let expiry = issued.token.expiresAt.map { "; expires \($0.rfc3339)" } ?? ""
                 print("Token for \(issued.token.identity) (save this; not recoverable\(expiry)): \(issued.secret)")
             }
         }
@@ -52,7 +52,7 @@ struct TokenCommand: AsyncParsableCommand {
                 let seconds = try Duration.seconds(parsing: grace, flag: "--grace")
                 let rotated = try await connection.client().rotate(TokenReference(token), grace: seconds, force: force)
                 let name = rotated.token.identity.isEmpty ? rotated.token.accessorID : rotated.token.identity
-                let previous = rotated.token.graceEndsAtMs == 0 ? "the previous secret has stopped working" : "the previous secret works until \(rfc3339(rotated.token.graceEndsAtMs))"
+                let previous = rotated.token.graceEndsAt.map { "the previous secret works until \($0.rfc3339)" } ?? "the previous secret has stopped working"
                 print("New secret for \(name) (save this; not recoverable; \(previous)): \(rotated.secret)")
             }
         }
@@ -113,13 +113,14 @@ struct TokenCommand: AsyncParsableCommand {
             for outcome in outcomes {
                 let name = outcome.identity.isEmpty ? outcome.accessorID : outcome.identity
                 switch outcome.result {
-                case "revoked": print("revoked \(name)")
-                case "previous_secret_stopped": print("previous secret stopped \(name)")
-                case "already_revoked": print("already revoked \(name)")
-                case "malformed":
+                case .revoked: print("revoked \(name)")
+                case .previousSecretStopped: print("previous secret stopped \(name)")
+                case .alreadyRevoked: print("already revoked \(name)")
+                case .unknown: print("unknown")
+                case .malformed:
                     malformed = true
                     print("malformed: \(outcome.problem)")
-                default: print(outcome.result)
+                case .unspecified, .UNRECOGNIZED: print("unknown outcome")
                 }
             }
             if malformed { throw ExitCode.failure }
@@ -167,7 +168,7 @@ struct TokenCommand: AsyncParsableCommand {
                 let json = output == .json ? StreamingJSONArray() : nil
                 var remaining = limit ?? .max
                 // The next page is fetched while this one prints.
-                var next: Task<Jaco_V1_ListResponse, any Error>? = Task { try await client.list(pageSize: pageSize, pageToken: "") }
+                var next: Task<Jaco_V1_ListTokensResponse, any Error>? = Task { try await client.list(pageSize: pageSize, pageToken: "") }
                 while let fetching = next, remaining > 0 {
                     let page = try await fetching.value
                     let tokens = Array(page.tokens.filter(filter.includes).prefix(remaining))
@@ -184,19 +185,19 @@ struct TokenCommand: AsyncParsableCommand {
             }
         }
 
-        static func row(_ token: Jaco_V1_TokenInfo, wide: Bool) -> [String] {
-            let row = [TokenListFilter.label(token), rfc3339(token.issuedAtMs), token.revokedAtMs == 0 ? "-" : rfc3339(token.revokedAtMs)]
+        static func row(_ token: Jaco_V1_Token, wide: Bool) -> [String] {
+            let row = [TokenListFilter.label(token), token.issuedAt.rfc3339, token.revokedAt?.rfc3339 ?? "-"]
             guard wide else { return row }
-            return row + [token.expiresAtMs == 0 ? "-" : rfc3339(token.expiresAtMs), token.lastUsedMs == 0 ? "never" : rfc3339(token.lastUsedMs)]
+            return row + [token.expiresAt?.rfc3339 ?? "-", token.lastUsed?.rfc3339 ?? "never"]
         }
 
-        static func json(_ token: Jaco_V1_TokenInfo) -> [String: Any] {
-            func time(_ ms: Int64) -> Any { ms == 0 ? NSNull() : rfc3339(ms) }
+        static func json(_ token: Jaco_V1_Token) -> [String: Any] {
+            func time(_ date: Date?) -> Any { date?.rfc3339 ?? NSNull() }
             return [
                 "identity": token.identity, "accessor_id": token.accessorID, "description": token.description_p,
-                "allows_privileged": token.allowsPrivileged, "issued_at": rfc3339(token.issuedAtMs),
-                "revoked_at": time(token.revokedAtMs), "expires_at": time(token.expiresAtMs), "last_used": time(token.lastUsedMs),
-                "rotated_at": time(token.rotatedAtMs), "grace_ends_at": time(token.graceEndsAtMs), "superseded": token.superseded,
+                "allows_privileged": token.allowsPrivileged, "issued_at": token.issuedAt.rfc3339,
+                "revoked_at": time(token.revokedAt), "expires_at": time(token.expiresAt), "last_used": time(token.lastUsed),
+                "rotated_at": time(token.rotatedAt), "grace_ends_at": time(token.graceEndsAt), "superseded": token.superseded,
             ]
         }
     }
@@ -216,26 +217,21 @@ struct TokenListFilter {
     var unused: TimeInterval?
     var expiring: TimeInterval?
 
-    func includes(_ token: Jaco_V1_TokenInfo) -> Bool {
-        let nowMs = now.milliseconds
+    func includes(_ token: Jaco_V1_Token) -> Bool {
         if !all, token.identity.isEmpty || token.superseded { return false }
-        let expired = token.expiresAtMs != 0 && token.expiresAtMs <= nowMs
-        if active, token.revokedAtMs != 0 || expired { return false }
-        if revoked, token.revokedAtMs == 0 { return false }
-        if let unused, token.lastUsedMs != 0, token.lastUsedMs > nowMs - Int64(unused * 1000) { return false }
-        if let expiring, token.expiresAtMs == 0 || token.expiresAtMs > nowMs + Int64(expiring * 1000) || expired { return false }
+        let expired = token.expiresAt.map { $0 <= now } ?? false
+        if active, token.revokedAt != nil || expired { return false }
+        if revoked, token.revokedAt == nil { return false }
+        if let unused, let lastUsed = token.lastUsed, lastUsed > now.addingTimeInterval(-unused) { return false }
+        if let expiring, expired || (token.expiresAt.map { $0 > now.addingTimeInterval(expiring) } ?? true) { return false }
         return true
     }
 
     /// The IDENTITY cell: the identity, or for other tokens their description (or accessor ID).
-    static func label(_ token: Jaco_V1_TokenInfo) -> String {
+    static func label(_ token: Jaco_V1_Token) -> String {
         if !token.identity.isEmpty { return token.superseded ? "\(token.identity) (replaced)" : token.identity }
         if token.accessorID == BuiltIn.anonymousTokenID { return "anonymous" }
         return token.description_p.isEmpty ? token.accessorID : "\(token.accessorID) (\(token.description_p))"
     }
 }
 
-/// RFC 3339 UTC for a wire time in milliseconds.
-func rfc3339(_ milliseconds: Int64) -> String {
-    Date(milliseconds: milliseconds).rfc3339
-}

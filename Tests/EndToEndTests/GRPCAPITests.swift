@@ -8,7 +8,7 @@ import SwiftProtobuf
 import Testing
 
 /// The gRPC API as a client in any language sees it: the standard health service, rich error
-/// status, Tokens.Get, Deploy.Validate without a token.
+/// status, TokenService.GetToken, DeployService.ValidateManifest without a token.
 @Suite("gRPC API end to end")
 struct GRPCAPITests {
     /// Runs `body` with a raw gRPC client on the daemon's unix socket.
@@ -33,7 +33,7 @@ struct GRPCAPITests {
         try await daemon.start()
         try await Self.withSocketClient(daemon) { client in
             let health = Grpc_Health_V1_Health.Client(wrapping: client)
-            for service in ["", "jaco.v1.Tokens", "jaco.v1.Cluster"] {
+            for service in ["", "jaco.v1.TokenService", "jaco.v1.ClusterService"] {
                 var request = Grpc_Health_V1_HealthCheckRequest()
                 request.service = service
                 #expect(try await health.check(request).status == .serving, "'\(service)'")
@@ -50,7 +50,7 @@ struct GRPCAPITests {
         }
     }
 
-    @Test("Errors carry google.rpc.ErrorInfo (reason = the stable code, domain jaco) and jaco-error-code; Tokens.Get by identity and accessor ID; Deploy.Validate needs no token")
+    @Test("Errors carry google.rpc.ErrorInfo (reason = the stable code, domain jaco) and jaco-error-code; GetToken by identity and accessor ID; ValidateManifest needs no token")
     func richErrorsGetAndValidate() async throws {
         let daemon = try Daemon(config: "memory.toml")
         defer { daemon.remove() }
@@ -58,27 +58,27 @@ struct GRPCAPITests {
         _ = try await daemon.jaco(["cluster", "init"])
         _ = try await EndToEndTests.jaco(["token", "issue", "--name", "alice", "--socket", daemon.socket])
         try await Self.withSocketClient(daemon) { client in
-            let tokens = Jaco_V1_Tokens.Client(wrapping: client)
-            var byName = Jaco_V1_GetRequest()
+            let tokens = Jaco_V1_TokenService.Client(wrapping: client)
+            var byName = Jaco_V1_GetTokenRequest()
             byName.identity = "alice"
-            let alice = try await tokens.get(byName).token
+            let alice = try await tokens.getToken(byName).token
             #expect(alice.identity == "alice" && alice.displayName == "alice")
-            var byAccessor = Jaco_V1_GetRequest()
+            var byAccessor = Jaco_V1_GetTokenRequest()
             byAccessor.accessorID = BuiltIn.anonymousTokenID
-            let anonymous = try await tokens.get(byAccessor).token
+            let anonymous = try await tokens.getToken(byAccessor).token
             #expect(anonymous.identity.isEmpty && anonymous.displayName == "anonymous")
 
-            var missing = Jaco_V1_GetRequest()
+            var missing = Jaco_V1_GetTokenRequest()
             missing.identity = "nobody"
-            let error = await #expect(throws: RPCError.self) { _ = try await tokens.get(missing) }
+            let error = await #expect(throws: RPCError.self) { _ = try await tokens.getToken(missing) }
             #expect(error?.code == .notFound)
             let info = try error.flatMap { try Self.errorInfo($0) }
             #expect(info?.reason == "not_found" && info?.domain == "jaco", "\(String(describing: info))")
             #expect(error?.metadata[stringValues: "jaco-error-code"].first(where: { _ in true }) == "not_found")
 
-            var invalid = Jaco_V1_ValidateRequest()
+            var invalid = Jaco_V1_ValidateManifestRequest()
             invalid.manifest = Data("services: [".utf8)
-            let schema = await #expect(throws: RPCError.self) { _ = try await Jaco_V1_Deploy.Client(wrapping: client).validate(invalid) }
+            let schema = await #expect(throws: RPCError.self) { _ = try await Jaco_V1_DeployService.Client(wrapping: client).validateManifest(invalid) }
             #expect(try schema.flatMap { try Self.errorInfo($0) }?.reason == "validation_failed")
         }
         // Over TCP without a token: the schema check alone.
@@ -100,9 +100,9 @@ struct GRPCAPITests {
                 var list = Grpc_Reflection_V1_ServerReflectionRequest()
                 list.listServices = ""
                 var symbol = Grpc_Reflection_V1_ServerReflectionRequest()
-                symbol.fileContainingSymbol = "jaco.v1.Tokens"
+                symbol.fileContainingSymbol = "jaco.v1.TokenService"
                 var method = Grpc_Reflection_V1_ServerReflectionRequest()
-                method.fileContainingSymbol = "jaco.v1.Tokens.Get"
+                method.fileContainingSymbol = "jaco.v1.TokenService.GetToken"
                 var missing = Grpc_Reflection_V1_ServerReflectionRequest()
                 missing.fileContainingSymbol = "jaco.v1.Nothing"
                 try await writer.write(contentsOf: [list, symbol, method, missing])
@@ -115,12 +115,15 @@ struct GRPCAPITests {
         #expect(answers.count == 4)
         let services = answers.first?.listServicesResponse.service.map(\.name) ?? []
         #expect(services == [
-            "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "jaco.v1.Audit", "jaco.v1.Cluster", "jaco.v1.Deploy", "jaco.v1.Tokens",
+            "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "jaco.v1.AuditService", "jaco.v1.ClusterService", "jaco.v1.DeployService",
+            "jaco.v1.TokenService",
         ])
         for answer in answers.dropFirst().prefix(2) {
             let files = try answer.fileDescriptorResponse.fileDescriptorProto.map { try Google_Protobuf_FileDescriptorProto(serializedBytes: $0) }
             let tokens = files.first { $0.name == "jaco/v1/tokens.proto" }
-            #expect(tokens?.service.first?.method.contains { $0.name == "Get" } == true, "\(files.map(\.name))")
+            #expect(tokens?.service.first?.method.contains { $0.name == "GetToken" } == true, "\(files.map(\.name))")
+            // The well-known types it imports come along, so a client can build every message.
+            #expect(Set(files.map(\.name)).isSuperset(of: ["google/protobuf/timestamp.proto", "google/protobuf/duration.proto"]), "\(files.map(\.name))")
         }
         #expect(answers.last?.errorResponse.errorCode == Int32(RPCError.Code.notFound.rawValue))
     }

@@ -32,7 +32,8 @@ struct PythonClientTests {
         let stubs = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-pystubs-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: stubs, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: stubs) }
-        let protos = ["jaco/v1/audit.proto", "jaco/v1/cluster.proto", "jaco/v1/deploy.proto", "jaco/v1/tokens.proto"]
+        let protos = try FileManager.default.contentsOfDirectory(atPath: Build.root.appendingPathComponent("Protos/jaco/v1").path)
+            .filter { $0.hasSuffix(".proto") }.sorted().map { "jaco/v1/\($0)" }
         let generated = try await offPool {
             try runToCompletion(
                 python, ["-m", "grpc_tools.protoc", "-I", Build.root.appendingPathComponent("Protos").path, "--python_out", stubs.path, "--grpc_python_out", stubs.path] + protos,

@@ -357,7 +357,7 @@ public final class ACLService: Sendable {
     private func insertPlan(_ issued: IssuedToken, caller: Principal, payload extra: [String: String]) -> PlannedWrite<IssuedToken> {
         let token = issued.token
         var payload = linkPayload(token).merging(extra) { $1 }
-        if let expiry = token.expirationTime { payload["expiration_time"] = expiry.rfc3339 }
+        if let expiry = token.expirationTime { payload["expires_at"] = expiry.rfc3339 }
         return PlannedWrite(
             transaction: Transaction(
                 conditions: [.absent(KeySpace.token(token.accessorID)), .absent(KeySpace.digest(token.secretDigest))],

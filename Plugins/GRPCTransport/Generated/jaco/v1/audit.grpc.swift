@@ -13,60 +13,74 @@
 import GRPCCore
 import GRPCProtobuf
 
-// MARK: - jaco.v1.Audit
+// MARK: - jaco.v1.AuditService
 
-/// Namespace containing generated types for the "jaco.v1.Audit" service.
+/// Namespace containing generated types for the "jaco.v1.AuditService" service.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-public enum Jaco_V1_Audit: Sendable {
-    /// Service descriptor for the "jaco.v1.Audit" service.
-    public static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.Audit")
+public enum Jaco_V1_AuditService: Sendable {
+    /// Service descriptor for the "jaco.v1.AuditService" service.
+    public static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.AuditService")
     /// Namespace for method metadata.
     public enum Method: Sendable {
-        /// Namespace for "Query" metadata.
-        public enum Query: Sendable {
-            /// Request type for "Query".
-            public typealias Input = Jaco_V1_AuditQuery
-            /// Response type for "Query".
-            public typealias Output = Jaco_V1_AuditEvent
-            /// Descriptor for "Query".
+        /// Namespace for "ListAuditEvents" metadata.
+        public enum ListAuditEvents: Sendable {
+            /// Request type for "ListAuditEvents".
+            public typealias Input = Jaco_V1_ListAuditEventsRequest
+            /// Response type for "ListAuditEvents".
+            public typealias Output = Jaco_V1_ListAuditEventsResponse
+            /// Descriptor for "ListAuditEvents".
             public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.Audit"),
-                method: "Query",
-                type: .serverStreaming
-            )
-        }
-        /// Namespace for "VerifyChain" metadata.
-        public enum VerifyChain: Sendable {
-            /// Request type for "VerifyChain".
-            public typealias Input = Jaco_V1_VerifyChainRequest
-            /// Response type for "VerifyChain".
-            public typealias Output = Jaco_V1_VerifyChainResponse
-            /// Descriptor for "VerifyChain".
-            public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.Audit"),
-                method: "VerifyChain",
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.AuditService"),
+                method: "ListAuditEvents",
                 type: .unary
             )
         }
-        /// Descriptors for all methods in the "jaco.v1.Audit" service.
+        /// Namespace for "WatchAuditEvents" metadata.
+        public enum WatchAuditEvents: Sendable {
+            /// Request type for "WatchAuditEvents".
+            public typealias Input = Jaco_V1_WatchAuditEventsRequest
+            /// Response type for "WatchAuditEvents".
+            public typealias Output = Jaco_V1_WatchAuditEventsResponse
+            /// Descriptor for "WatchAuditEvents".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.AuditService"),
+                method: "WatchAuditEvents",
+                type: .serverStreaming
+            )
+        }
+        /// Namespace for "VerifyAuditChain" metadata.
+        public enum VerifyAuditChain: Sendable {
+            /// Request type for "VerifyAuditChain".
+            public typealias Input = Jaco_V1_VerifyAuditChainRequest
+            /// Response type for "VerifyAuditChain".
+            public typealias Output = Jaco_V1_VerifyAuditChainResponse
+            /// Descriptor for "VerifyAuditChain".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.AuditService"),
+                method: "VerifyAuditChain",
+                type: .unary
+            )
+        }
+        /// Descriptors for all methods in the "jaco.v1.AuditService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
-            Query.descriptor,
-            VerifyChain.descriptor
+            ListAuditEvents.descriptor,
+            WatchAuditEvents.descriptor,
+            VerifyAuditChain.descriptor
         ]
     }
 }
 
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension GRPCCore.ServiceDescriptor {
-    /// Service descriptor for the "jaco.v1.Audit" service.
-    public static let jaco_v1_Audit = GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.Audit")
+    /// Service descriptor for the "jaco.v1.AuditService" service.
+    public static let jaco_v1_AuditService = GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.AuditService")
 }
 
-// MARK: jaco.v1.Audit (server)
+// MARK: jaco.v1.AuditService (server)
 
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-extension Jaco_V1_Audit {
-    /// Streaming variant of the service protocol for the "jaco.v1.Audit" service.
+extension Jaco_V1_AuditService {
+    /// Streaming variant of the service protocol for the "jaco.v1.AuditService" service.
     ///
     /// This protocol is the lowest-level of the service protocols generated for this service
     /// giving you the most flexibility over the implementation of your service. This comes at
@@ -82,46 +96,63 @@ extension Jaco_V1_Audit {
     /// >
     /// > Reading and checking the audit log. Needs a token with acl:read.
     public protocol StreamingServiceProtocol: GRPCCore.RegistrableRPCService {
-        /// Handle the "Query" method.
+        /// Handle the "ListAuditEvents" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Events oldest first, streamed as they are read; with follow, keeps streaming new events as
-        /// > they commit. With page_size, the stream ends after that many events and, when more remain,
-        /// > its trailing metadata carries "jaco-next-page-token".
+        /// > Events oldest first, one page at a time.
         ///
         /// - Parameters:
-        ///   - request: A streaming request of `Jaco_V1_AuditQuery` messages.
+        ///   - request: A streaming request of `Jaco_V1_ListAuditEventsRequest` messages.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A streaming response of `Jaco_V1_AuditEvent` messages.
-        func query(
-            request: GRPCCore.StreamingServerRequest<Jaco_V1_AuditQuery>,
+        /// - Returns: A streaming response of `Jaco_V1_ListAuditEventsResponse` messages.
+        func listAuditEvents(
+            request: GRPCCore.StreamingServerRequest<Jaco_V1_ListAuditEventsRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_AuditEvent>
+        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_ListAuditEventsResponse>
 
-        /// Handle the "VerifyChain" method.
+        /// Handle the "WatchAuditEvents" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Events oldest first as a stream that does not end: the stored ones, then each new one as it
+        /// > commits (as `jaco audit -f`). Ends when the daemon shuts down.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Jaco_V1_WatchAuditEventsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Jaco_V1_WatchAuditEventsResponse` messages.
+        func watchAuditEvents(
+            request: GRPCCore.StreamingServerRequest<Jaco_V1_WatchAuditEventsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_WatchAuditEventsResponse>
+
+        /// Handle the "VerifyAuditChain" method.
         ///
         /// > Source IDL Documentation:
         /// >
         /// > Walks the hash chain and names the first broken link.
         ///
         /// - Parameters:
-        ///   - request: A streaming request of `Jaco_V1_VerifyChainRequest` messages.
+        ///   - request: A streaming request of `Jaco_V1_VerifyAuditChainRequest` messages.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A streaming response of `Jaco_V1_VerifyChainResponse` messages.
-        func verifyChain(
-            request: GRPCCore.StreamingServerRequest<Jaco_V1_VerifyChainRequest>,
+        /// - Returns: A streaming response of `Jaco_V1_VerifyAuditChainResponse` messages.
+        func verifyAuditChain(
+            request: GRPCCore.StreamingServerRequest<Jaco_V1_VerifyAuditChainRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_VerifyChainResponse>
+        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_VerifyAuditChainResponse>
     }
 
-    /// Service protocol for the "jaco.v1.Audit" service.
+    /// Service protocol for the "jaco.v1.AuditService" service.
     ///
     /// This protocol is higher level than ``StreamingServiceProtocol`` but lower level than
     /// the ``SimpleServiceProtocol``, it provides access to request and response metadata and
@@ -132,47 +163,64 @@ extension Jaco_V1_Audit {
     /// > Source IDL Documentation:
     /// >
     /// > Reading and checking the audit log. Needs a token with acl:read.
-    public protocol ServiceProtocol: Jaco_V1_Audit.StreamingServiceProtocol {
-        /// Handle the "Query" method.
+    public protocol ServiceProtocol: Jaco_V1_AuditService.StreamingServiceProtocol {
+        /// Handle the "ListAuditEvents" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Events oldest first, streamed as they are read; with follow, keeps streaming new events as
-        /// > they commit. With page_size, the stream ends after that many events and, when more remain,
-        /// > its trailing metadata carries "jaco-next-page-token".
+        /// > Events oldest first, one page at a time.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_AuditQuery` message.
+        ///   - request: A request containing a single `Jaco_V1_ListAuditEventsRequest` message.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A streaming response of `Jaco_V1_AuditEvent` messages.
-        func query(
-            request: GRPCCore.ServerRequest<Jaco_V1_AuditQuery>,
+        /// - Returns: A response containing a single `Jaco_V1_ListAuditEventsResponse` message.
+        func listAuditEvents(
+            request: GRPCCore.ServerRequest<Jaco_V1_ListAuditEventsRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_AuditEvent>
+        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_ListAuditEventsResponse>
 
-        /// Handle the "VerifyChain" method.
+        /// Handle the "WatchAuditEvents" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Events oldest first as a stream that does not end: the stored ones, then each new one as it
+        /// > commits (as `jaco audit -f`). Ends when the daemon shuts down.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Jaco_V1_WatchAuditEventsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Jaco_V1_WatchAuditEventsResponse` messages.
+        func watchAuditEvents(
+            request: GRPCCore.ServerRequest<Jaco_V1_WatchAuditEventsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_WatchAuditEventsResponse>
+
+        /// Handle the "VerifyAuditChain" method.
         ///
         /// > Source IDL Documentation:
         /// >
         /// > Walks the hash chain and names the first broken link.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_VerifyChainRequest` message.
+        ///   - request: A request containing a single `Jaco_V1_VerifyAuditChainRequest` message.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A response containing a single `Jaco_V1_VerifyChainResponse` message.
-        func verifyChain(
-            request: GRPCCore.ServerRequest<Jaco_V1_VerifyChainRequest>,
+        /// - Returns: A response containing a single `Jaco_V1_VerifyAuditChainResponse` message.
+        func verifyAuditChain(
+            request: GRPCCore.ServerRequest<Jaco_V1_VerifyAuditChainRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_VerifyChainResponse>
+        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_VerifyAuditChainResponse>
     }
 
-    /// Simple service protocol for the "jaco.v1.Audit" service.
+    /// Simple service protocol for the "jaco.v1.AuditService" service.
     ///
     /// This is the highest level protocol for the service. The API is the easiest to use but
     /// doesn't provide access to request or response metadata. If you need access to these
@@ -181,69 +229,97 @@ extension Jaco_V1_Audit {
     /// > Source IDL Documentation:
     /// >
     /// > Reading and checking the audit log. Needs a token with acl:read.
-    public protocol SimpleServiceProtocol: Jaco_V1_Audit.ServiceProtocol {
-        /// Handle the "Query" method.
+    public protocol SimpleServiceProtocol: Jaco_V1_AuditService.ServiceProtocol {
+        /// Handle the "ListAuditEvents" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Events oldest first, streamed as they are read; with follow, keeps streaming new events as
-        /// > they commit. With page_size, the stream ends after that many events and, when more remain,
-        /// > its trailing metadata carries "jaco-next-page-token".
+        /// > Events oldest first, one page at a time.
         ///
         /// - Parameters:
-        ///   - request: A `Jaco_V1_AuditQuery` message.
-        ///   - response: A response stream of `Jaco_V1_AuditEvent` messages.
+        ///   - request: A `Jaco_V1_ListAuditEventsRequest` message.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        func query(
-            request: Jaco_V1_AuditQuery,
-            response: GRPCCore.RPCWriter<Jaco_V1_AuditEvent>,
+        /// - Returns: A `Jaco_V1_ListAuditEventsResponse` to respond with.
+        func listAuditEvents(
+            request: Jaco_V1_ListAuditEventsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Jaco_V1_ListAuditEventsResponse
+
+        /// Handle the "WatchAuditEvents" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Events oldest first as a stream that does not end: the stored ones, then each new one as it
+        /// > commits (as `jaco audit -f`). Ends when the daemon shuts down.
+        ///
+        /// - Parameters:
+        ///   - request: A `Jaco_V1_WatchAuditEventsRequest` message.
+        ///   - response: A response stream of `Jaco_V1_WatchAuditEventsResponse` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func watchAuditEvents(
+            request: Jaco_V1_WatchAuditEventsRequest,
+            response: GRPCCore.RPCWriter<Jaco_V1_WatchAuditEventsResponse>,
             context: GRPCCore.ServerContext
         ) async throws
 
-        /// Handle the "VerifyChain" method.
+        /// Handle the "VerifyAuditChain" method.
         ///
         /// > Source IDL Documentation:
         /// >
         /// > Walks the hash chain and names the first broken link.
         ///
         /// - Parameters:
-        ///   - request: A `Jaco_V1_VerifyChainRequest` message.
+        ///   - request: A `Jaco_V1_VerifyAuditChainRequest` message.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A `Jaco_V1_VerifyChainResponse` to respond with.
-        func verifyChain(
-            request: Jaco_V1_VerifyChainRequest,
+        /// - Returns: A `Jaco_V1_VerifyAuditChainResponse` to respond with.
+        func verifyAuditChain(
+            request: Jaco_V1_VerifyAuditChainRequest,
             context: GRPCCore.ServerContext
-        ) async throws -> Jaco_V1_VerifyChainResponse
+        ) async throws -> Jaco_V1_VerifyAuditChainResponse
     }
 }
 
 // Default implementation of 'registerMethods(with:)'.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-extension Jaco_V1_Audit.StreamingServiceProtocol {
+extension Jaco_V1_AuditService.StreamingServiceProtocol {
     public func registerMethods<Transport>(with router: inout GRPCCore.RPCRouter<Transport>) where Transport: GRPCCore.ServerTransport {
         router.registerHandler(
-            forMethod: Jaco_V1_Audit.Method.Query.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_AuditQuery>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_AuditEvent>(),
+            forMethod: Jaco_V1_AuditService.Method.ListAuditEvents.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_ListAuditEventsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_ListAuditEventsResponse>(),
             handler: { request, context in
-                try await self.query(
+                try await self.listAuditEvents(
                     request: request,
                     context: context
                 )
             }
         )
         router.registerHandler(
-            forMethod: Jaco_V1_Audit.Method.VerifyChain.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_VerifyChainRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_VerifyChainResponse>(),
+            forMethod: Jaco_V1_AuditService.Method.WatchAuditEvents.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_WatchAuditEventsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_WatchAuditEventsResponse>(),
             handler: { request, context in
-                try await self.verifyChain(
+                try await self.watchAuditEvents(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Jaco_V1_AuditService.Method.VerifyAuditChain.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_VerifyAuditChainRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_VerifyAuditChainResponse>(),
+            handler: { request, context in
+                try await self.verifyAuditChain(
                     request: request,
                     context: context
                 )
@@ -254,23 +330,34 @@ extension Jaco_V1_Audit.StreamingServiceProtocol {
 
 // Default implementation of streaming methods from 'StreamingServiceProtocol'.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-extension Jaco_V1_Audit.ServiceProtocol {
-    public func query(
-        request: GRPCCore.StreamingServerRequest<Jaco_V1_AuditQuery>,
+extension Jaco_V1_AuditService.ServiceProtocol {
+    public func listAuditEvents(
+        request: GRPCCore.StreamingServerRequest<Jaco_V1_ListAuditEventsRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_AuditEvent> {
-        let response = try await self.query(
+    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_ListAuditEventsResponse> {
+        let response = try await self.listAuditEvents(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func watchAuditEvents(
+        request: GRPCCore.StreamingServerRequest<Jaco_V1_WatchAuditEventsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_WatchAuditEventsResponse> {
+        let response = try await self.watchAuditEvents(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
         return response
     }
 
-    public func verifyChain(
-        request: GRPCCore.StreamingServerRequest<Jaco_V1_VerifyChainRequest>,
+    public func verifyAuditChain(
+        request: GRPCCore.StreamingServerRequest<Jaco_V1_VerifyAuditChainRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_VerifyChainResponse> {
-        let response = try await self.verifyChain(
+    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_VerifyAuditChainResponse> {
+        let response = try await self.verifyAuditChain(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -280,15 +367,28 @@ extension Jaco_V1_Audit.ServiceProtocol {
 
 // Default implementation of methods from 'ServiceProtocol'.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-extension Jaco_V1_Audit.SimpleServiceProtocol {
-    public func query(
-        request: GRPCCore.ServerRequest<Jaco_V1_AuditQuery>,
+extension Jaco_V1_AuditService.SimpleServiceProtocol {
+    public func listAuditEvents(
+        request: GRPCCore.ServerRequest<Jaco_V1_ListAuditEventsRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_AuditEvent> {
-        return GRPCCore.StreamingServerResponse<Jaco_V1_AuditEvent>(
+    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_ListAuditEventsResponse> {
+        return GRPCCore.ServerResponse<Jaco_V1_ListAuditEventsResponse>(
+            message: try await self.listAuditEvents(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func watchAuditEvents(
+        request: GRPCCore.ServerRequest<Jaco_V1_WatchAuditEventsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_WatchAuditEventsResponse> {
+        return GRPCCore.StreamingServerResponse<Jaco_V1_WatchAuditEventsResponse>(
             metadata: [:],
             producer: { writer in
-                try await self.query(
+                try await self.watchAuditEvents(
                     request: request.message,
                     response: writer,
                     context: context
@@ -298,12 +398,12 @@ extension Jaco_V1_Audit.SimpleServiceProtocol {
         )
     }
 
-    public func verifyChain(
-        request: GRPCCore.ServerRequest<Jaco_V1_VerifyChainRequest>,
+    public func verifyAuditChain(
+        request: GRPCCore.ServerRequest<Jaco_V1_VerifyAuditChainRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_VerifyChainResponse> {
-        return GRPCCore.ServerResponse<Jaco_V1_VerifyChainResponse>(
-            message: try await self.verifyChain(
+    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_VerifyAuditChainResponse> {
+        return GRPCCore.ServerResponse<Jaco_V1_VerifyAuditChainResponse>(
+            message: try await self.verifyAuditChain(
                 request: request.message,
                 context: context
             ),
@@ -312,11 +412,11 @@ extension Jaco_V1_Audit.SimpleServiceProtocol {
     }
 }
 
-// MARK: jaco.v1.Audit (client)
+// MARK: jaco.v1.AuditService (client)
 
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-extension Jaco_V1_Audit {
-    /// Generated client protocol for the "jaco.v1.Audit" service.
+extension Jaco_V1_AuditService {
+    /// Generated client protocol for the "jaco.v1.AuditService" service.
     ///
     /// You don't need to implement this protocol directly, use the generated
     /// implementation, ``Client``.
@@ -325,56 +425,78 @@ extension Jaco_V1_Audit {
     /// >
     /// > Reading and checking the audit log. Needs a token with acl:read.
     public protocol ClientProtocol: Sendable {
-        /// Call the "Query" method.
+        /// Call the "ListAuditEvents" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Events oldest first, streamed as they are read; with follow, keeps streaming new events as
-        /// > they commit. With page_size, the stream ends after that many events and, when more remain,
-        /// > its trailing metadata carries "jaco-next-page-token".
+        /// > Events oldest first, one page at a time.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_AuditQuery` message.
-        ///   - serializer: A serializer for `Jaco_V1_AuditQuery` messages.
-        ///   - deserializer: A deserializer for `Jaco_V1_AuditEvent` messages.
+        ///   - request: A request containing a single `Jaco_V1_ListAuditEventsRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_ListAuditEventsRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_ListAuditEventsResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        func query<Result>(
-            request: GRPCCore.ClientRequest<Jaco_V1_AuditQuery>,
-            serializer: some GRPCCore.MessageSerializer<Jaco_V1_AuditQuery>,
-            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_AuditEvent>,
+        func listAuditEvents<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_ListAuditEventsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_ListAuditEventsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_ListAuditEventsResponse>,
             options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Jaco_V1_AuditEvent>) async throws -> Result
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_ListAuditEventsResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
-        /// Call the "VerifyChain" method.
+        /// Call the "WatchAuditEvents" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Events oldest first as a stream that does not end: the stored ones, then each new one as it
+        /// > commits (as `jaco audit -f`). Ends when the daemon shuts down.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Jaco_V1_WatchAuditEventsRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_WatchAuditEventsRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_WatchAuditEventsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func watchAuditEvents<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_WatchAuditEventsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_WatchAuditEventsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_WatchAuditEventsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Jaco_V1_WatchAuditEventsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "VerifyAuditChain" method.
         ///
         /// > Source IDL Documentation:
         /// >
         /// > Walks the hash chain and names the first broken link.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_VerifyChainRequest` message.
-        ///   - serializer: A serializer for `Jaco_V1_VerifyChainRequest` messages.
-        ///   - deserializer: A deserializer for `Jaco_V1_VerifyChainResponse` messages.
+        ///   - request: A request containing a single `Jaco_V1_VerifyAuditChainRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_VerifyAuditChainRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_VerifyAuditChainResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        func verifyChain<Result>(
-            request: GRPCCore.ClientRequest<Jaco_V1_VerifyChainRequest>,
-            serializer: some GRPCCore.MessageSerializer<Jaco_V1_VerifyChainRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_VerifyChainResponse>,
+        func verifyAuditChain<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_VerifyAuditChainRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_VerifyAuditChainRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_VerifyAuditChainResponse>,
             options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_VerifyChainResponse>) async throws -> Result
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_VerifyAuditChainResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
-    /// Generated client for the "jaco.v1.Audit" service.
+    /// Generated client for the "jaco.v1.AuditService" service.
     ///
     /// The ``Client`` provides an implementation of ``ClientProtocol`` which wraps
     /// a `GRPCCore.GRPCCClient`. The underlying `GRPCClient` provides the long-lived
@@ -394,33 +516,33 @@ extension Jaco_V1_Audit {
             self.client = client
         }
 
-        /// Call the "Query" method.
+        /// Call the "ListAuditEvents" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Events oldest first, streamed as they are read; with follow, keeps streaming new events as
-        /// > they commit. With page_size, the stream ends after that many events and, when more remain,
-        /// > its trailing metadata carries "jaco-next-page-token".
+        /// > Events oldest first, one page at a time.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_AuditQuery` message.
-        ///   - serializer: A serializer for `Jaco_V1_AuditQuery` messages.
-        ///   - deserializer: A deserializer for `Jaco_V1_AuditEvent` messages.
+        ///   - request: A request containing a single `Jaco_V1_ListAuditEventsRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_ListAuditEventsRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_ListAuditEventsResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        public func query<Result>(
-            request: GRPCCore.ClientRequest<Jaco_V1_AuditQuery>,
-            serializer: some GRPCCore.MessageSerializer<Jaco_V1_AuditQuery>,
-            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_AuditEvent>,
+        public func listAuditEvents<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_ListAuditEventsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_ListAuditEventsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_ListAuditEventsResponse>,
             options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Jaco_V1_AuditEvent>) async throws -> Result
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_ListAuditEventsResponse>) async throws -> Result = { response in
+                try response.message
+            }
         ) async throws -> Result where Result: Sendable {
-            try await self.client.serverStreaming(
+            try await self.client.unary(
                 request: request,
-                descriptor: Jaco_V1_Audit.Method.Query.descriptor,
+                descriptor: Jaco_V1_AuditService.Method.ListAuditEvents.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -428,33 +550,66 @@ extension Jaco_V1_Audit {
             )
         }
 
-        /// Call the "VerifyChain" method.
+        /// Call the "WatchAuditEvents" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Events oldest first as a stream that does not end: the stored ones, then each new one as it
+        /// > commits (as `jaco audit -f`). Ends when the daemon shuts down.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Jaco_V1_WatchAuditEventsRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_WatchAuditEventsRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_WatchAuditEventsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func watchAuditEvents<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_WatchAuditEventsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_WatchAuditEventsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_WatchAuditEventsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Jaco_V1_WatchAuditEventsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.serverStreaming(
+                request: request,
+                descriptor: Jaco_V1_AuditService.Method.WatchAuditEvents.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "VerifyAuditChain" method.
         ///
         /// > Source IDL Documentation:
         /// >
         /// > Walks the hash chain and names the first broken link.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_VerifyChainRequest` message.
-        ///   - serializer: A serializer for `Jaco_V1_VerifyChainRequest` messages.
-        ///   - deserializer: A deserializer for `Jaco_V1_VerifyChainResponse` messages.
+        ///   - request: A request containing a single `Jaco_V1_VerifyAuditChainRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_VerifyAuditChainRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_VerifyAuditChainResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        public func verifyChain<Result>(
-            request: GRPCCore.ClientRequest<Jaco_V1_VerifyChainRequest>,
-            serializer: some GRPCCore.MessageSerializer<Jaco_V1_VerifyChainRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_VerifyChainResponse>,
+        public func verifyAuditChain<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_VerifyAuditChainRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_VerifyAuditChainRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_VerifyAuditChainResponse>,
             options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_VerifyChainResponse>) async throws -> Result = { response in
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_VerifyAuditChainResponse>) async throws -> Result = { response in
                 try response.message
             }
         ) async throws -> Result where Result: Sendable {
             try await self.client.unary(
                 request: request,
-                descriptor: Jaco_V1_Audit.Method.VerifyChain.descriptor,
+                descriptor: Jaco_V1_AuditService.Method.VerifyAuditChain.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -466,60 +621,88 @@ extension Jaco_V1_Audit {
 
 // Helpers providing default arguments to 'ClientProtocol' methods.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-extension Jaco_V1_Audit.ClientProtocol {
-    /// Call the "Query" method.
+extension Jaco_V1_AuditService.ClientProtocol {
+    /// Call the "ListAuditEvents" method.
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Events oldest first, streamed as they are read; with follow, keeps streaming new events as
-    /// > they commit. With page_size, the stream ends after that many events and, when more remain,
-    /// > its trailing metadata carries "jaco-next-page-token".
+    /// > Events oldest first, one page at a time.
     ///
     /// - Parameters:
-    ///   - request: A request containing a single `Jaco_V1_AuditQuery` message.
+    ///   - request: A request containing a single `Jaco_V1_ListAuditEventsRequest` message.
     ///   - options: Options to apply to this RPC.
     ///   - handleResponse: A closure which handles the response and returns its result to
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func query<Result>(
-        request: GRPCCore.ClientRequest<Jaco_V1_AuditQuery>,
+    public func listAuditEvents<Result>(
+        request: GRPCCore.ClientRequest<Jaco_V1_ListAuditEventsRequest>,
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Jaco_V1_AuditEvent>) async throws -> Result
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_ListAuditEventsResponse>) async throws -> Result = { response in
+            try response.message
+        }
     ) async throws -> Result where Result: Sendable {
-        try await self.query(
+        try await self.listAuditEvents(
             request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_AuditQuery>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_AuditEvent>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_ListAuditEventsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_ListAuditEventsResponse>(),
             options: options,
             onResponse: handleResponse
         )
     }
 
-    /// Call the "VerifyChain" method.
+    /// Call the "WatchAuditEvents" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Events oldest first as a stream that does not end: the stored ones, then each new one as it
+    /// > commits (as `jaco audit -f`). Ends when the daemon shuts down.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Jaco_V1_WatchAuditEventsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func watchAuditEvents<Result>(
+        request: GRPCCore.ClientRequest<Jaco_V1_WatchAuditEventsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Jaco_V1_WatchAuditEventsResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.watchAuditEvents(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_WatchAuditEventsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_WatchAuditEventsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "VerifyAuditChain" method.
     ///
     /// > Source IDL Documentation:
     /// >
     /// > Walks the hash chain and names the first broken link.
     ///
     /// - Parameters:
-    ///   - request: A request containing a single `Jaco_V1_VerifyChainRequest` message.
+    ///   - request: A request containing a single `Jaco_V1_VerifyAuditChainRequest` message.
     ///   - options: Options to apply to this RPC.
     ///   - handleResponse: A closure which handles the response and returns its result to
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func verifyChain<Result>(
-        request: GRPCCore.ClientRequest<Jaco_V1_VerifyChainRequest>,
+    public func verifyAuditChain<Result>(
+        request: GRPCCore.ClientRequest<Jaco_V1_VerifyAuditChainRequest>,
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_VerifyChainResponse>) async throws -> Result = { response in
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_VerifyAuditChainResponse>) async throws -> Result = { response in
             try response.message
         }
     ) async throws -> Result where Result: Sendable {
-        try await self.verifyChain(
+        try await self.verifyAuditChain(
             request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_VerifyChainRequest>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_VerifyChainResponse>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_VerifyAuditChainRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_VerifyAuditChainResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -528,14 +711,12 @@ extension Jaco_V1_Audit.ClientProtocol {
 
 // Helpers providing sugared APIs for 'ClientProtocol' methods.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-extension Jaco_V1_Audit.ClientProtocol {
-    /// Call the "Query" method.
+extension Jaco_V1_AuditService.ClientProtocol {
+    /// Call the "ListAuditEvents" method.
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Events oldest first, streamed as they are read; with follow, keeps streaming new events as
-    /// > they commit. With page_size, the stream ends after that many events and, when more remain,
-    /// > its trailing metadata carries "jaco-next-page-token".
+    /// > Events oldest first, one page at a time.
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -545,24 +726,58 @@ extension Jaco_V1_Audit.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func query<Result>(
-        _ message: Jaco_V1_AuditQuery,
+    public func listAuditEvents<Result>(
+        _ message: Jaco_V1_ListAuditEventsRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Jaco_V1_AuditEvent>) async throws -> Result
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_ListAuditEventsResponse>) async throws -> Result = { response in
+            try response.message
+        }
     ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.ClientRequest<Jaco_V1_AuditQuery>(
+        let request = GRPCCore.ClientRequest<Jaco_V1_ListAuditEventsRequest>(
             message: message,
             metadata: metadata
         )
-        return try await self.query(
+        return try await self.listAuditEvents(
             request: request,
             options: options,
             onResponse: handleResponse
         )
     }
 
-    /// Call the "VerifyChain" method.
+    /// Call the "WatchAuditEvents" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Events oldest first as a stream that does not end: the stored ones, then each new one as it
+    /// > commits (as `jaco audit -f`). Ends when the daemon shuts down.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func watchAuditEvents<Result>(
+        _ message: Jaco_V1_WatchAuditEventsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Jaco_V1_WatchAuditEventsResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Jaco_V1_WatchAuditEventsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.watchAuditEvents(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "VerifyAuditChain" method.
     ///
     /// > Source IDL Documentation:
     /// >
@@ -576,19 +791,19 @@ extension Jaco_V1_Audit.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func verifyChain<Result>(
-        _ message: Jaco_V1_VerifyChainRequest,
+    public func verifyAuditChain<Result>(
+        _ message: Jaco_V1_VerifyAuditChainRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_VerifyChainResponse>) async throws -> Result = { response in
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_VerifyAuditChainResponse>) async throws -> Result = { response in
             try response.message
         }
     ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.ClientRequest<Jaco_V1_VerifyChainRequest>(
+        let request = GRPCCore.ClientRequest<Jaco_V1_VerifyAuditChainRequest>(
             message: message,
             metadata: metadata
         )
-        return try await self.verifyChain(
+        return try await self.verifyAuditChain(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -1,4 +1,4 @@
-/// Jaco's cluster lifecycle: bootstrap once, and report status.
+/// Jaco's cluster lifecycle: bootstrap once, report status, certificates and snapshots.
 
 // DO NOT EDIT.
 // swift-format-ignore-file
@@ -13,38 +13,38 @@
 import GRPCCore
 import GRPCProtobuf
 
-// MARK: - jaco.v1.Cluster
+// MARK: - jaco.v1.ClusterService
 
-/// Namespace containing generated types for the "jaco.v1.Cluster" service.
+/// Namespace containing generated types for the "jaco.v1.ClusterService" service.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-public enum Jaco_V1_Cluster: Sendable {
-    /// Service descriptor for the "jaco.v1.Cluster" service.
-    public static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.Cluster")
+public enum Jaco_V1_ClusterService: Sendable {
+    /// Service descriptor for the "jaco.v1.ClusterService" service.
+    public static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.ClusterService")
     /// Namespace for method metadata.
     public enum Method: Sendable {
-        /// Namespace for "Init" metadata.
-        public enum Init: Sendable {
-            /// Request type for "Init".
-            public typealias Input = Jaco_V1_InitRequest
-            /// Response type for "Init".
-            public typealias Output = Jaco_V1_InitResponse
-            /// Descriptor for "Init".
+        /// Namespace for "InitCluster" metadata.
+        public enum InitCluster: Sendable {
+            /// Request type for "InitCluster".
+            public typealias Input = Jaco_V1_InitClusterRequest
+            /// Response type for "InitCluster".
+            public typealias Output = Jaco_V1_InitClusterResponse
+            /// Descriptor for "InitCluster".
             public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.Cluster"),
-                method: "Init",
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.ClusterService"),
+                method: "InitCluster",
                 type: .unary
             )
         }
-        /// Namespace for "Status" metadata.
-        public enum Status: Sendable {
-            /// Request type for "Status".
-            public typealias Input = Jaco_V1_StatusRequest
-            /// Response type for "Status".
-            public typealias Output = Jaco_V1_StatusResponse
-            /// Descriptor for "Status".
+        /// Namespace for "GetClusterStatus" metadata.
+        public enum GetClusterStatus: Sendable {
+            /// Request type for "GetClusterStatus".
+            public typealias Input = Jaco_V1_GetClusterStatusRequest
+            /// Response type for "GetClusterStatus".
+            public typealias Output = Jaco_V1_GetClusterStatusResponse
+            /// Descriptor for "GetClusterStatus".
             public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.Cluster"),
-                method: "Status",
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.ClusterService"),
+                method: "GetClusterStatus",
                 type: .unary
             )
         }
@@ -56,59 +56,59 @@ public enum Jaco_V1_Cluster: Sendable {
             public typealias Output = Jaco_V1_IssueClientCertificateResponse
             /// Descriptor for "IssueClientCertificate".
             public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.Cluster"),
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.ClusterService"),
                 method: "IssueClientCertificate",
                 type: .unary
             )
         }
-        /// Namespace for "SnapshotSave" metadata.
-        public enum SnapshotSave: Sendable {
-            /// Request type for "SnapshotSave".
-            public typealias Input = Jaco_V1_SnapshotSaveRequest
-            /// Response type for "SnapshotSave".
-            public typealias Output = Jaco_V1_SnapshotChunk
-            /// Descriptor for "SnapshotSave".
+        /// Namespace for "SaveSnapshot" metadata.
+        public enum SaveSnapshot: Sendable {
+            /// Request type for "SaveSnapshot".
+            public typealias Input = Jaco_V1_SaveSnapshotRequest
+            /// Response type for "SaveSnapshot".
+            public typealias Output = Jaco_V1_SaveSnapshotResponse
+            /// Descriptor for "SaveSnapshot".
             public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.Cluster"),
-                method: "SnapshotSave",
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.ClusterService"),
+                method: "SaveSnapshot",
                 type: .serverStreaming
             )
         }
-        /// Namespace for "SnapshotRestore" metadata.
-        public enum SnapshotRestore: Sendable {
-            /// Request type for "SnapshotRestore".
-            public typealias Input = Jaco_V1_SnapshotChunk
-            /// Response type for "SnapshotRestore".
-            public typealias Output = Jaco_V1_SnapshotRestoreResponse
-            /// Descriptor for "SnapshotRestore".
+        /// Namespace for "RestoreSnapshot" metadata.
+        public enum RestoreSnapshot: Sendable {
+            /// Request type for "RestoreSnapshot".
+            public typealias Input = Jaco_V1_RestoreSnapshotRequest
+            /// Response type for "RestoreSnapshot".
+            public typealias Output = Jaco_V1_RestoreSnapshotResponse
+            /// Descriptor for "RestoreSnapshot".
             public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.Cluster"),
-                method: "SnapshotRestore",
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.ClusterService"),
+                method: "RestoreSnapshot",
                 type: .clientStreaming
             )
         }
-        /// Descriptors for all methods in the "jaco.v1.Cluster" service.
+        /// Descriptors for all methods in the "jaco.v1.ClusterService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
-            Init.descriptor,
-            Status.descriptor,
+            InitCluster.descriptor,
+            GetClusterStatus.descriptor,
             IssueClientCertificate.descriptor,
-            SnapshotSave.descriptor,
-            SnapshotRestore.descriptor
+            SaveSnapshot.descriptor,
+            RestoreSnapshot.descriptor
         ]
     }
 }
 
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension GRPCCore.ServiceDescriptor {
-    /// Service descriptor for the "jaco.v1.Cluster" service.
-    public static let jaco_v1_Cluster = GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.Cluster")
+    /// Service descriptor for the "jaco.v1.ClusterService" service.
+    public static let jaco_v1_ClusterService = GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.ClusterService")
 }
 
-// MARK: jaco.v1.Cluster (server)
+// MARK: jaco.v1.ClusterService (server)
 
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-extension Jaco_V1_Cluster {
-    /// Streaming variant of the service protocol for the "jaco.v1.Cluster" service.
+extension Jaco_V1_ClusterService {
+    /// Streaming variant of the service protocol for the "jaco.v1.ClusterService" service.
     ///
     /// This protocol is the lowest-level of the service protocols generated for this service
     /// giving you the most flexibility over the implementation of your service. This comes at
@@ -122,43 +122,44 @@ extension Jaco_V1_Cluster {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Cluster-wide operations. Init and Status are the only calls served before bootstrap.
+    /// > Cluster-wide operations. InitCluster and GetClusterStatus are the only calls served before
+    /// > bootstrap, and need no token.
     public protocol StreamingServiceProtocol: GRPCCore.RegistrableRPCService {
-        /// Handle the "Init" method.
+        /// Handle the "InitCluster" method.
         ///
         /// > Source IDL Documentation:
         /// >
         /// > Creates the bootstrap token (identity "bootstrap"). Fails already_initialized afterwards.
         ///
         /// - Parameters:
-        ///   - request: A streaming request of `Jaco_V1_InitRequest` messages.
+        ///   - request: A streaming request of `Jaco_V1_InitClusterRequest` messages.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A streaming response of `Jaco_V1_InitResponse` messages.
-        func `init`(
-            request: GRPCCore.StreamingServerRequest<Jaco_V1_InitRequest>,
+        /// - Returns: A streaming response of `Jaco_V1_InitClusterResponse` messages.
+        func initCluster(
+            request: GRPCCore.StreamingServerRequest<Jaco_V1_InitClusterRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_InitResponse>
+        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_InitClusterResponse>
 
-        /// Handle the "Status" method.
+        /// Handle the "GetClusterStatus" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Whether the cluster is initialized, and what it runs on.
+        /// > Whether the cluster is initialized and ready, and what it runs on.
         ///
         /// - Parameters:
-        ///   - request: A streaming request of `Jaco_V1_StatusRequest` messages.
+        ///   - request: A streaming request of `Jaco_V1_GetClusterStatusRequest` messages.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A streaming response of `Jaco_V1_StatusResponse` messages.
-        func status(
-            request: GRPCCore.StreamingServerRequest<Jaco_V1_StatusRequest>,
+        /// - Returns: A streaming response of `Jaco_V1_GetClusterStatusResponse` messages.
+        func getClusterStatus(
+            request: GRPCCore.StreamingServerRequest<Jaco_V1_GetClusterStatusRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_StatusResponse>
+        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_GetClusterStatusResponse>
 
         /// Handle the "IssueClientCertificate" method.
         ///
@@ -166,7 +167,7 @@ extension Jaco_V1_Cluster {
         /// >
         /// > Signs a client certificate for mutual TLS (listeners with verify_incoming) with the cluster
         /// > CA. Needs a token with acl:write. The client keeps its private key: it sends a PKCS#10
-        /// > request and gets the certificate back. Audited as client_certificate_issue. Fails
+        /// > request and gets the certificate back. Audited client_certificate_issue. Fails
         /// > failed_precondition when the daemon does not hold the CA's key ([tls] names own files).
         ///
         /// - Parameters:
@@ -181,7 +182,7 @@ extension Jaco_V1_Cluster {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_IssueClientCertificateResponse>
 
-        /// Handle the "SnapshotSave" method.
+        /// Handle the "SaveSnapshot" method.
         ///
         /// > Source IDL Documentation:
         /// >
@@ -189,38 +190,38 @@ extension Jaco_V1_Cluster {
         /// > store snapshot, in chunks. Needs acl:write (or the unix socket). Digests, never secrets.
         ///
         /// - Parameters:
-        ///   - request: A streaming request of `Jaco_V1_SnapshotSaveRequest` messages.
+        ///   - request: A streaming request of `Jaco_V1_SaveSnapshotRequest` messages.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A streaming response of `Jaco_V1_SnapshotChunk` messages.
-        func snapshotSave(
-            request: GRPCCore.StreamingServerRequest<Jaco_V1_SnapshotSaveRequest>,
+        /// - Returns: A streaming response of `Jaco_V1_SaveSnapshotResponse` messages.
+        func saveSnapshot(
+            request: GRPCCore.StreamingServerRequest<Jaco_V1_SaveSnapshotRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_SnapshotChunk>
+        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_SaveSnapshotResponse>
 
-        /// Handle the "SnapshotRestore" method.
+        /// Handle the "RestoreSnapshot" method.
         ///
         /// > Source IDL Documentation:
         /// >
         /// > Replaces the whole state with a snapshot file's, sent in chunks; checked first (checksum,
-        /// > format, hashing config), audited as snapshot_restore. Needs acl:write (or the unix socket).
+        /// > format, hashing config). Needs acl:write (or the unix socket). Audited snapshot_restore.
         ///
         /// - Parameters:
-        ///   - request: A streaming request of `Jaco_V1_SnapshotChunk` messages.
+        ///   - request: A streaming request of `Jaco_V1_RestoreSnapshotRequest` messages.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A streaming response of `Jaco_V1_SnapshotRestoreResponse` messages.
-        func snapshotRestore(
-            request: GRPCCore.StreamingServerRequest<Jaco_V1_SnapshotChunk>,
+        /// - Returns: A streaming response of `Jaco_V1_RestoreSnapshotResponse` messages.
+        func restoreSnapshot(
+            request: GRPCCore.StreamingServerRequest<Jaco_V1_RestoreSnapshotRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_SnapshotRestoreResponse>
+        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_RestoreSnapshotResponse>
     }
 
-    /// Service protocol for the "jaco.v1.Cluster" service.
+    /// Service protocol for the "jaco.v1.ClusterService" service.
     ///
     /// This protocol is higher level than ``StreamingServiceProtocol`` but lower level than
     /// the ``SimpleServiceProtocol``, it provides access to request and response metadata and
@@ -230,43 +231,44 @@ extension Jaco_V1_Cluster {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Cluster-wide operations. Init and Status are the only calls served before bootstrap.
-    public protocol ServiceProtocol: Jaco_V1_Cluster.StreamingServiceProtocol {
-        /// Handle the "Init" method.
+    /// > Cluster-wide operations. InitCluster and GetClusterStatus are the only calls served before
+    /// > bootstrap, and need no token.
+    public protocol ServiceProtocol: Jaco_V1_ClusterService.StreamingServiceProtocol {
+        /// Handle the "InitCluster" method.
         ///
         /// > Source IDL Documentation:
         /// >
         /// > Creates the bootstrap token (identity "bootstrap"). Fails already_initialized afterwards.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_InitRequest` message.
+        ///   - request: A request containing a single `Jaco_V1_InitClusterRequest` message.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A response containing a single `Jaco_V1_InitResponse` message.
-        func `init`(
-            request: GRPCCore.ServerRequest<Jaco_V1_InitRequest>,
+        /// - Returns: A response containing a single `Jaco_V1_InitClusterResponse` message.
+        func initCluster(
+            request: GRPCCore.ServerRequest<Jaco_V1_InitClusterRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_InitResponse>
+        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_InitClusterResponse>
 
-        /// Handle the "Status" method.
+        /// Handle the "GetClusterStatus" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Whether the cluster is initialized, and what it runs on.
+        /// > Whether the cluster is initialized and ready, and what it runs on.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_StatusRequest` message.
+        ///   - request: A request containing a single `Jaco_V1_GetClusterStatusRequest` message.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A response containing a single `Jaco_V1_StatusResponse` message.
-        func status(
-            request: GRPCCore.ServerRequest<Jaco_V1_StatusRequest>,
+        /// - Returns: A response containing a single `Jaco_V1_GetClusterStatusResponse` message.
+        func getClusterStatus(
+            request: GRPCCore.ServerRequest<Jaco_V1_GetClusterStatusRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_StatusResponse>
+        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_GetClusterStatusResponse>
 
         /// Handle the "IssueClientCertificate" method.
         ///
@@ -274,7 +276,7 @@ extension Jaco_V1_Cluster {
         /// >
         /// > Signs a client certificate for mutual TLS (listeners with verify_incoming) with the cluster
         /// > CA. Needs a token with acl:write. The client keeps its private key: it sends a PKCS#10
-        /// > request and gets the certificate back. Audited as client_certificate_issue. Fails
+        /// > request and gets the certificate back. Audited client_certificate_issue. Fails
         /// > failed_precondition when the daemon does not hold the CA's key ([tls] names own files).
         ///
         /// - Parameters:
@@ -289,7 +291,7 @@ extension Jaco_V1_Cluster {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Jaco_V1_IssueClientCertificateResponse>
 
-        /// Handle the "SnapshotSave" method.
+        /// Handle the "SaveSnapshot" method.
         ///
         /// > Source IDL Documentation:
         /// >
@@ -297,38 +299,38 @@ extension Jaco_V1_Cluster {
         /// > store snapshot, in chunks. Needs acl:write (or the unix socket). Digests, never secrets.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_SnapshotSaveRequest` message.
+        ///   - request: A request containing a single `Jaco_V1_SaveSnapshotRequest` message.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A streaming response of `Jaco_V1_SnapshotChunk` messages.
-        func snapshotSave(
-            request: GRPCCore.ServerRequest<Jaco_V1_SnapshotSaveRequest>,
+        /// - Returns: A streaming response of `Jaco_V1_SaveSnapshotResponse` messages.
+        func saveSnapshot(
+            request: GRPCCore.ServerRequest<Jaco_V1_SaveSnapshotRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_SnapshotChunk>
+        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_SaveSnapshotResponse>
 
-        /// Handle the "SnapshotRestore" method.
+        /// Handle the "RestoreSnapshot" method.
         ///
         /// > Source IDL Documentation:
         /// >
         /// > Replaces the whole state with a snapshot file's, sent in chunks; checked first (checksum,
-        /// > format, hashing config), audited as snapshot_restore. Needs acl:write (or the unix socket).
+        /// > format, hashing config). Needs acl:write (or the unix socket). Audited snapshot_restore.
         ///
         /// - Parameters:
-        ///   - request: A streaming request of `Jaco_V1_SnapshotChunk` messages.
+        ///   - request: A streaming request of `Jaco_V1_RestoreSnapshotRequest` messages.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A response containing a single `Jaco_V1_SnapshotRestoreResponse` message.
-        func snapshotRestore(
-            request: GRPCCore.StreamingServerRequest<Jaco_V1_SnapshotChunk>,
+        /// - Returns: A response containing a single `Jaco_V1_RestoreSnapshotResponse` message.
+        func restoreSnapshot(
+            request: GRPCCore.StreamingServerRequest<Jaco_V1_RestoreSnapshotRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_SnapshotRestoreResponse>
+        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_RestoreSnapshotResponse>
     }
 
-    /// Simple service protocol for the "jaco.v1.Cluster" service.
+    /// Simple service protocol for the "jaco.v1.ClusterService" service.
     ///
     /// This is the highest level protocol for the service. The API is the easiest to use but
     /// doesn't provide access to request or response metadata. If you need access to these
@@ -336,43 +338,44 @@ extension Jaco_V1_Cluster {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Cluster-wide operations. Init and Status are the only calls served before bootstrap.
-    public protocol SimpleServiceProtocol: Jaco_V1_Cluster.ServiceProtocol {
-        /// Handle the "Init" method.
+    /// > Cluster-wide operations. InitCluster and GetClusterStatus are the only calls served before
+    /// > bootstrap, and need no token.
+    public protocol SimpleServiceProtocol: Jaco_V1_ClusterService.ServiceProtocol {
+        /// Handle the "InitCluster" method.
         ///
         /// > Source IDL Documentation:
         /// >
         /// > Creates the bootstrap token (identity "bootstrap"). Fails already_initialized afterwards.
         ///
         /// - Parameters:
-        ///   - request: A `Jaco_V1_InitRequest` message.
+        ///   - request: A `Jaco_V1_InitClusterRequest` message.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A `Jaco_V1_InitResponse` to respond with.
-        func `init`(
-            request: Jaco_V1_InitRequest,
+        /// - Returns: A `Jaco_V1_InitClusterResponse` to respond with.
+        func initCluster(
+            request: Jaco_V1_InitClusterRequest,
             context: GRPCCore.ServerContext
-        ) async throws -> Jaco_V1_InitResponse
+        ) async throws -> Jaco_V1_InitClusterResponse
 
-        /// Handle the "Status" method.
+        /// Handle the "GetClusterStatus" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Whether the cluster is initialized, and what it runs on.
+        /// > Whether the cluster is initialized and ready, and what it runs on.
         ///
         /// - Parameters:
-        ///   - request: A `Jaco_V1_StatusRequest` message.
+        ///   - request: A `Jaco_V1_GetClusterStatusRequest` message.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A `Jaco_V1_StatusResponse` to respond with.
-        func status(
-            request: Jaco_V1_StatusRequest,
+        /// - Returns: A `Jaco_V1_GetClusterStatusResponse` to respond with.
+        func getClusterStatus(
+            request: Jaco_V1_GetClusterStatusRequest,
             context: GRPCCore.ServerContext
-        ) async throws -> Jaco_V1_StatusResponse
+        ) async throws -> Jaco_V1_GetClusterStatusResponse
 
         /// Handle the "IssueClientCertificate" method.
         ///
@@ -380,7 +383,7 @@ extension Jaco_V1_Cluster {
         /// >
         /// > Signs a client certificate for mutual TLS (listeners with verify_incoming) with the cluster
         /// > CA. Needs a token with acl:write. The client keeps its private key: it sends a PKCS#10
-        /// > request and gets the certificate back. Audited as client_certificate_issue. Fails
+        /// > request and gets the certificate back. Audited client_certificate_issue. Fails
         /// > failed_precondition when the daemon does not hold the CA's key ([tls] names own files).
         ///
         /// - Parameters:
@@ -395,7 +398,7 @@ extension Jaco_V1_Cluster {
             context: GRPCCore.ServerContext
         ) async throws -> Jaco_V1_IssueClientCertificateResponse
 
-        /// Handle the "SnapshotSave" method.
+        /// Handle the "SaveSnapshot" method.
         ///
         /// > Source IDL Documentation:
         /// >
@@ -403,67 +406,67 @@ extension Jaco_V1_Cluster {
         /// > store snapshot, in chunks. Needs acl:write (or the unix socket). Digests, never secrets.
         ///
         /// - Parameters:
-        ///   - request: A `Jaco_V1_SnapshotSaveRequest` message.
-        ///   - response: A response stream of `Jaco_V1_SnapshotChunk` messages.
+        ///   - request: A `Jaco_V1_SaveSnapshotRequest` message.
+        ///   - response: A response stream of `Jaco_V1_SaveSnapshotResponse` messages.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        func snapshotSave(
-            request: Jaco_V1_SnapshotSaveRequest,
-            response: GRPCCore.RPCWriter<Jaco_V1_SnapshotChunk>,
+        func saveSnapshot(
+            request: Jaco_V1_SaveSnapshotRequest,
+            response: GRPCCore.RPCWriter<Jaco_V1_SaveSnapshotResponse>,
             context: GRPCCore.ServerContext
         ) async throws
 
-        /// Handle the "SnapshotRestore" method.
+        /// Handle the "RestoreSnapshot" method.
         ///
         /// > Source IDL Documentation:
         /// >
         /// > Replaces the whole state with a snapshot file's, sent in chunks; checked first (checksum,
-        /// > format, hashing config), audited as snapshot_restore. Needs acl:write (or the unix socket).
+        /// > format, hashing config). Needs acl:write (or the unix socket). Audited snapshot_restore.
         ///
         /// - Parameters:
-        ///   - request: A stream of `Jaco_V1_SnapshotChunk` messages.
+        ///   - request: A stream of `Jaco_V1_RestoreSnapshotRequest` messages.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A `Jaco_V1_SnapshotRestoreResponse` to respond with.
-        func snapshotRestore(
-            request: GRPCCore.RPCAsyncSequence<Jaco_V1_SnapshotChunk, any Swift.Error>,
+        /// - Returns: A `Jaco_V1_RestoreSnapshotResponse` to respond with.
+        func restoreSnapshot(
+            request: GRPCCore.RPCAsyncSequence<Jaco_V1_RestoreSnapshotRequest, any Swift.Error>,
             context: GRPCCore.ServerContext
-        ) async throws -> Jaco_V1_SnapshotRestoreResponse
+        ) async throws -> Jaco_V1_RestoreSnapshotResponse
     }
 }
 
 // Default implementation of 'registerMethods(with:)'.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-extension Jaco_V1_Cluster.StreamingServiceProtocol {
+extension Jaco_V1_ClusterService.StreamingServiceProtocol {
     public func registerMethods<Transport>(with router: inout GRPCCore.RPCRouter<Transport>) where Transport: GRPCCore.ServerTransport {
         router.registerHandler(
-            forMethod: Jaco_V1_Cluster.Method.Init.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_InitRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_InitResponse>(),
+            forMethod: Jaco_V1_ClusterService.Method.InitCluster.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_InitClusterRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_InitClusterResponse>(),
             handler: { request, context in
-                try await self.`init`(
+                try await self.initCluster(
                     request: request,
                     context: context
                 )
             }
         )
         router.registerHandler(
-            forMethod: Jaco_V1_Cluster.Method.Status.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_StatusRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_StatusResponse>(),
+            forMethod: Jaco_V1_ClusterService.Method.GetClusterStatus.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_GetClusterStatusRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_GetClusterStatusResponse>(),
             handler: { request, context in
-                try await self.status(
+                try await self.getClusterStatus(
                     request: request,
                     context: context
                 )
             }
         )
         router.registerHandler(
-            forMethod: Jaco_V1_Cluster.Method.IssueClientCertificate.descriptor,
+            forMethod: Jaco_V1_ClusterService.Method.IssueClientCertificate.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_IssueClientCertificateRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_IssueClientCertificateResponse>(),
             handler: { request, context in
@@ -474,22 +477,22 @@ extension Jaco_V1_Cluster.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
-            forMethod: Jaco_V1_Cluster.Method.SnapshotSave.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_SnapshotSaveRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_SnapshotChunk>(),
+            forMethod: Jaco_V1_ClusterService.Method.SaveSnapshot.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_SaveSnapshotRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_SaveSnapshotResponse>(),
             handler: { request, context in
-                try await self.snapshotSave(
+                try await self.saveSnapshot(
                     request: request,
                     context: context
                 )
             }
         )
         router.registerHandler(
-            forMethod: Jaco_V1_Cluster.Method.SnapshotRestore.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_SnapshotChunk>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_SnapshotRestoreResponse>(),
+            forMethod: Jaco_V1_ClusterService.Method.RestoreSnapshot.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_RestoreSnapshotRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_RestoreSnapshotResponse>(),
             handler: { request, context in
-                try await self.snapshotRestore(
+                try await self.restoreSnapshot(
                     request: request,
                     context: context
                 )
@@ -500,23 +503,23 @@ extension Jaco_V1_Cluster.StreamingServiceProtocol {
 
 // Default implementation of streaming methods from 'StreamingServiceProtocol'.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-extension Jaco_V1_Cluster.ServiceProtocol {
-    public func `init`(
-        request: GRPCCore.StreamingServerRequest<Jaco_V1_InitRequest>,
+extension Jaco_V1_ClusterService.ServiceProtocol {
+    public func initCluster(
+        request: GRPCCore.StreamingServerRequest<Jaco_V1_InitClusterRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_InitResponse> {
-        let response = try await self.`init`(
+    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_InitClusterResponse> {
+        let response = try await self.initCluster(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
         return GRPCCore.StreamingServerResponse(single: response)
     }
 
-    public func status(
-        request: GRPCCore.StreamingServerRequest<Jaco_V1_StatusRequest>,
+    public func getClusterStatus(
+        request: GRPCCore.StreamingServerRequest<Jaco_V1_GetClusterStatusRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_StatusResponse> {
-        let response = try await self.status(
+    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_GetClusterStatusResponse> {
+        let response = try await self.getClusterStatus(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -534,22 +537,22 @@ extension Jaco_V1_Cluster.ServiceProtocol {
         return GRPCCore.StreamingServerResponse(single: response)
     }
 
-    public func snapshotSave(
-        request: GRPCCore.StreamingServerRequest<Jaco_V1_SnapshotSaveRequest>,
+    public func saveSnapshot(
+        request: GRPCCore.StreamingServerRequest<Jaco_V1_SaveSnapshotRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_SnapshotChunk> {
-        let response = try await self.snapshotSave(
+    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_SaveSnapshotResponse> {
+        let response = try await self.saveSnapshot(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
         return response
     }
 
-    public func snapshotRestore(
-        request: GRPCCore.StreamingServerRequest<Jaco_V1_SnapshotChunk>,
+    public func restoreSnapshot(
+        request: GRPCCore.StreamingServerRequest<Jaco_V1_RestoreSnapshotRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_SnapshotRestoreResponse> {
-        let response = try await self.snapshotRestore(
+    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_RestoreSnapshotResponse> {
+        let response = try await self.restoreSnapshot(
             request: request,
             context: context
         )
@@ -559,13 +562,13 @@ extension Jaco_V1_Cluster.ServiceProtocol {
 
 // Default implementation of methods from 'ServiceProtocol'.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-extension Jaco_V1_Cluster.SimpleServiceProtocol {
-    public func `init`(
-        request: GRPCCore.ServerRequest<Jaco_V1_InitRequest>,
+extension Jaco_V1_ClusterService.SimpleServiceProtocol {
+    public func initCluster(
+        request: GRPCCore.ServerRequest<Jaco_V1_InitClusterRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_InitResponse> {
-        return GRPCCore.ServerResponse<Jaco_V1_InitResponse>(
-            message: try await self.`init`(
+    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_InitClusterResponse> {
+        return GRPCCore.ServerResponse<Jaco_V1_InitClusterResponse>(
+            message: try await self.initCluster(
                 request: request.message,
                 context: context
             ),
@@ -573,12 +576,12 @@ extension Jaco_V1_Cluster.SimpleServiceProtocol {
         )
     }
 
-    public func status(
-        request: GRPCCore.ServerRequest<Jaco_V1_StatusRequest>,
+    public func getClusterStatus(
+        request: GRPCCore.ServerRequest<Jaco_V1_GetClusterStatusRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_StatusResponse> {
-        return GRPCCore.ServerResponse<Jaco_V1_StatusResponse>(
-            message: try await self.status(
+    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_GetClusterStatusResponse> {
+        return GRPCCore.ServerResponse<Jaco_V1_GetClusterStatusResponse>(
+            message: try await self.getClusterStatus(
                 request: request.message,
                 context: context
             ),
@@ -599,14 +602,14 @@ extension Jaco_V1_Cluster.SimpleServiceProtocol {
         )
     }
 
-    public func snapshotSave(
-        request: GRPCCore.ServerRequest<Jaco_V1_SnapshotSaveRequest>,
+    public func saveSnapshot(
+        request: GRPCCore.ServerRequest<Jaco_V1_SaveSnapshotRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_SnapshotChunk> {
-        return GRPCCore.StreamingServerResponse<Jaco_V1_SnapshotChunk>(
+    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_SaveSnapshotResponse> {
+        return GRPCCore.StreamingServerResponse<Jaco_V1_SaveSnapshotResponse>(
             metadata: [:],
             producer: { writer in
-                try await self.snapshotSave(
+                try await self.saveSnapshot(
                     request: request.message,
                     response: writer,
                     context: context
@@ -616,12 +619,12 @@ extension Jaco_V1_Cluster.SimpleServiceProtocol {
         )
     }
 
-    public func snapshotRestore(
-        request: GRPCCore.StreamingServerRequest<Jaco_V1_SnapshotChunk>,
+    public func restoreSnapshot(
+        request: GRPCCore.StreamingServerRequest<Jaco_V1_RestoreSnapshotRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_SnapshotRestoreResponse> {
-        return GRPCCore.ServerResponse<Jaco_V1_SnapshotRestoreResponse>(
-            message: try await self.snapshotRestore(
+    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_RestoreSnapshotResponse> {
+        return GRPCCore.ServerResponse<Jaco_V1_RestoreSnapshotResponse>(
+            message: try await self.restoreSnapshot(
                 request: request.messages,
                 context: context
             ),
@@ -630,63 +633,64 @@ extension Jaco_V1_Cluster.SimpleServiceProtocol {
     }
 }
 
-// MARK: jaco.v1.Cluster (client)
+// MARK: jaco.v1.ClusterService (client)
 
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-extension Jaco_V1_Cluster {
-    /// Generated client protocol for the "jaco.v1.Cluster" service.
+extension Jaco_V1_ClusterService {
+    /// Generated client protocol for the "jaco.v1.ClusterService" service.
     ///
     /// You don't need to implement this protocol directly, use the generated
     /// implementation, ``Client``.
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Cluster-wide operations. Init and Status are the only calls served before bootstrap.
+    /// > Cluster-wide operations. InitCluster and GetClusterStatus are the only calls served before
+    /// > bootstrap, and need no token.
     public protocol ClientProtocol: Sendable {
-        /// Call the "Init" method.
+        /// Call the "InitCluster" method.
         ///
         /// > Source IDL Documentation:
         /// >
         /// > Creates the bootstrap token (identity "bootstrap"). Fails already_initialized afterwards.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_InitRequest` message.
-        ///   - serializer: A serializer for `Jaco_V1_InitRequest` messages.
-        ///   - deserializer: A deserializer for `Jaco_V1_InitResponse` messages.
+        ///   - request: A request containing a single `Jaco_V1_InitClusterRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_InitClusterRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_InitClusterResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        func `init`<Result>(
-            request: GRPCCore.ClientRequest<Jaco_V1_InitRequest>,
-            serializer: some GRPCCore.MessageSerializer<Jaco_V1_InitRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_InitResponse>,
+        func initCluster<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_InitClusterRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_InitClusterRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_InitClusterResponse>,
             options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_InitResponse>) async throws -> Result
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_InitClusterResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
-        /// Call the "Status" method.
+        /// Call the "GetClusterStatus" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Whether the cluster is initialized, and what it runs on.
+        /// > Whether the cluster is initialized and ready, and what it runs on.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_StatusRequest` message.
-        ///   - serializer: A serializer for `Jaco_V1_StatusRequest` messages.
-        ///   - deserializer: A deserializer for `Jaco_V1_StatusResponse` messages.
+        ///   - request: A request containing a single `Jaco_V1_GetClusterStatusRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_GetClusterStatusRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_GetClusterStatusResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        func status<Result>(
-            request: GRPCCore.ClientRequest<Jaco_V1_StatusRequest>,
-            serializer: some GRPCCore.MessageSerializer<Jaco_V1_StatusRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_StatusResponse>,
+        func getClusterStatus<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_GetClusterStatusRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_GetClusterStatusRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_GetClusterStatusResponse>,
             options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_StatusResponse>) async throws -> Result
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_GetClusterStatusResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "IssueClientCertificate" method.
@@ -695,7 +699,7 @@ extension Jaco_V1_Cluster {
         /// >
         /// > Signs a client certificate for mutual TLS (listeners with verify_incoming) with the cluster
         /// > CA. Needs a token with acl:write. The client keeps its private key: it sends a PKCS#10
-        /// > request and gets the certificate back. Audited as client_certificate_issue. Fails
+        /// > request and gets the certificate back. Audited client_certificate_issue. Fails
         /// > failed_precondition when the daemon does not hold the CA's key ([tls] names own files).
         ///
         /// - Parameters:
@@ -715,7 +719,7 @@ extension Jaco_V1_Cluster {
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_IssueClientCertificateResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
-        /// Call the "SnapshotSave" method.
+        /// Call the "SaveSnapshot" method.
         ///
         /// > Source IDL Documentation:
         /// >
@@ -723,48 +727,48 @@ extension Jaco_V1_Cluster {
         /// > store snapshot, in chunks. Needs acl:write (or the unix socket). Digests, never secrets.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_SnapshotSaveRequest` message.
-        ///   - serializer: A serializer for `Jaco_V1_SnapshotSaveRequest` messages.
-        ///   - deserializer: A deserializer for `Jaco_V1_SnapshotChunk` messages.
+        ///   - request: A request containing a single `Jaco_V1_SaveSnapshotRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_SaveSnapshotRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_SaveSnapshotResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        func snapshotSave<Result>(
-            request: GRPCCore.ClientRequest<Jaco_V1_SnapshotSaveRequest>,
-            serializer: some GRPCCore.MessageSerializer<Jaco_V1_SnapshotSaveRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_SnapshotChunk>,
+        func saveSnapshot<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_SaveSnapshotRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_SaveSnapshotRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_SaveSnapshotResponse>,
             options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Jaco_V1_SnapshotChunk>) async throws -> Result
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Jaco_V1_SaveSnapshotResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
-        /// Call the "SnapshotRestore" method.
+        /// Call the "RestoreSnapshot" method.
         ///
         /// > Source IDL Documentation:
         /// >
         /// > Replaces the whole state with a snapshot file's, sent in chunks; checked first (checksum,
-        /// > format, hashing config), audited as snapshot_restore. Needs acl:write (or the unix socket).
+        /// > format, hashing config). Needs acl:write (or the unix socket). Audited snapshot_restore.
         ///
         /// - Parameters:
-        ///   - request: A streaming request producing `Jaco_V1_SnapshotChunk` messages.
-        ///   - serializer: A serializer for `Jaco_V1_SnapshotChunk` messages.
-        ///   - deserializer: A deserializer for `Jaco_V1_SnapshotRestoreResponse` messages.
+        ///   - request: A streaming request producing `Jaco_V1_RestoreSnapshotRequest` messages.
+        ///   - serializer: A serializer for `Jaco_V1_RestoreSnapshotRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_RestoreSnapshotResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        func snapshotRestore<Result>(
-            request: GRPCCore.StreamingClientRequest<Jaco_V1_SnapshotChunk>,
-            serializer: some GRPCCore.MessageSerializer<Jaco_V1_SnapshotChunk>,
-            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_SnapshotRestoreResponse>,
+        func restoreSnapshot<Result>(
+            request: GRPCCore.StreamingClientRequest<Jaco_V1_RestoreSnapshotRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_RestoreSnapshotRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_RestoreSnapshotResponse>,
             options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_SnapshotRestoreResponse>) async throws -> Result
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RestoreSnapshotResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
-    /// Generated client for the "jaco.v1.Cluster" service.
+    /// Generated client for the "jaco.v1.ClusterService" service.
     ///
     /// The ``Client`` provides an implementation of ``ClientProtocol`` which wraps
     /// a `GRPCCore.GRPCCClient`. The underlying `GRPCClient` provides the long-lived
@@ -772,7 +776,8 @@ extension Jaco_V1_Cluster {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Cluster-wide operations. Init and Status are the only calls served before bootstrap.
+    /// > Cluster-wide operations. InitCluster and GetClusterStatus are the only calls served before
+    /// > bootstrap, and need no token.
     public struct Client<Transport>: ClientProtocol where Transport: GRPCCore.ClientTransport {
         private let client: GRPCCore.GRPCClient<Transport>
 
@@ -784,33 +789,33 @@ extension Jaco_V1_Cluster {
             self.client = client
         }
 
-        /// Call the "Init" method.
+        /// Call the "InitCluster" method.
         ///
         /// > Source IDL Documentation:
         /// >
         /// > Creates the bootstrap token (identity "bootstrap"). Fails already_initialized afterwards.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_InitRequest` message.
-        ///   - serializer: A serializer for `Jaco_V1_InitRequest` messages.
-        ///   - deserializer: A deserializer for `Jaco_V1_InitResponse` messages.
+        ///   - request: A request containing a single `Jaco_V1_InitClusterRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_InitClusterRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_InitClusterResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        public func `init`<Result>(
-            request: GRPCCore.ClientRequest<Jaco_V1_InitRequest>,
-            serializer: some GRPCCore.MessageSerializer<Jaco_V1_InitRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_InitResponse>,
+        public func initCluster<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_InitClusterRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_InitClusterRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_InitClusterResponse>,
             options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_InitResponse>) async throws -> Result = { response in
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_InitClusterResponse>) async throws -> Result = { response in
                 try response.message
             }
         ) async throws -> Result where Result: Sendable {
             try await self.client.unary(
                 request: request,
-                descriptor: Jaco_V1_Cluster.Method.Init.descriptor,
+                descriptor: Jaco_V1_ClusterService.Method.InitCluster.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -818,33 +823,33 @@ extension Jaco_V1_Cluster {
             )
         }
 
-        /// Call the "Status" method.
+        /// Call the "GetClusterStatus" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Whether the cluster is initialized, and what it runs on.
+        /// > Whether the cluster is initialized and ready, and what it runs on.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_StatusRequest` message.
-        ///   - serializer: A serializer for `Jaco_V1_StatusRequest` messages.
-        ///   - deserializer: A deserializer for `Jaco_V1_StatusResponse` messages.
+        ///   - request: A request containing a single `Jaco_V1_GetClusterStatusRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_GetClusterStatusRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_GetClusterStatusResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        public func status<Result>(
-            request: GRPCCore.ClientRequest<Jaco_V1_StatusRequest>,
-            serializer: some GRPCCore.MessageSerializer<Jaco_V1_StatusRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_StatusResponse>,
+        public func getClusterStatus<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_GetClusterStatusRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_GetClusterStatusRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_GetClusterStatusResponse>,
             options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_StatusResponse>) async throws -> Result = { response in
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_GetClusterStatusResponse>) async throws -> Result = { response in
                 try response.message
             }
         ) async throws -> Result where Result: Sendable {
             try await self.client.unary(
                 request: request,
-                descriptor: Jaco_V1_Cluster.Method.Status.descriptor,
+                descriptor: Jaco_V1_ClusterService.Method.GetClusterStatus.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -858,7 +863,7 @@ extension Jaco_V1_Cluster {
         /// >
         /// > Signs a client certificate for mutual TLS (listeners with verify_incoming) with the cluster
         /// > CA. Needs a token with acl:write. The client keeps its private key: it sends a PKCS#10
-        /// > request and gets the certificate back. Audited as client_certificate_issue. Fails
+        /// > request and gets the certificate back. Audited client_certificate_issue. Fails
         /// > failed_precondition when the daemon does not hold the CA's key ([tls] names own files).
         ///
         /// - Parameters:
@@ -881,7 +886,7 @@ extension Jaco_V1_Cluster {
         ) async throws -> Result where Result: Sendable {
             try await self.client.unary(
                 request: request,
-                descriptor: Jaco_V1_Cluster.Method.IssueClientCertificate.descriptor,
+                descriptor: Jaco_V1_ClusterService.Method.IssueClientCertificate.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -889,7 +894,7 @@ extension Jaco_V1_Cluster {
             )
         }
 
-        /// Call the "SnapshotSave" method.
+        /// Call the "SaveSnapshot" method.
         ///
         /// > Source IDL Documentation:
         /// >
@@ -897,24 +902,24 @@ extension Jaco_V1_Cluster {
         /// > store snapshot, in chunks. Needs acl:write (or the unix socket). Digests, never secrets.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_SnapshotSaveRequest` message.
-        ///   - serializer: A serializer for `Jaco_V1_SnapshotSaveRequest` messages.
-        ///   - deserializer: A deserializer for `Jaco_V1_SnapshotChunk` messages.
+        ///   - request: A request containing a single `Jaco_V1_SaveSnapshotRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_SaveSnapshotRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_SaveSnapshotResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        public func snapshotSave<Result>(
-            request: GRPCCore.ClientRequest<Jaco_V1_SnapshotSaveRequest>,
-            serializer: some GRPCCore.MessageSerializer<Jaco_V1_SnapshotSaveRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_SnapshotChunk>,
+        public func saveSnapshot<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_SaveSnapshotRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_SaveSnapshotRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_SaveSnapshotResponse>,
             options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Jaco_V1_SnapshotChunk>) async throws -> Result
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Jaco_V1_SaveSnapshotResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable {
             try await self.client.serverStreaming(
                 request: request,
-                descriptor: Jaco_V1_Cluster.Method.SnapshotSave.descriptor,
+                descriptor: Jaco_V1_ClusterService.Method.SaveSnapshot.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -922,34 +927,34 @@ extension Jaco_V1_Cluster {
             )
         }
 
-        /// Call the "SnapshotRestore" method.
+        /// Call the "RestoreSnapshot" method.
         ///
         /// > Source IDL Documentation:
         /// >
         /// > Replaces the whole state with a snapshot file's, sent in chunks; checked first (checksum,
-        /// > format, hashing config), audited as snapshot_restore. Needs acl:write (or the unix socket).
+        /// > format, hashing config). Needs acl:write (or the unix socket). Audited snapshot_restore.
         ///
         /// - Parameters:
-        ///   - request: A streaming request producing `Jaco_V1_SnapshotChunk` messages.
-        ///   - serializer: A serializer for `Jaco_V1_SnapshotChunk` messages.
-        ///   - deserializer: A deserializer for `Jaco_V1_SnapshotRestoreResponse` messages.
+        ///   - request: A streaming request producing `Jaco_V1_RestoreSnapshotRequest` messages.
+        ///   - serializer: A serializer for `Jaco_V1_RestoreSnapshotRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_RestoreSnapshotResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        public func snapshotRestore<Result>(
-            request: GRPCCore.StreamingClientRequest<Jaco_V1_SnapshotChunk>,
-            serializer: some GRPCCore.MessageSerializer<Jaco_V1_SnapshotChunk>,
-            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_SnapshotRestoreResponse>,
+        public func restoreSnapshot<Result>(
+            request: GRPCCore.StreamingClientRequest<Jaco_V1_RestoreSnapshotRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_RestoreSnapshotRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_RestoreSnapshotResponse>,
             options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_SnapshotRestoreResponse>) async throws -> Result = { response in
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RestoreSnapshotResponse>) async throws -> Result = { response in
                 try response.message
             }
         ) async throws -> Result where Result: Sendable {
             try await self.client.clientStreaming(
                 request: request,
-                descriptor: Jaco_V1_Cluster.Method.SnapshotRestore.descriptor,
+                descriptor: Jaco_V1_ClusterService.Method.RestoreSnapshot.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -961,60 +966,60 @@ extension Jaco_V1_Cluster {
 
 // Helpers providing default arguments to 'ClientProtocol' methods.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-extension Jaco_V1_Cluster.ClientProtocol {
-    /// Call the "Init" method.
+extension Jaco_V1_ClusterService.ClientProtocol {
+    /// Call the "InitCluster" method.
     ///
     /// > Source IDL Documentation:
     /// >
     /// > Creates the bootstrap token (identity "bootstrap"). Fails already_initialized afterwards.
     ///
     /// - Parameters:
-    ///   - request: A request containing a single `Jaco_V1_InitRequest` message.
+    ///   - request: A request containing a single `Jaco_V1_InitClusterRequest` message.
     ///   - options: Options to apply to this RPC.
     ///   - handleResponse: A closure which handles the response and returns its result to
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func `init`<Result>(
-        request: GRPCCore.ClientRequest<Jaco_V1_InitRequest>,
+    public func initCluster<Result>(
+        request: GRPCCore.ClientRequest<Jaco_V1_InitClusterRequest>,
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_InitResponse>) async throws -> Result = { response in
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_InitClusterResponse>) async throws -> Result = { response in
             try response.message
         }
     ) async throws -> Result where Result: Sendable {
-        try await self.`init`(
+        try await self.initCluster(
             request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_InitRequest>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_InitResponse>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_InitClusterRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_InitClusterResponse>(),
             options: options,
             onResponse: handleResponse
         )
     }
 
-    /// Call the "Status" method.
+    /// Call the "GetClusterStatus" method.
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Whether the cluster is initialized, and what it runs on.
+    /// > Whether the cluster is initialized and ready, and what it runs on.
     ///
     /// - Parameters:
-    ///   - request: A request containing a single `Jaco_V1_StatusRequest` message.
+    ///   - request: A request containing a single `Jaco_V1_GetClusterStatusRequest` message.
     ///   - options: Options to apply to this RPC.
     ///   - handleResponse: A closure which handles the response and returns its result to
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func status<Result>(
-        request: GRPCCore.ClientRequest<Jaco_V1_StatusRequest>,
+    public func getClusterStatus<Result>(
+        request: GRPCCore.ClientRequest<Jaco_V1_GetClusterStatusRequest>,
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_StatusResponse>) async throws -> Result = { response in
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_GetClusterStatusResponse>) async throws -> Result = { response in
             try response.message
         }
     ) async throws -> Result where Result: Sendable {
-        try await self.status(
+        try await self.getClusterStatus(
             request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_StatusRequest>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_StatusResponse>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_GetClusterStatusRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_GetClusterStatusResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1026,7 +1031,7 @@ extension Jaco_V1_Cluster.ClientProtocol {
     /// >
     /// > Signs a client certificate for mutual TLS (listeners with verify_incoming) with the cluster
     /// > CA. Needs a token with acl:write. The client keeps its private key: it sends a PKCS#10
-    /// > request and gets the certificate back. Audited as client_certificate_issue. Fails
+    /// > request and gets the certificate back. Audited client_certificate_issue. Fails
     /// > failed_precondition when the daemon does not hold the CA's key ([tls] names own files).
     ///
     /// - Parameters:
@@ -1052,7 +1057,7 @@ extension Jaco_V1_Cluster.ClientProtocol {
         )
     }
 
-    /// Call the "SnapshotSave" method.
+    /// Call the "SaveSnapshot" method.
     ///
     /// > Source IDL Documentation:
     /// >
@@ -1060,51 +1065,51 @@ extension Jaco_V1_Cluster.ClientProtocol {
     /// > store snapshot, in chunks. Needs acl:write (or the unix socket). Digests, never secrets.
     ///
     /// - Parameters:
-    ///   - request: A request containing a single `Jaco_V1_SnapshotSaveRequest` message.
+    ///   - request: A request containing a single `Jaco_V1_SaveSnapshotRequest` message.
     ///   - options: Options to apply to this RPC.
     ///   - handleResponse: A closure which handles the response and returns its result to
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func snapshotSave<Result>(
-        request: GRPCCore.ClientRequest<Jaco_V1_SnapshotSaveRequest>,
+    public func saveSnapshot<Result>(
+        request: GRPCCore.ClientRequest<Jaco_V1_SaveSnapshotRequest>,
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Jaco_V1_SnapshotChunk>) async throws -> Result
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Jaco_V1_SaveSnapshotResponse>) async throws -> Result
     ) async throws -> Result where Result: Sendable {
-        try await self.snapshotSave(
+        try await self.saveSnapshot(
             request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_SnapshotSaveRequest>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_SnapshotChunk>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_SaveSnapshotRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_SaveSnapshotResponse>(),
             options: options,
             onResponse: handleResponse
         )
     }
 
-    /// Call the "SnapshotRestore" method.
+    /// Call the "RestoreSnapshot" method.
     ///
     /// > Source IDL Documentation:
     /// >
     /// > Replaces the whole state with a snapshot file's, sent in chunks; checked first (checksum,
-    /// > format, hashing config), audited as snapshot_restore. Needs acl:write (or the unix socket).
+    /// > format, hashing config). Needs acl:write (or the unix socket). Audited snapshot_restore.
     ///
     /// - Parameters:
-    ///   - request: A streaming request producing `Jaco_V1_SnapshotChunk` messages.
+    ///   - request: A streaming request producing `Jaco_V1_RestoreSnapshotRequest` messages.
     ///   - options: Options to apply to this RPC.
     ///   - handleResponse: A closure which handles the response and returns its result to
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func snapshotRestore<Result>(
-        request: GRPCCore.StreamingClientRequest<Jaco_V1_SnapshotChunk>,
+    public func restoreSnapshot<Result>(
+        request: GRPCCore.StreamingClientRequest<Jaco_V1_RestoreSnapshotRequest>,
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_SnapshotRestoreResponse>) async throws -> Result = { response in
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RestoreSnapshotResponse>) async throws -> Result = { response in
             try response.message
         }
     ) async throws -> Result where Result: Sendable {
-        try await self.snapshotRestore(
+        try await self.restoreSnapshot(
             request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_SnapshotChunk>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_SnapshotRestoreResponse>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_RestoreSnapshotRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_RestoreSnapshotResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1113,8 +1118,8 @@ extension Jaco_V1_Cluster.ClientProtocol {
 
 // Helpers providing sugared APIs for 'ClientProtocol' methods.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-extension Jaco_V1_Cluster.ClientProtocol {
-    /// Call the "Init" method.
+extension Jaco_V1_ClusterService.ClientProtocol {
+    /// Call the "InitCluster" method.
     ///
     /// > Source IDL Documentation:
     /// >
@@ -1128,30 +1133,30 @@ extension Jaco_V1_Cluster.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func `init`<Result>(
-        _ message: Jaco_V1_InitRequest,
+    public func initCluster<Result>(
+        _ message: Jaco_V1_InitClusterRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_InitResponse>) async throws -> Result = { response in
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_InitClusterResponse>) async throws -> Result = { response in
             try response.message
         }
     ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.ClientRequest<Jaco_V1_InitRequest>(
+        let request = GRPCCore.ClientRequest<Jaco_V1_InitClusterRequest>(
             message: message,
             metadata: metadata
         )
-        return try await self.`init`(
+        return try await self.initCluster(
             request: request,
             options: options,
             onResponse: handleResponse
         )
     }
 
-    /// Call the "Status" method.
+    /// Call the "GetClusterStatus" method.
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Whether the cluster is initialized, and what it runs on.
+    /// > Whether the cluster is initialized and ready, and what it runs on.
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -1161,19 +1166,19 @@ extension Jaco_V1_Cluster.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func status<Result>(
-        _ message: Jaco_V1_StatusRequest,
+    public func getClusterStatus<Result>(
+        _ message: Jaco_V1_GetClusterStatusRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_StatusResponse>) async throws -> Result = { response in
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_GetClusterStatusResponse>) async throws -> Result = { response in
             try response.message
         }
     ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.ClientRequest<Jaco_V1_StatusRequest>(
+        let request = GRPCCore.ClientRequest<Jaco_V1_GetClusterStatusRequest>(
             message: message,
             metadata: metadata
         )
-        return try await self.status(
+        return try await self.getClusterStatus(
             request: request,
             options: options,
             onResponse: handleResponse
@@ -1186,7 +1191,7 @@ extension Jaco_V1_Cluster.ClientProtocol {
     /// >
     /// > Signs a client certificate for mutual TLS (listeners with verify_incoming) with the cluster
     /// > CA. Needs a token with acl:write. The client keeps its private key: it sends a PKCS#10
-    /// > request and gets the certificate back. Audited as client_certificate_issue. Fails
+    /// > request and gets the certificate back. Audited client_certificate_issue. Fails
     /// > failed_precondition when the daemon does not hold the CA's key ([tls] names own files).
     ///
     /// - Parameters:
@@ -1216,7 +1221,7 @@ extension Jaco_V1_Cluster.ClientProtocol {
         )
     }
 
-    /// Call the "SnapshotSave" method.
+    /// Call the "SaveSnapshot" method.
     ///
     /// > Source IDL Documentation:
     /// >
@@ -1231,29 +1236,29 @@ extension Jaco_V1_Cluster.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func snapshotSave<Result>(
-        _ message: Jaco_V1_SnapshotSaveRequest,
+    public func saveSnapshot<Result>(
+        _ message: Jaco_V1_SaveSnapshotRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Jaco_V1_SnapshotChunk>) async throws -> Result
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Jaco_V1_SaveSnapshotResponse>) async throws -> Result
     ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.ClientRequest<Jaco_V1_SnapshotSaveRequest>(
+        let request = GRPCCore.ClientRequest<Jaco_V1_SaveSnapshotRequest>(
             message: message,
             metadata: metadata
         )
-        return try await self.snapshotSave(
+        return try await self.saveSnapshot(
             request: request,
             options: options,
             onResponse: handleResponse
         )
     }
 
-    /// Call the "SnapshotRestore" method.
+    /// Call the "RestoreSnapshot" method.
     ///
     /// > Source IDL Documentation:
     /// >
     /// > Replaces the whole state with a snapshot file's, sent in chunks; checked first (checksum,
-    /// > format, hashing config), audited as snapshot_restore. Needs acl:write (or the unix socket).
+    /// > format, hashing config). Needs acl:write (or the unix socket). Audited snapshot_restore.
     ///
     /// - Parameters:
     ///   - metadata: Additional metadata to send, defaults to empty.
@@ -1264,19 +1269,19 @@ extension Jaco_V1_Cluster.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func snapshotRestore<Result>(
+    public func restoreSnapshot<Result>(
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
-        requestProducer producer: @Sendable @escaping (GRPCCore.RPCWriter<Jaco_V1_SnapshotChunk>) async throws -> Void,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_SnapshotRestoreResponse>) async throws -> Result = { response in
+        requestProducer producer: @Sendable @escaping (GRPCCore.RPCWriter<Jaco_V1_RestoreSnapshotRequest>) async throws -> Void,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RestoreSnapshotResponse>) async throws -> Result = { response in
             try response.message
         }
     ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.StreamingClientRequest<Jaco_V1_SnapshotChunk>(
+        let request = GRPCCore.StreamingClientRequest<Jaco_V1_RestoreSnapshotRequest>(
             metadata: metadata,
             producer: producer
         )
-        return try await self.snapshotRestore(
+        return try await self.restoreSnapshot(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -8,7 +8,7 @@
 // For information on using the generated types, please see the documentation:
 //   https://github.com/apple/swift-protobuf/
 
-/// Jaco's cluster lifecycle: bootstrap once, and report status.
+/// Jaco's cluster lifecycle: bootstrap once, report status, certificates and snapshots.
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -27,7 +27,7 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-public nonisolated struct Jaco_V1_SnapshotSaveRequest: Sendable {
+public nonisolated struct Jaco_V1_InitClusterRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
@@ -37,66 +37,32 @@ public nonisolated struct Jaco_V1_SnapshotSaveRequest: Sendable {
   public init() {}
 }
 
-public nonisolated struct Jaco_V1_SnapshotChunk: Sendable {
+public nonisolated struct Jaco_V1_InitClusterResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var data: Data = Data()
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-}
-
-public nonisolated struct Jaco_V1_SnapshotRestoreResponse: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  /// The restored snapshot's header.
-  public var snapshot: Jaco_V1_SnapshotInfo {
-    get {_snapshot ?? Jaco_V1_SnapshotInfo()}
-    set {_snapshot = newValue}
+  /// The bootstrap token.
+  public var token: Jaco_V1_Token {
+    get {_token ?? Jaco_V1_Token()}
+    set {_token = newValue}
   }
-  /// Returns true if `snapshot` has been explicitly set.
-  public var hasSnapshot: Bool {self._snapshot != nil}
-  /// Clears the value of `snapshot`. Subsequent reads from it will return its default value.
-  public mutating func clearSnapshot() {self._snapshot = nil}
+  /// Returns true if `token` has been explicitly set.
+  public var hasToken: Bool {self._token != nil}
+  /// Clears the value of `token`. Subsequent reads from it will return its default value.
+  public mutating func clearToken() {self._token = nil}
+
+  /// Its plaintext secret: shown once, never stored.
+  public var secret: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _snapshot: Jaco_V1_SnapshotInfo? = nil
+  fileprivate var _token: Jaco_V1_Token? = nil
 }
 
-/// A snapshot file's header.
-public nonisolated struct Jaco_V1_SnapshotInfo: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var format: UInt32 = 0
-
-  public var engine: String = String()
-
-  public var storeIndex: UInt64 = 0
-
-  public var createdAt: String = String()
-
-  public var hashing: String = String()
-
-  public var counts: Dictionary<String,UInt64> = [:]
-
-  public var records: UInt64 = 0
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-}
-
-public nonisolated struct Jaco_V1_InitRequest: Sendable {
+public nonisolated struct Jaco_V1_GetClusterStatusRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
@@ -106,46 +72,24 @@ public nonisolated struct Jaco_V1_InitRequest: Sendable {
   public init() {}
 }
 
-public nonisolated struct Jaco_V1_InitResponse: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  /// The bootstrap token's secret: shown once, never stored.
-  public var bootstrapToken: String = String()
-
-  public var accessorID: String = String()
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-}
-
-public nonisolated struct Jaco_V1_StatusRequest: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-}
-
-public nonisolated struct Jaco_V1_StatusResponse: Sendable {
+public nonisolated struct Jaco_V1_GetClusterStatusResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   public var initialized: Bool = false
 
+  /// "memory", "sqlite", "lmdb" or "etcd".
   public var storageEngine: String = String()
 
   public var storeIndex: UInt64 = 0
 
-  public var tokenCount: UInt32 = 0
+  /// Tokens in the verification cache.
+  public var tokenCount: UInt64 = 0
 
   public var version: String = String()
 
+  /// The secret digest, e.g. "sha256".
   public var hashingAlgorithm: String = String()
 
   /// Initialized, the store answered a read and the verification cache is loaded.
@@ -155,7 +99,7 @@ public nonisolated struct Jaco_V1_StatusResponse: Sendable {
   public var problems: [String] = []
 
   /// The certificates the daemon uses (server, CA, client CAs, etcd client) and when they end.
-  public var certificates: [Jaco_V1_CertificateInfo] = []
+  public var certificates: [Jaco_V1_Certificate] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -163,24 +107,41 @@ public nonisolated struct Jaco_V1_StatusResponse: Sendable {
 }
 
 /// One certificate in use.
-public nonisolated struct Jaco_V1_CertificateInfo: Sendable {
+public nonisolated struct Jaco_V1_Certificate: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// server, ca, client-ca or etcd-client.
+  /// "server", "ca", "client-ca" or "etcd-client".
   public var role: String = String()
 
   /// The subject, e.g. "O=Jaco,CN=jacod".
   public var subject: String = String()
 
-  public var notBeforeMs: Int64 = 0
+  public var notBeforeTime: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_notBeforeTime ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_notBeforeTime = newValue}
+  }
+  /// Returns true if `notBeforeTime` has been explicitly set.
+  public var hasNotBeforeTime: Bool {self._notBeforeTime != nil}
+  /// Clears the value of `notBeforeTime`. Subsequent reads from it will return its default value.
+  public mutating func clearNotBeforeTime() {self._notBeforeTime = nil}
 
-  public var notAfterMs: Int64 = 0
+  public var notAfterTime: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_notAfterTime ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_notAfterTime = newValue}
+  }
+  /// Returns true if `notAfterTime` has been explicitly set.
+  public var hasNotAfterTime: Bool {self._notAfterTime != nil}
+  /// Clears the value of `notAfterTime`. Subsequent reads from it will return its default value.
+  public mutating func clearNotAfterTime() {self._notAfterTime = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _notBeforeTime: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _notAfterTime: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 }
 
 public nonisolated struct Jaco_V1_IssueClientCertificateRequest: Sendable {
@@ -195,7 +156,7 @@ public nonisolated struct Jaco_V1_IssueClientCertificateRequest: Sendable {
   public var certificateRequestPem: String = String()
 
   /// How long it is valid, in days (0: 365; at most 825).
-  public var days: UInt32 = 0
+  public var validityDays: Int32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -212,7 +173,14 @@ public nonisolated struct Jaco_V1_IssueClientCertificateResponse: Sendable {
   /// The serial number, hex.
   public var serial: String = String()
 
-  public var notAfterMs: Int64 = 0
+  public var notAfterTime: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_notAfterTime ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_notAfterTime = newValue}
+  }
+  /// Returns true if `notAfterTime` has been explicitly set.
+  public var hasNotAfterTime: Bool {self._notAfterTime != nil}
+  /// Clears the value of `notAfterTime`. Subsequent reads from it will return its default value.
+  public mutating func clearNotAfterTime() {self._notAfterTime = nil}
 
   /// The CA that signed it (the listeners' default client_ca).
   public var caCertificatePem: String = String()
@@ -220,14 +188,112 @@ public nonisolated struct Jaco_V1_IssueClientCertificateResponse: Sendable {
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _notAfterTime: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+public nonisolated struct Jaco_V1_SaveSnapshotRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Jaco_V1_SaveSnapshotResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The next bytes of the snapshot file.
+  public var chunk: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Jaco_V1_RestoreSnapshotRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The next bytes of the snapshot file (any chunk size; at most 1 GiB in all).
+  public var chunk: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Jaco_V1_RestoreSnapshotResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The restored snapshot's header.
+  public var snapshot: Jaco_V1_SnapshotHeader {
+    get {_snapshot ?? Jaco_V1_SnapshotHeader()}
+    set {_snapshot = newValue}
+  }
+  /// Returns true if `snapshot` has been explicitly set.
+  public var hasSnapshot: Bool {self._snapshot != nil}
+  /// Clears the value of `snapshot`. Subsequent reads from it will return its default value.
+  public mutating func clearSnapshot() {self._snapshot = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _snapshot: Jaco_V1_SnapshotHeader? = nil
+}
+
+/// A snapshot file's header (jaco snapshot inspect).
+public nonisolated struct Jaco_V1_SnapshotHeader: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The file format's version.
+  public var format: UInt32 = 0
+
+  /// The engine it was saved from.
+  public var engine: String = String()
+
+  public var storeIndex: UInt64 = 0
+
+  public var createTime: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_createTime ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_createTime = newValue}
+  }
+  /// Returns true if `createTime` has been explicitly set.
+  public var hasCreateTime: Bool {self._createTime != nil}
+  /// Clears the value of `createTime`. Subsequent reads from it will return its default value.
+  public mutating func clearCreateTime() {self._createTime = nil}
+
+  /// The secret hashing it was made under; a restore needs the same.
+  public var hashing: String = String()
+
+  /// Records per kind (tokens, policies, roles, audit, …).
+  public var counts: Dictionary<String,UInt64> = [:]
+
+  public var records: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _createTime: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "jaco.v1"
 
-nonisolated extension Jaco_V1_SnapshotSaveRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".SnapshotSaveRequest"
+nonisolated extension Jaco_V1_InitClusterRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".InitClusterRequest"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
@@ -239,15 +305,15 @@ nonisolated extension Jaco_V1_SnapshotSaveRequest: SwiftProtobuf.Message, SwiftP
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Jaco_V1_SnapshotSaveRequest, rhs: Jaco_V1_SnapshotSaveRequest) -> Bool {
+  public static func ==(lhs: Jaco_V1_InitClusterRequest, rhs: Jaco_V1_InitClusterRequest) -> Bool {
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
-nonisolated extension Jaco_V1_SnapshotChunk: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".SnapshotChunk"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}data\0")
+nonisolated extension Jaco_V1_InitClusterResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".InitClusterResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}token\0\u{1}secret\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -255,28 +321,343 @@ nonisolated extension Jaco_V1_SnapshotChunk: SwiftProtobuf.Message, SwiftProtobu
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularBytesField(value: &self.data) }()
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._token) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.secret) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.data.isEmpty {
-      try visitor.visitSingularBytesField(value: self.data, fieldNumber: 1)
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._token {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.secret.isEmpty {
+      try visitor.visitSingularStringField(value: self.secret, fieldNumber: 2)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Jaco_V1_SnapshotChunk, rhs: Jaco_V1_SnapshotChunk) -> Bool {
-    if lhs.data != rhs.data {return false}
+  public static func ==(lhs: Jaco_V1_InitClusterResponse, rhs: Jaco_V1_InitClusterResponse) -> Bool {
+    if lhs._token != rhs._token {return false}
+    if lhs.secret != rhs.secret {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
-nonisolated extension Jaco_V1_SnapshotRestoreResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".SnapshotRestoreResponse"
+nonisolated extension Jaco_V1_GetClusterStatusRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetClusterStatusRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jaco_V1_GetClusterStatusRequest, rhs: Jaco_V1_GetClusterStatusRequest) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jaco_V1_GetClusterStatusResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetClusterStatusResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}initialized\0\u{3}storage_engine\0\u{3}store_index\0\u{3}token_count\0\u{1}version\0\u{3}hashing_algorithm\0\u{1}ready\0\u{1}problems\0\u{1}certificates\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBoolField(value: &self.initialized) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.storageEngine) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.storeIndex) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.tokenCount) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.version) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.hashingAlgorithm) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.ready) }()
+      case 8: try { try decoder.decodeRepeatedStringField(value: &self.problems) }()
+      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.certificates) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.initialized != false {
+      try visitor.visitSingularBoolField(value: self.initialized, fieldNumber: 1)
+    }
+    if !self.storageEngine.isEmpty {
+      try visitor.visitSingularStringField(value: self.storageEngine, fieldNumber: 2)
+    }
+    if self.storeIndex != 0 {
+      try visitor.visitSingularUInt64Field(value: self.storeIndex, fieldNumber: 3)
+    }
+    if self.tokenCount != 0 {
+      try visitor.visitSingularUInt64Field(value: self.tokenCount, fieldNumber: 4)
+    }
+    if !self.version.isEmpty {
+      try visitor.visitSingularStringField(value: self.version, fieldNumber: 5)
+    }
+    if !self.hashingAlgorithm.isEmpty {
+      try visitor.visitSingularStringField(value: self.hashingAlgorithm, fieldNumber: 6)
+    }
+    if self.ready != false {
+      try visitor.visitSingularBoolField(value: self.ready, fieldNumber: 7)
+    }
+    if !self.problems.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.problems, fieldNumber: 8)
+    }
+    if !self.certificates.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.certificates, fieldNumber: 9)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jaco_V1_GetClusterStatusResponse, rhs: Jaco_V1_GetClusterStatusResponse) -> Bool {
+    if lhs.initialized != rhs.initialized {return false}
+    if lhs.storageEngine != rhs.storageEngine {return false}
+    if lhs.storeIndex != rhs.storeIndex {return false}
+    if lhs.tokenCount != rhs.tokenCount {return false}
+    if lhs.version != rhs.version {return false}
+    if lhs.hashingAlgorithm != rhs.hashingAlgorithm {return false}
+    if lhs.ready != rhs.ready {return false}
+    if lhs.problems != rhs.problems {return false}
+    if lhs.certificates != rhs.certificates {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jaco_V1_Certificate: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Certificate"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}role\0\u{1}subject\0\u{3}not_before_time\0\u{3}not_after_time\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.role) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.subject) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._notBeforeTime) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._notAfterTime) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.role.isEmpty {
+      try visitor.visitSingularStringField(value: self.role, fieldNumber: 1)
+    }
+    if !self.subject.isEmpty {
+      try visitor.visitSingularStringField(value: self.subject, fieldNumber: 2)
+    }
+    try { if let v = self._notBeforeTime {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._notAfterTime {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jaco_V1_Certificate, rhs: Jaco_V1_Certificate) -> Bool {
+    if lhs.role != rhs.role {return false}
+    if lhs.subject != rhs.subject {return false}
+    if lhs._notBeforeTime != rhs._notBeforeTime {return false}
+    if lhs._notAfterTime != rhs._notAfterTime {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jaco_V1_IssueClientCertificateRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".IssueClientCertificateRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}certificate_request_pem\0\u{3}validity_days\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.certificateRequestPem) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.validityDays) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.certificateRequestPem.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateRequestPem, fieldNumber: 2)
+    }
+    if self.validityDays != 0 {
+      try visitor.visitSingularInt32Field(value: self.validityDays, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jaco_V1_IssueClientCertificateRequest, rhs: Jaco_V1_IssueClientCertificateRequest) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.certificateRequestPem != rhs.certificateRequestPem {return false}
+    if lhs.validityDays != rhs.validityDays {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jaco_V1_IssueClientCertificateResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".IssueClientCertificateResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}certificate_pem\0\u{1}serial\0\u{3}not_after_time\0\u{3}ca_certificate_pem\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.certificatePem) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.serial) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._notAfterTime) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.caCertificatePem) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.certificatePem.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificatePem, fieldNumber: 1)
+    }
+    if !self.serial.isEmpty {
+      try visitor.visitSingularStringField(value: self.serial, fieldNumber: 2)
+    }
+    try { if let v = self._notAfterTime {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    if !self.caCertificatePem.isEmpty {
+      try visitor.visitSingularStringField(value: self.caCertificatePem, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jaco_V1_IssueClientCertificateResponse, rhs: Jaco_V1_IssueClientCertificateResponse) -> Bool {
+    if lhs.certificatePem != rhs.certificatePem {return false}
+    if lhs.serial != rhs.serial {return false}
+    if lhs._notAfterTime != rhs._notAfterTime {return false}
+    if lhs.caCertificatePem != rhs.caCertificatePem {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jaco_V1_SaveSnapshotRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SaveSnapshotRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jaco_V1_SaveSnapshotRequest, rhs: Jaco_V1_SaveSnapshotRequest) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jaco_V1_SaveSnapshotResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SaveSnapshotResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}chunk\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.chunk) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.chunk.isEmpty {
+      try visitor.visitSingularBytesField(value: self.chunk, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jaco_V1_SaveSnapshotResponse, rhs: Jaco_V1_SaveSnapshotResponse) -> Bool {
+    if lhs.chunk != rhs.chunk {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jaco_V1_RestoreSnapshotRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RestoreSnapshotRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}chunk\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.chunk) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.chunk.isEmpty {
+      try visitor.visitSingularBytesField(value: self.chunk, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jaco_V1_RestoreSnapshotRequest, rhs: Jaco_V1_RestoreSnapshotRequest) -> Bool {
+    if lhs.chunk != rhs.chunk {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jaco_V1_RestoreSnapshotResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RestoreSnapshotResponse"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}snapshot\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
@@ -302,16 +683,16 @@ nonisolated extension Jaco_V1_SnapshotRestoreResponse: SwiftProtobuf.Message, Sw
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Jaco_V1_SnapshotRestoreResponse, rhs: Jaco_V1_SnapshotRestoreResponse) -> Bool {
+  public static func ==(lhs: Jaco_V1_RestoreSnapshotResponse, rhs: Jaco_V1_RestoreSnapshotResponse) -> Bool {
     if lhs._snapshot != rhs._snapshot {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
-nonisolated extension Jaco_V1_SnapshotInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".SnapshotInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}format\0\u{1}engine\0\u{3}store_index\0\u{3}created_at\0\u{1}hashing\0\u{1}counts\0\u{1}records\0")
+nonisolated extension Jaco_V1_SnapshotHeader: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SnapshotHeader"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}format\0\u{1}engine\0\u{3}store_index\0\u{3}create_time\0\u{1}hashing\0\u{1}counts\0\u{1}records\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -322,7 +703,7 @@ nonisolated extension Jaco_V1_SnapshotInfo: SwiftProtobuf.Message, SwiftProtobuf
       case 1: try { try decoder.decodeSingularUInt32Field(value: &self.format) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.engine) }()
       case 3: try { try decoder.decodeSingularUInt64Field(value: &self.storeIndex) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.createdAt) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._createTime) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.hashing) }()
       case 6: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufUInt64>.self, value: &self.counts) }()
       case 7: try { try decoder.decodeSingularUInt64Field(value: &self.records) }()
@@ -332,6 +713,10 @@ nonisolated extension Jaco_V1_SnapshotInfo: SwiftProtobuf.Message, SwiftProtobuf
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if self.format != 0 {
       try visitor.visitSingularUInt32Field(value: self.format, fieldNumber: 1)
     }
@@ -341,9 +726,9 @@ nonisolated extension Jaco_V1_SnapshotInfo: SwiftProtobuf.Message, SwiftProtobuf
     if self.storeIndex != 0 {
       try visitor.visitSingularUInt64Field(value: self.storeIndex, fieldNumber: 3)
     }
-    if !self.createdAt.isEmpty {
-      try visitor.visitSingularStringField(value: self.createdAt, fieldNumber: 4)
-    }
+    try { if let v = self._createTime {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
     if !self.hashing.isEmpty {
       try visitor.visitSingularStringField(value: self.hashing, fieldNumber: 5)
     }
@@ -356,287 +741,14 @@ nonisolated extension Jaco_V1_SnapshotInfo: SwiftProtobuf.Message, SwiftProtobuf
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Jaco_V1_SnapshotInfo, rhs: Jaco_V1_SnapshotInfo) -> Bool {
+  public static func ==(lhs: Jaco_V1_SnapshotHeader, rhs: Jaco_V1_SnapshotHeader) -> Bool {
     if lhs.format != rhs.format {return false}
     if lhs.engine != rhs.engine {return false}
     if lhs.storeIndex != rhs.storeIndex {return false}
-    if lhs.createdAt != rhs.createdAt {return false}
+    if lhs._createTime != rhs._createTime {return false}
     if lhs.hashing != rhs.hashing {return false}
     if lhs.counts != rhs.counts {return false}
     if lhs.records != rhs.records {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Jaco_V1_InitRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".InitRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    // Load everything into unknown fields
-    while try decoder.nextFieldNumber() != nil {}
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Jaco_V1_InitRequest, rhs: Jaco_V1_InitRequest) -> Bool {
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Jaco_V1_InitResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".InitResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}bootstrap_token\0\u{3}accessor_id\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.bootstrapToken) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.accessorID) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.bootstrapToken.isEmpty {
-      try visitor.visitSingularStringField(value: self.bootstrapToken, fieldNumber: 1)
-    }
-    if !self.accessorID.isEmpty {
-      try visitor.visitSingularStringField(value: self.accessorID, fieldNumber: 2)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Jaco_V1_InitResponse, rhs: Jaco_V1_InitResponse) -> Bool {
-    if lhs.bootstrapToken != rhs.bootstrapToken {return false}
-    if lhs.accessorID != rhs.accessorID {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Jaco_V1_StatusRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".StatusRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    // Load everything into unknown fields
-    while try decoder.nextFieldNumber() != nil {}
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Jaco_V1_StatusRequest, rhs: Jaco_V1_StatusRequest) -> Bool {
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Jaco_V1_StatusResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".StatusResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}initialized\0\u{3}storage_engine\0\u{3}store_index\0\u{3}token_count\0\u{1}version\0\u{3}hashing_algorithm\0\u{1}ready\0\u{1}problems\0\u{1}certificates\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularBoolField(value: &self.initialized) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.storageEngine) }()
-      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.storeIndex) }()
-      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.tokenCount) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self.version) }()
-      case 6: try { try decoder.decodeSingularStringField(value: &self.hashingAlgorithm) }()
-      case 7: try { try decoder.decodeSingularBoolField(value: &self.ready) }()
-      case 8: try { try decoder.decodeRepeatedStringField(value: &self.problems) }()
-      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.certificates) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.initialized != false {
-      try visitor.visitSingularBoolField(value: self.initialized, fieldNumber: 1)
-    }
-    if !self.storageEngine.isEmpty {
-      try visitor.visitSingularStringField(value: self.storageEngine, fieldNumber: 2)
-    }
-    if self.storeIndex != 0 {
-      try visitor.visitSingularUInt64Field(value: self.storeIndex, fieldNumber: 3)
-    }
-    if self.tokenCount != 0 {
-      try visitor.visitSingularUInt32Field(value: self.tokenCount, fieldNumber: 4)
-    }
-    if !self.version.isEmpty {
-      try visitor.visitSingularStringField(value: self.version, fieldNumber: 5)
-    }
-    if !self.hashingAlgorithm.isEmpty {
-      try visitor.visitSingularStringField(value: self.hashingAlgorithm, fieldNumber: 6)
-    }
-    if self.ready != false {
-      try visitor.visitSingularBoolField(value: self.ready, fieldNumber: 7)
-    }
-    if !self.problems.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.problems, fieldNumber: 8)
-    }
-    if !self.certificates.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.certificates, fieldNumber: 9)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Jaco_V1_StatusResponse, rhs: Jaco_V1_StatusResponse) -> Bool {
-    if lhs.initialized != rhs.initialized {return false}
-    if lhs.storageEngine != rhs.storageEngine {return false}
-    if lhs.storeIndex != rhs.storeIndex {return false}
-    if lhs.tokenCount != rhs.tokenCount {return false}
-    if lhs.version != rhs.version {return false}
-    if lhs.hashingAlgorithm != rhs.hashingAlgorithm {return false}
-    if lhs.ready != rhs.ready {return false}
-    if lhs.problems != rhs.problems {return false}
-    if lhs.certificates != rhs.certificates {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Jaco_V1_CertificateInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".CertificateInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}role\0\u{1}subject\0\u{3}not_before_ms\0\u{3}not_after_ms\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.role) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.subject) }()
-      case 3: try { try decoder.decodeSingularInt64Field(value: &self.notBeforeMs) }()
-      case 4: try { try decoder.decodeSingularInt64Field(value: &self.notAfterMs) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.role.isEmpty {
-      try visitor.visitSingularStringField(value: self.role, fieldNumber: 1)
-    }
-    if !self.subject.isEmpty {
-      try visitor.visitSingularStringField(value: self.subject, fieldNumber: 2)
-    }
-    if self.notBeforeMs != 0 {
-      try visitor.visitSingularInt64Field(value: self.notBeforeMs, fieldNumber: 3)
-    }
-    if self.notAfterMs != 0 {
-      try visitor.visitSingularInt64Field(value: self.notAfterMs, fieldNumber: 4)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Jaco_V1_CertificateInfo, rhs: Jaco_V1_CertificateInfo) -> Bool {
-    if lhs.role != rhs.role {return false}
-    if lhs.subject != rhs.subject {return false}
-    if lhs.notBeforeMs != rhs.notBeforeMs {return false}
-    if lhs.notAfterMs != rhs.notAfterMs {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Jaco_V1_IssueClientCertificateRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".IssueClientCertificateRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}certificate_request_pem\0\u{1}days\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.certificateRequestPem) }()
-      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.days) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.name.isEmpty {
-      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
-    }
-    if !self.certificateRequestPem.isEmpty {
-      try visitor.visitSingularStringField(value: self.certificateRequestPem, fieldNumber: 2)
-    }
-    if self.days != 0 {
-      try visitor.visitSingularUInt32Field(value: self.days, fieldNumber: 3)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Jaco_V1_IssueClientCertificateRequest, rhs: Jaco_V1_IssueClientCertificateRequest) -> Bool {
-    if lhs.name != rhs.name {return false}
-    if lhs.certificateRequestPem != rhs.certificateRequestPem {return false}
-    if lhs.days != rhs.days {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Jaco_V1_IssueClientCertificateResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".IssueClientCertificateResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}certificate_pem\0\u{1}serial\0\u{3}not_after_ms\0\u{3}ca_certificate_pem\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.certificatePem) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.serial) }()
-      case 3: try { try decoder.decodeSingularInt64Field(value: &self.notAfterMs) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.caCertificatePem) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.certificatePem.isEmpty {
-      try visitor.visitSingularStringField(value: self.certificatePem, fieldNumber: 1)
-    }
-    if !self.serial.isEmpty {
-      try visitor.visitSingularStringField(value: self.serial, fieldNumber: 2)
-    }
-    if self.notAfterMs != 0 {
-      try visitor.visitSingularInt64Field(value: self.notAfterMs, fieldNumber: 3)
-    }
-    if !self.caCertificatePem.isEmpty {
-      try visitor.visitSingularStringField(value: self.caCertificatePem, fieldNumber: 4)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Jaco_V1_IssueClientCertificateResponse, rhs: Jaco_V1_IssueClientCertificateResponse) -> Bool {
-    if lhs.certificatePem != rhs.certificatePem {return false}
-    if lhs.serial != rhs.serial {return false}
-    if lhs.notAfterMs != rhs.notAfterMs {return false}
-    if lhs.caCertificatePem != rhs.caCertificatePem {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -13,60 +13,60 @@
 import GRPCCore
 import GRPCProtobuf
 
-// MARK: - jaco.v1.Deploy
+// MARK: - jaco.v1.DeployService
 
-/// Namespace containing generated types for the "jaco.v1.Deploy" service.
+/// Namespace containing generated types for the "jaco.v1.DeployService" service.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-public enum Jaco_V1_Deploy: Sendable {
-    /// Service descriptor for the "jaco.v1.Deploy" service.
-    public static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.Deploy")
+public enum Jaco_V1_DeployService: Sendable {
+    /// Service descriptor for the "jaco.v1.DeployService" service.
+    public static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.DeployService")
     /// Namespace for method metadata.
     public enum Method: Sendable {
-        /// Namespace for "Validate" metadata.
-        public enum Validate: Sendable {
-            /// Request type for "Validate".
-            public typealias Input = Jaco_V1_ValidateRequest
-            /// Response type for "Validate".
-            public typealias Output = Jaco_V1_ValidateResponse
-            /// Descriptor for "Validate".
+        /// Namespace for "ValidateManifest" metadata.
+        public enum ValidateManifest: Sendable {
+            /// Request type for "ValidateManifest".
+            public typealias Input = Jaco_V1_ValidateManifestRequest
+            /// Response type for "ValidateManifest".
+            public typealias Output = Jaco_V1_ValidateManifestResponse
+            /// Descriptor for "ValidateManifest".
             public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.Deploy"),
-                method: "Validate",
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.DeployService"),
+                method: "ValidateManifest",
                 type: .unary
             )
         }
-        /// Namespace for "Apply" metadata.
-        public enum Apply: Sendable {
-            /// Request type for "Apply".
-            public typealias Input = Jaco_V1_ApplyRequest
-            /// Response type for "Apply".
-            public typealias Output = Jaco_V1_ApplyResponse
-            /// Descriptor for "Apply".
+        /// Namespace for "ApplyManifest" metadata.
+        public enum ApplyManifest: Sendable {
+            /// Request type for "ApplyManifest".
+            public typealias Input = Jaco_V1_ApplyManifestRequest
+            /// Response type for "ApplyManifest".
+            public typealias Output = Jaco_V1_ApplyManifestResponse
+            /// Descriptor for "ApplyManifest".
             public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.Deploy"),
-                method: "Apply",
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.DeployService"),
+                method: "ApplyManifest",
                 type: .unary
             )
         }
-        /// Descriptors for all methods in the "jaco.v1.Deploy" service.
+        /// Descriptors for all methods in the "jaco.v1.DeployService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
-            Validate.descriptor,
-            Apply.descriptor
+            ValidateManifest.descriptor,
+            ApplyManifest.descriptor
         ]
     }
 }
 
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension GRPCCore.ServiceDescriptor {
-    /// Service descriptor for the "jaco.v1.Deploy" service.
-    public static let jaco_v1_Deploy = GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.Deploy")
+    /// Service descriptor for the "jaco.v1.DeployService" service.
+    public static let jaco_v1_DeployService = GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.DeployService")
 }
 
-// MARK: jaco.v1.Deploy (server)
+// MARK: jaco.v1.DeployService (server)
 
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-extension Jaco_V1_Deploy {
-    /// Streaming variant of the service protocol for the "jaco.v1.Deploy" service.
+extension Jaco_V1_DeployService {
+    /// Streaming variant of the service protocol for the "jaco.v1.DeployService" service.
     ///
     /// This protocol is the lowest-level of the service protocols generated for this service
     /// giving you the most flexibility over the implementation of your service. This comes at
@@ -80,39 +80,47 @@ extension Jaco_V1_Deploy {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Deployments. Validate checks the schema only and needs no token (a token, when sent, must be
-    /// > valid); Apply also decides by the caller's token (acl:write) and stores a new revision.
+    /// > Deployments, as compose manifests (docs/admission.md).
     public protocol StreamingServiceProtocol: GRPCCore.RegistrableRPCService {
-        /// Handle the "Validate" method.
+        /// Handle the "ValidateManifest" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Checks a manifest's schema only; needs no token (a token, when sent, must be valid).
         ///
         /// - Parameters:
-        ///   - request: A streaming request of `Jaco_V1_ValidateRequest` messages.
+        ///   - request: A streaming request of `Jaco_V1_ValidateManifestRequest` messages.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A streaming response of `Jaco_V1_ValidateResponse` messages.
-        func validate(
-            request: GRPCCore.StreamingServerRequest<Jaco_V1_ValidateRequest>,
+        /// - Returns: A streaming response of `Jaco_V1_ValidateManifestResponse` messages.
+        func validateManifest(
+            request: GRPCCore.StreamingServerRequest<Jaco_V1_ValidateManifestRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_ValidateResponse>
+        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_ValidateManifestResponse>
 
-        /// Handle the "Apply" method.
+        /// Handle the "ApplyManifest" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Admits a manifest by the caller's token (acl:write; privileged services need a token that
+        /// > allows_privileged) and stores it as the deployment's next revision. Audited apply.
         ///
         /// - Parameters:
-        ///   - request: A streaming request of `Jaco_V1_ApplyRequest` messages.
+        ///   - request: A streaming request of `Jaco_V1_ApplyManifestRequest` messages.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A streaming response of `Jaco_V1_ApplyResponse` messages.
-        func apply(
-            request: GRPCCore.StreamingServerRequest<Jaco_V1_ApplyRequest>,
+        /// - Returns: A streaming response of `Jaco_V1_ApplyManifestResponse` messages.
+        func applyManifest(
+            request: GRPCCore.StreamingServerRequest<Jaco_V1_ApplyManifestRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_ApplyResponse>
+        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_ApplyManifestResponse>
     }
 
-    /// Service protocol for the "jaco.v1.Deploy" service.
+    /// Service protocol for the "jaco.v1.DeployService" service.
     ///
     /// This protocol is higher level than ``StreamingServiceProtocol`` but lower level than
     /// the ``SimpleServiceProtocol``, it provides access to request and response metadata and
@@ -122,39 +130,47 @@ extension Jaco_V1_Deploy {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Deployments. Validate checks the schema only and needs no token (a token, when sent, must be
-    /// > valid); Apply also decides by the caller's token (acl:write) and stores a new revision.
-    public protocol ServiceProtocol: Jaco_V1_Deploy.StreamingServiceProtocol {
-        /// Handle the "Validate" method.
+    /// > Deployments, as compose manifests (docs/admission.md).
+    public protocol ServiceProtocol: Jaco_V1_DeployService.StreamingServiceProtocol {
+        /// Handle the "ValidateManifest" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Checks a manifest's schema only; needs no token (a token, when sent, must be valid).
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_ValidateRequest` message.
+        ///   - request: A request containing a single `Jaco_V1_ValidateManifestRequest` message.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A response containing a single `Jaco_V1_ValidateResponse` message.
-        func validate(
-            request: GRPCCore.ServerRequest<Jaco_V1_ValidateRequest>,
+        /// - Returns: A response containing a single `Jaco_V1_ValidateManifestResponse` message.
+        func validateManifest(
+            request: GRPCCore.ServerRequest<Jaco_V1_ValidateManifestRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_ValidateResponse>
+        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_ValidateManifestResponse>
 
-        /// Handle the "Apply" method.
+        /// Handle the "ApplyManifest" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Admits a manifest by the caller's token (acl:write; privileged services need a token that
+        /// > allows_privileged) and stores it as the deployment's next revision. Audited apply.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_ApplyRequest` message.
+        ///   - request: A request containing a single `Jaco_V1_ApplyManifestRequest` message.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A response containing a single `Jaco_V1_ApplyResponse` message.
-        func apply(
-            request: GRPCCore.ServerRequest<Jaco_V1_ApplyRequest>,
+        /// - Returns: A response containing a single `Jaco_V1_ApplyManifestResponse` message.
+        func applyManifest(
+            request: GRPCCore.ServerRequest<Jaco_V1_ApplyManifestRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_ApplyResponse>
+        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_ApplyManifestResponse>
     }
 
-    /// Simple service protocol for the "jaco.v1.Deploy" service.
+    /// Simple service protocol for the "jaco.v1.DeployService" service.
     ///
     /// This is the highest level protocol for the service. The API is the easiest to use but
     /// doesn't provide access to request or response metadata. If you need access to these
@@ -162,60 +178,68 @@ extension Jaco_V1_Deploy {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Deployments. Validate checks the schema only and needs no token (a token, when sent, must be
-    /// > valid); Apply also decides by the caller's token (acl:write) and stores a new revision.
-    public protocol SimpleServiceProtocol: Jaco_V1_Deploy.ServiceProtocol {
-        /// Handle the "Validate" method.
+    /// > Deployments, as compose manifests (docs/admission.md).
+    public protocol SimpleServiceProtocol: Jaco_V1_DeployService.ServiceProtocol {
+        /// Handle the "ValidateManifest" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Checks a manifest's schema only; needs no token (a token, when sent, must be valid).
         ///
         /// - Parameters:
-        ///   - request: A `Jaco_V1_ValidateRequest` message.
+        ///   - request: A `Jaco_V1_ValidateManifestRequest` message.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A `Jaco_V1_ValidateResponse` to respond with.
-        func validate(
-            request: Jaco_V1_ValidateRequest,
+        /// - Returns: A `Jaco_V1_ValidateManifestResponse` to respond with.
+        func validateManifest(
+            request: Jaco_V1_ValidateManifestRequest,
             context: GRPCCore.ServerContext
-        ) async throws -> Jaco_V1_ValidateResponse
+        ) async throws -> Jaco_V1_ValidateManifestResponse
 
-        /// Handle the "Apply" method.
+        /// Handle the "ApplyManifest" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Admits a manifest by the caller's token (acl:write; privileged services need a token that
+        /// > allows_privileged) and stores it as the deployment's next revision. Audited apply.
         ///
         /// - Parameters:
-        ///   - request: A `Jaco_V1_ApplyRequest` message.
+        ///   - request: A `Jaco_V1_ApplyManifestRequest` message.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A `Jaco_V1_ApplyResponse` to respond with.
-        func apply(
-            request: Jaco_V1_ApplyRequest,
+        /// - Returns: A `Jaco_V1_ApplyManifestResponse` to respond with.
+        func applyManifest(
+            request: Jaco_V1_ApplyManifestRequest,
             context: GRPCCore.ServerContext
-        ) async throws -> Jaco_V1_ApplyResponse
+        ) async throws -> Jaco_V1_ApplyManifestResponse
     }
 }
 
 // Default implementation of 'registerMethods(with:)'.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-extension Jaco_V1_Deploy.StreamingServiceProtocol {
+extension Jaco_V1_DeployService.StreamingServiceProtocol {
     public func registerMethods<Transport>(with router: inout GRPCCore.RPCRouter<Transport>) where Transport: GRPCCore.ServerTransport {
         router.registerHandler(
-            forMethod: Jaco_V1_Deploy.Method.Validate.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_ValidateRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_ValidateResponse>(),
+            forMethod: Jaco_V1_DeployService.Method.ValidateManifest.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_ValidateManifestRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_ValidateManifestResponse>(),
             handler: { request, context in
-                try await self.validate(
+                try await self.validateManifest(
                     request: request,
                     context: context
                 )
             }
         )
         router.registerHandler(
-            forMethod: Jaco_V1_Deploy.Method.Apply.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_ApplyRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_ApplyResponse>(),
+            forMethod: Jaco_V1_DeployService.Method.ApplyManifest.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_ApplyManifestRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_ApplyManifestResponse>(),
             handler: { request, context in
-                try await self.apply(
+                try await self.applyManifest(
                     request: request,
                     context: context
                 )
@@ -226,23 +250,23 @@ extension Jaco_V1_Deploy.StreamingServiceProtocol {
 
 // Default implementation of streaming methods from 'StreamingServiceProtocol'.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-extension Jaco_V1_Deploy.ServiceProtocol {
-    public func validate(
-        request: GRPCCore.StreamingServerRequest<Jaco_V1_ValidateRequest>,
+extension Jaco_V1_DeployService.ServiceProtocol {
+    public func validateManifest(
+        request: GRPCCore.StreamingServerRequest<Jaco_V1_ValidateManifestRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_ValidateResponse> {
-        let response = try await self.validate(
+    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_ValidateManifestResponse> {
+        let response = try await self.validateManifest(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
         return GRPCCore.StreamingServerResponse(single: response)
     }
 
-    public func apply(
-        request: GRPCCore.StreamingServerRequest<Jaco_V1_ApplyRequest>,
+    public func applyManifest(
+        request: GRPCCore.StreamingServerRequest<Jaco_V1_ApplyManifestRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_ApplyResponse> {
-        let response = try await self.apply(
+    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_ApplyManifestResponse> {
+        let response = try await self.applyManifest(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -252,13 +276,13 @@ extension Jaco_V1_Deploy.ServiceProtocol {
 
 // Default implementation of methods from 'ServiceProtocol'.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-extension Jaco_V1_Deploy.SimpleServiceProtocol {
-    public func validate(
-        request: GRPCCore.ServerRequest<Jaco_V1_ValidateRequest>,
+extension Jaco_V1_DeployService.SimpleServiceProtocol {
+    public func validateManifest(
+        request: GRPCCore.ServerRequest<Jaco_V1_ValidateManifestRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_ValidateResponse> {
-        return GRPCCore.ServerResponse<Jaco_V1_ValidateResponse>(
-            message: try await self.validate(
+    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_ValidateManifestResponse> {
+        return GRPCCore.ServerResponse<Jaco_V1_ValidateManifestResponse>(
+            message: try await self.validateManifest(
                 request: request.message,
                 context: context
             ),
@@ -266,12 +290,12 @@ extension Jaco_V1_Deploy.SimpleServiceProtocol {
         )
     }
 
-    public func apply(
-        request: GRPCCore.ServerRequest<Jaco_V1_ApplyRequest>,
+    public func applyManifest(
+        request: GRPCCore.ServerRequest<Jaco_V1_ApplyManifestRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_ApplyResponse> {
-        return GRPCCore.ServerResponse<Jaco_V1_ApplyResponse>(
-            message: try await self.apply(
+    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_ApplyManifestResponse> {
+        return GRPCCore.ServerResponse<Jaco_V1_ApplyManifestResponse>(
+            message: try await self.applyManifest(
                 request: request.message,
                 context: context
             ),
@@ -280,60 +304,68 @@ extension Jaco_V1_Deploy.SimpleServiceProtocol {
     }
 }
 
-// MARK: jaco.v1.Deploy (client)
+// MARK: jaco.v1.DeployService (client)
 
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-extension Jaco_V1_Deploy {
-    /// Generated client protocol for the "jaco.v1.Deploy" service.
+extension Jaco_V1_DeployService {
+    /// Generated client protocol for the "jaco.v1.DeployService" service.
     ///
     /// You don't need to implement this protocol directly, use the generated
     /// implementation, ``Client``.
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Deployments. Validate checks the schema only and needs no token (a token, when sent, must be
-    /// > valid); Apply also decides by the caller's token (acl:write) and stores a new revision.
+    /// > Deployments, as compose manifests (docs/admission.md).
     public protocol ClientProtocol: Sendable {
-        /// Call the "Validate" method.
+        /// Call the "ValidateManifest" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Checks a manifest's schema only; needs no token (a token, when sent, must be valid).
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_ValidateRequest` message.
-        ///   - serializer: A serializer for `Jaco_V1_ValidateRequest` messages.
-        ///   - deserializer: A deserializer for `Jaco_V1_ValidateResponse` messages.
+        ///   - request: A request containing a single `Jaco_V1_ValidateManifestRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_ValidateManifestRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_ValidateManifestResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        func validate<Result>(
-            request: GRPCCore.ClientRequest<Jaco_V1_ValidateRequest>,
-            serializer: some GRPCCore.MessageSerializer<Jaco_V1_ValidateRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_ValidateResponse>,
+        func validateManifest<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_ValidateManifestRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_ValidateManifestRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_ValidateManifestResponse>,
             options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_ValidateResponse>) async throws -> Result
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_ValidateManifestResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
-        /// Call the "Apply" method.
+        /// Call the "ApplyManifest" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Admits a manifest by the caller's token (acl:write; privileged services need a token that
+        /// > allows_privileged) and stores it as the deployment's next revision. Audited apply.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_ApplyRequest` message.
-        ///   - serializer: A serializer for `Jaco_V1_ApplyRequest` messages.
-        ///   - deserializer: A deserializer for `Jaco_V1_ApplyResponse` messages.
+        ///   - request: A request containing a single `Jaco_V1_ApplyManifestRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_ApplyManifestRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_ApplyManifestResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        func apply<Result>(
-            request: GRPCCore.ClientRequest<Jaco_V1_ApplyRequest>,
-            serializer: some GRPCCore.MessageSerializer<Jaco_V1_ApplyRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_ApplyResponse>,
+        func applyManifest<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_ApplyManifestRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_ApplyManifestRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_ApplyManifestResponse>,
             options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_ApplyResponse>) async throws -> Result
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_ApplyManifestResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
-    /// Generated client for the "jaco.v1.Deploy" service.
+    /// Generated client for the "jaco.v1.DeployService" service.
     ///
     /// The ``Client`` provides an implementation of ``ClientProtocol`` which wraps
     /// a `GRPCCore.GRPCCClient`. The underlying `GRPCClient` provides the long-lived
@@ -341,8 +373,7 @@ extension Jaco_V1_Deploy {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Deployments. Validate checks the schema only and needs no token (a token, when sent, must be
-    /// > valid); Apply also decides by the caller's token (acl:write) and stores a new revision.
+    /// > Deployments, as compose manifests (docs/admission.md).
     public struct Client<Transport>: ClientProtocol where Transport: GRPCCore.ClientTransport {
         private let client: GRPCCore.GRPCClient<Transport>
 
@@ -354,29 +385,33 @@ extension Jaco_V1_Deploy {
             self.client = client
         }
 
-        /// Call the "Validate" method.
+        /// Call the "ValidateManifest" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Checks a manifest's schema only; needs no token (a token, when sent, must be valid).
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_ValidateRequest` message.
-        ///   - serializer: A serializer for `Jaco_V1_ValidateRequest` messages.
-        ///   - deserializer: A deserializer for `Jaco_V1_ValidateResponse` messages.
+        ///   - request: A request containing a single `Jaco_V1_ValidateManifestRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_ValidateManifestRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_ValidateManifestResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        public func validate<Result>(
-            request: GRPCCore.ClientRequest<Jaco_V1_ValidateRequest>,
-            serializer: some GRPCCore.MessageSerializer<Jaco_V1_ValidateRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_ValidateResponse>,
+        public func validateManifest<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_ValidateManifestRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_ValidateManifestRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_ValidateManifestResponse>,
             options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_ValidateResponse>) async throws -> Result = { response in
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_ValidateManifestResponse>) async throws -> Result = { response in
                 try response.message
             }
         ) async throws -> Result where Result: Sendable {
             try await self.client.unary(
                 request: request,
-                descriptor: Jaco_V1_Deploy.Method.Validate.descriptor,
+                descriptor: Jaco_V1_DeployService.Method.ValidateManifest.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -384,29 +419,34 @@ extension Jaco_V1_Deploy {
             )
         }
 
-        /// Call the "Apply" method.
+        /// Call the "ApplyManifest" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Admits a manifest by the caller's token (acl:write; privileged services need a token that
+        /// > allows_privileged) and stores it as the deployment's next revision. Audited apply.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_ApplyRequest` message.
-        ///   - serializer: A serializer for `Jaco_V1_ApplyRequest` messages.
-        ///   - deserializer: A deserializer for `Jaco_V1_ApplyResponse` messages.
+        ///   - request: A request containing a single `Jaco_V1_ApplyManifestRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_ApplyManifestRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_ApplyManifestResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        public func apply<Result>(
-            request: GRPCCore.ClientRequest<Jaco_V1_ApplyRequest>,
-            serializer: some GRPCCore.MessageSerializer<Jaco_V1_ApplyRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_ApplyResponse>,
+        public func applyManifest<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_ApplyManifestRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_ApplyManifestRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_ApplyManifestResponse>,
             options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_ApplyResponse>) async throws -> Result = { response in
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_ApplyManifestResponse>) async throws -> Result = { response in
                 try response.message
             }
         ) async throws -> Result where Result: Sendable {
             try await self.client.unary(
                 request: request,
-                descriptor: Jaco_V1_Deploy.Method.Apply.descriptor,
+                descriptor: Jaco_V1_DeployService.Method.ApplyManifest.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -418,52 +458,61 @@ extension Jaco_V1_Deploy {
 
 // Helpers providing default arguments to 'ClientProtocol' methods.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-extension Jaco_V1_Deploy.ClientProtocol {
-    /// Call the "Validate" method.
+extension Jaco_V1_DeployService.ClientProtocol {
+    /// Call the "ValidateManifest" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Checks a manifest's schema only; needs no token (a token, when sent, must be valid).
     ///
     /// - Parameters:
-    ///   - request: A request containing a single `Jaco_V1_ValidateRequest` message.
+    ///   - request: A request containing a single `Jaco_V1_ValidateManifestRequest` message.
     ///   - options: Options to apply to this RPC.
     ///   - handleResponse: A closure which handles the response and returns its result to
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func validate<Result>(
-        request: GRPCCore.ClientRequest<Jaco_V1_ValidateRequest>,
+    public func validateManifest<Result>(
+        request: GRPCCore.ClientRequest<Jaco_V1_ValidateManifestRequest>,
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_ValidateResponse>) async throws -> Result = { response in
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_ValidateManifestResponse>) async throws -> Result = { response in
             try response.message
         }
     ) async throws -> Result where Result: Sendable {
-        try await self.validate(
+        try await self.validateManifest(
             request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_ValidateRequest>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_ValidateResponse>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_ValidateManifestRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_ValidateManifestResponse>(),
             options: options,
             onResponse: handleResponse
         )
     }
 
-    /// Call the "Apply" method.
+    /// Call the "ApplyManifest" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Admits a manifest by the caller's token (acl:write; privileged services need a token that
+    /// > allows_privileged) and stores it as the deployment's next revision. Audited apply.
     ///
     /// - Parameters:
-    ///   - request: A request containing a single `Jaco_V1_ApplyRequest` message.
+    ///   - request: A request containing a single `Jaco_V1_ApplyManifestRequest` message.
     ///   - options: Options to apply to this RPC.
     ///   - handleResponse: A closure which handles the response and returns its result to
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func apply<Result>(
-        request: GRPCCore.ClientRequest<Jaco_V1_ApplyRequest>,
+    public func applyManifest<Result>(
+        request: GRPCCore.ClientRequest<Jaco_V1_ApplyManifestRequest>,
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_ApplyResponse>) async throws -> Result = { response in
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_ApplyManifestResponse>) async throws -> Result = { response in
             try response.message
         }
     ) async throws -> Result where Result: Sendable {
-        try await self.apply(
+        try await self.applyManifest(
             request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_ApplyRequest>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_ApplyResponse>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_ApplyManifestRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_ApplyManifestResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -472,8 +521,12 @@ extension Jaco_V1_Deploy.ClientProtocol {
 
 // Helpers providing sugared APIs for 'ClientProtocol' methods.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-extension Jaco_V1_Deploy.ClientProtocol {
-    /// Call the "Validate" method.
+extension Jaco_V1_DeployService.ClientProtocol {
+    /// Call the "ValidateManifest" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Checks a manifest's schema only; needs no token (a token, when sent, must be valid).
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -483,26 +536,31 @@ extension Jaco_V1_Deploy.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func validate<Result>(
-        _ message: Jaco_V1_ValidateRequest,
+    public func validateManifest<Result>(
+        _ message: Jaco_V1_ValidateManifestRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_ValidateResponse>) async throws -> Result = { response in
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_ValidateManifestResponse>) async throws -> Result = { response in
             try response.message
         }
     ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.ClientRequest<Jaco_V1_ValidateRequest>(
+        let request = GRPCCore.ClientRequest<Jaco_V1_ValidateManifestRequest>(
             message: message,
             metadata: metadata
         )
-        return try await self.validate(
+        return try await self.validateManifest(
             request: request,
             options: options,
             onResponse: handleResponse
         )
     }
 
-    /// Call the "Apply" method.
+    /// Call the "ApplyManifest" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Admits a manifest by the caller's token (acl:write; privileged services need a token that
+    /// > allows_privileged) and stores it as the deployment's next revision. Audited apply.
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -512,19 +570,19 @@ extension Jaco_V1_Deploy.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func apply<Result>(
-        _ message: Jaco_V1_ApplyRequest,
+    public func applyManifest<Result>(
+        _ message: Jaco_V1_ApplyManifestRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_ApplyResponse>) async throws -> Result = { response in
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_ApplyManifestResponse>) async throws -> Result = { response in
             try response.message
         }
     ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.ClientRequest<Jaco_V1_ApplyRequest>(
+        let request = GRPCCore.ClientRequest<Jaco_V1_ApplyManifestRequest>(
             message: message,
             metadata: metadata
         )
-        return try await self.apply(
+        return try await self.applyManifest(
             request: request,
             options: options,
             onResponse: handleResponse

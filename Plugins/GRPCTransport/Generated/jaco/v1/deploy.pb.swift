@@ -27,11 +27,12 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-public nonisolated struct Jaco_V1_ValidateRequest: Sendable {
+public nonisolated struct Jaco_V1_ValidateManifestRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// The compose YAML.
   public var manifest: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -39,7 +40,7 @@ public nonisolated struct Jaco_V1_ValidateRequest: Sendable {
   public init() {}
 }
 
-public nonisolated struct Jaco_V1_ValidateResponse: Sendable {
+public nonisolated struct Jaco_V1_ValidateManifestResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
@@ -54,13 +55,15 @@ public nonisolated struct Jaco_V1_ValidateResponse: Sendable {
   public init() {}
 }
 
-public nonisolated struct Jaco_V1_ApplyRequest: Sendable {
+public nonisolated struct Jaco_V1_ApplyManifestRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// The deployment's name.
   public var deployment: String = String()
 
+  /// The compose YAML.
   public var manifest: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -68,15 +71,17 @@ public nonisolated struct Jaco_V1_ApplyRequest: Sendable {
   public init() {}
 }
 
-public nonisolated struct Jaco_V1_ApplyResponse: Sendable {
+public nonisolated struct Jaco_V1_ApplyManifestResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   public var deployment: String = String()
 
+  /// 1 for the first apply, then one more each time.
   public var revision: UInt64 = 0
 
+  /// Services that needed (and got) a token allowing privileged workloads.
   public var gatedServices: [String] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -88,8 +93,8 @@ public nonisolated struct Jaco_V1_ApplyResponse: Sendable {
 
 fileprivate nonisolated let _protobuf_package = "jaco.v1"
 
-nonisolated extension Jaco_V1_ValidateRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".ValidateRequest"
+nonisolated extension Jaco_V1_ValidateManifestRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ValidateManifestRequest"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}manifest\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
@@ -111,15 +116,15 @@ nonisolated extension Jaco_V1_ValidateRequest: SwiftProtobuf.Message, SwiftProto
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Jaco_V1_ValidateRequest, rhs: Jaco_V1_ValidateRequest) -> Bool {
+  public static func ==(lhs: Jaco_V1_ValidateManifestRequest, rhs: Jaco_V1_ValidateManifestRequest) -> Bool {
     if lhs.manifest != rhs.manifest {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
-nonisolated extension Jaco_V1_ValidateResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".ValidateResponse"
+nonisolated extension Jaco_V1_ValidateManifestResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ValidateManifestResponse"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}services\0\u{3}gated_services\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
@@ -145,7 +150,7 @@ nonisolated extension Jaco_V1_ValidateResponse: SwiftProtobuf.Message, SwiftProt
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Jaco_V1_ValidateResponse, rhs: Jaco_V1_ValidateResponse) -> Bool {
+  public static func ==(lhs: Jaco_V1_ValidateManifestResponse, rhs: Jaco_V1_ValidateManifestResponse) -> Bool {
     if lhs.services != rhs.services {return false}
     if lhs.gatedServices != rhs.gatedServices {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
@@ -153,8 +158,8 @@ nonisolated extension Jaco_V1_ValidateResponse: SwiftProtobuf.Message, SwiftProt
   }
 }
 
-nonisolated extension Jaco_V1_ApplyRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".ApplyRequest"
+nonisolated extension Jaco_V1_ApplyManifestRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ApplyManifestRequest"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}deployment\0\u{1}manifest\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
@@ -180,7 +185,7 @@ nonisolated extension Jaco_V1_ApplyRequest: SwiftProtobuf.Message, SwiftProtobuf
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Jaco_V1_ApplyRequest, rhs: Jaco_V1_ApplyRequest) -> Bool {
+  public static func ==(lhs: Jaco_V1_ApplyManifestRequest, rhs: Jaco_V1_ApplyManifestRequest) -> Bool {
     if lhs.deployment != rhs.deployment {return false}
     if lhs.manifest != rhs.manifest {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
@@ -188,8 +193,8 @@ nonisolated extension Jaco_V1_ApplyRequest: SwiftProtobuf.Message, SwiftProtobuf
   }
 }
 
-nonisolated extension Jaco_V1_ApplyResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".ApplyResponse"
+nonisolated extension Jaco_V1_ApplyManifestResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ApplyManifestResponse"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}deployment\0\u{1}revision\0\u{3}gated_services\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
@@ -219,7 +224,7 @@ nonisolated extension Jaco_V1_ApplyResponse: SwiftProtobuf.Message, SwiftProtobu
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Jaco_V1_ApplyResponse, rhs: Jaco_V1_ApplyResponse) -> Bool {
+  public static func ==(lhs: Jaco_V1_ApplyManifestResponse, rhs: Jaco_V1_ApplyManifestResponse) -> Bool {
     if lhs.deployment != rhs.deployment {return false}
     if lhs.revision != rhs.revision {return false}
     if lhs.gatedServices != rhs.gatedServices {return false}

@@ -22,9 +22,10 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-/// Every failed call carries one of these, lowercased, as the `reason` of the google.rpc.ErrorInfo
-/// in its rich status (`grpc-status-details-bin`, domain "jaco") and in the `jaco-error-code`
-/// metadata: TOKEN_INVALID is "token_invalid". The list only grows within v1; a client must treat
+/// Every failed call carries one of these as the `reason` of the google.rpc.ErrorInfo in its rich
+/// status (`grpc-status-details-bin`, domain "jaco") and in the `jaco-error-code` metadata: the
+/// name without "ERROR_CODE_", lowercased (ERROR_CODE_TOKEN_INVALID is "token_invalid"); the CLI,
+/// the Consul API and the logs use the same strings. The list only grows within v1; a client must treat
 /// an unknown code as a failure of the call's gRPC status.
 public nonisolated enum Jaco_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
@@ -180,5 +181,5 @@ public nonisolated enum Jaco_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIterabl
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 nonisolated extension Jaco_V1_ErrorCode: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ERROR_CODE_UNSPECIFIED\0\u{1}TOKEN_INVALID\0\u{1}TOKEN_REVOKED\0\u{1}TOKEN_EXPIRED\0\u{1}PERMISSION_DENIED\0\u{1}VALIDATION_FAILED\0\u{1}DUPLICATE_IDENTITY\0\u{1}NOT_FOUND\0\u{1}CLUSTER_UNINITIALIZED\0\u{1}ALREADY_INITIALIZED\0\u{1}CONFLICT\0\u{1}STORE_FULL\0\u{1}STORAGE_FAILURE\0\u{1}UNAVAILABLE\0\u{1}FAILED_PRECONDITION\0\u{1}AUDIT_CHAIN_BROKEN\0\u{1}CLOSED\0\u{1}CONFIG_INVALID\0\u{1}COMPACTED\0\u{1}OUTCOME_UNKNOWN\0\u{1}LISTEN_FAILED\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ERROR_CODE_UNSPECIFIED\0\u{1}ERROR_CODE_TOKEN_INVALID\0\u{1}ERROR_CODE_TOKEN_REVOKED\0\u{1}ERROR_CODE_TOKEN_EXPIRED\0\u{1}ERROR_CODE_PERMISSION_DENIED\0\u{1}ERROR_CODE_VALIDATION_FAILED\0\u{1}ERROR_CODE_DUPLICATE_IDENTITY\0\u{1}ERROR_CODE_NOT_FOUND\0\u{1}ERROR_CODE_CLUSTER_UNINITIALIZED\0\u{1}ERROR_CODE_ALREADY_INITIALIZED\0\u{1}ERROR_CODE_CONFLICT\0\u{1}ERROR_CODE_STORE_FULL\0\u{1}ERROR_CODE_STORAGE_FAILURE\0\u{1}ERROR_CODE_UNAVAILABLE\0\u{1}ERROR_CODE_FAILED_PRECONDITION\0\u{1}ERROR_CODE_AUDIT_CHAIN_BROKEN\0\u{1}ERROR_CODE_CLOSED\0\u{1}ERROR_CODE_CONFIG_INVALID\0\u{1}ERROR_CODE_COMPACTED\0\u{1}ERROR_CODE_OUTCOME_UNKNOWN\0\u{1}ERROR_CODE_LISTEN_FAILED\0")
 }

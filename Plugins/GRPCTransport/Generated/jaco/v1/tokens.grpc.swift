@@ -13,116 +13,116 @@
 import GRPCCore
 import GRPCProtobuf
 
-// MARK: - jaco.v1.Tokens
+// MARK: - jaco.v1.TokenService
 
-/// Namespace containing generated types for the "jaco.v1.Tokens" service.
+/// Namespace containing generated types for the "jaco.v1.TokenService" service.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-public enum Jaco_V1_Tokens: Sendable {
-    /// Service descriptor for the "jaco.v1.Tokens" service.
-    public static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.Tokens")
+public enum Jaco_V1_TokenService: Sendable {
+    /// Service descriptor for the "jaco.v1.TokenService" service.
+    public static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.TokenService")
     /// Namespace for method metadata.
     public enum Method: Sendable {
-        /// Namespace for "Issue" metadata.
-        public enum Issue: Sendable {
-            /// Request type for "Issue".
-            public typealias Input = Jaco_V1_IssueRequest
-            /// Response type for "Issue".
-            public typealias Output = Jaco_V1_IssueResponse
-            /// Descriptor for "Issue".
+        /// Namespace for "IssueToken" metadata.
+        public enum IssueToken: Sendable {
+            /// Request type for "IssueToken".
+            public typealias Input = Jaco_V1_IssueTokenRequest
+            /// Response type for "IssueToken".
+            public typealias Output = Jaco_V1_IssueTokenResponse
+            /// Descriptor for "IssueToken".
             public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.Tokens"),
-                method: "Issue",
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.TokenService"),
+                method: "IssueToken",
                 type: .unary
             )
         }
-        /// Namespace for "Revoke" metadata.
-        public enum Revoke: Sendable {
-            /// Request type for "Revoke".
-            public typealias Input = Jaco_V1_RevokeRequest
-            /// Response type for "Revoke".
-            public typealias Output = Jaco_V1_RevokeResponse
-            /// Descriptor for "Revoke".
+        /// Namespace for "RevokeToken" metadata.
+        public enum RevokeToken: Sendable {
+            /// Request type for "RevokeToken".
+            public typealias Input = Jaco_V1_RevokeTokenRequest
+            /// Response type for "RevokeToken".
+            public typealias Output = Jaco_V1_RevokeTokenResponse
+            /// Descriptor for "RevokeToken".
             public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.Tokens"),
-                method: "Revoke",
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.TokenService"),
+                method: "RevokeToken",
                 type: .unary
             )
         }
-        /// Namespace for "List" metadata.
-        public enum List: Sendable {
-            /// Request type for "List".
-            public typealias Input = Jaco_V1_ListRequest
-            /// Response type for "List".
-            public typealias Output = Jaco_V1_ListResponse
-            /// Descriptor for "List".
+        /// Namespace for "ListTokens" metadata.
+        public enum ListTokens: Sendable {
+            /// Request type for "ListTokens".
+            public typealias Input = Jaco_V1_ListTokensRequest
+            /// Response type for "ListTokens".
+            public typealias Output = Jaco_V1_ListTokensResponse
+            /// Descriptor for "ListTokens".
             public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.Tokens"),
-                method: "List",
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.TokenService"),
+                method: "ListTokens",
                 type: .unary
             )
         }
-        /// Namespace for "Get" metadata.
-        public enum Get: Sendable {
-            /// Request type for "Get".
-            public typealias Input = Jaco_V1_GetRequest
-            /// Response type for "Get".
-            public typealias Output = Jaco_V1_GetResponse
-            /// Descriptor for "Get".
+        /// Namespace for "GetToken" metadata.
+        public enum GetToken: Sendable {
+            /// Request type for "GetToken".
+            public typealias Input = Jaco_V1_GetTokenRequest
+            /// Response type for "GetToken".
+            public typealias Output = Jaco_V1_GetTokenResponse
+            /// Descriptor for "GetToken".
             public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.Tokens"),
-                method: "Get",
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.TokenService"),
+                method: "GetToken",
                 type: .unary
             )
         }
-        /// Namespace for "Rotate" metadata.
-        public enum Rotate: Sendable {
-            /// Request type for "Rotate".
-            public typealias Input = Jaco_V1_RotateRequest
-            /// Response type for "Rotate".
-            public typealias Output = Jaco_V1_RotateResponse
-            /// Descriptor for "Rotate".
+        /// Namespace for "RotateToken" metadata.
+        public enum RotateToken: Sendable {
+            /// Request type for "RotateToken".
+            public typealias Input = Jaco_V1_RotateTokenRequest
+            /// Response type for "RotateToken".
+            public typealias Output = Jaco_V1_RotateTokenResponse
+            /// Descriptor for "RotateToken".
             public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.Tokens"),
-                method: "Rotate",
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.TokenService"),
+                method: "RotateToken",
                 type: .unary
             )
         }
-        /// Namespace for "RevokeLeaked" metadata.
-        public enum RevokeLeaked: Sendable {
-            /// Request type for "RevokeLeaked".
-            public typealias Input = Jaco_V1_RevokeLeakedRequest
-            /// Response type for "RevokeLeaked".
-            public typealias Output = Jaco_V1_RevokeLeakedResponse
-            /// Descriptor for "RevokeLeaked".
+        /// Namespace for "RevokeLeakedSecrets" metadata.
+        public enum RevokeLeakedSecrets: Sendable {
+            /// Request type for "RevokeLeakedSecrets".
+            public typealias Input = Jaco_V1_RevokeLeakedSecretsRequest
+            /// Response type for "RevokeLeakedSecrets".
+            public typealias Output = Jaco_V1_RevokeLeakedSecretsResponse
+            /// Descriptor for "RevokeLeakedSecrets".
             public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.Tokens"),
-                method: "RevokeLeaked",
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.TokenService"),
+                method: "RevokeLeakedSecrets",
                 type: .unary
             )
         }
-        /// Descriptors for all methods in the "jaco.v1.Tokens" service.
+        /// Descriptors for all methods in the "jaco.v1.TokenService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
-            Issue.descriptor,
-            Revoke.descriptor,
-            List.descriptor,
-            Get.descriptor,
-            Rotate.descriptor,
-            RevokeLeaked.descriptor
+            IssueToken.descriptor,
+            RevokeToken.descriptor,
+            ListTokens.descriptor,
+            GetToken.descriptor,
+            RotateToken.descriptor,
+            RevokeLeakedSecrets.descriptor
         ]
     }
 }
 
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension GRPCCore.ServiceDescriptor {
-    /// Service descriptor for the "jaco.v1.Tokens" service.
-    public static let jaco_v1_Tokens = GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.Tokens")
+    /// Service descriptor for the "jaco.v1.TokenService" service.
+    public static let jaco_v1_TokenService = GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.TokenService")
 }
 
-// MARK: jaco.v1.Tokens (server)
+// MARK: jaco.v1.TokenService (server)
 
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-extension Jaco_V1_Tokens {
-    /// Streaming variant of the service protocol for the "jaco.v1.Tokens" service.
+extension Jaco_V1_TokenService {
+    /// Streaming variant of the service protocol for the "jaco.v1.TokenService" service.
     ///
     /// This protocol is the lowest-level of the service protocols generated for this service
     /// giving you the most flexibility over the implementation of your service. This comes at
@@ -137,100 +137,104 @@ extension Jaco_V1_Tokens {
     /// > Source IDL Documentation:
     /// >
     /// > Token management. Every call needs an operator token in the "authorization" metadata
-    /// > ("Bearer <secret>"), except on the local unix socket.
+    /// > ("Bearer <secret>"), except on the local unix socket and RevokeLeakedSecrets.
     public protocol StreamingServiceProtocol: GRPCCore.RegistrableRPCService {
-        /// Handle the "Issue" method.
+        /// Handle the "IssueToken" method.
         ///
         /// > Source IDL Documentation:
         /// >
         /// > Mints a token bound to an identity; the response carries the only copy of its secret.
+        /// > Audited token_issue. Fails duplicate_identity while a live token holds the identity.
         ///
         /// - Parameters:
-        ///   - request: A streaming request of `Jaco_V1_IssueRequest` messages.
+        ///   - request: A streaming request of `Jaco_V1_IssueTokenRequest` messages.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A streaming response of `Jaco_V1_IssueResponse` messages.
-        func issue(
-            request: GRPCCore.StreamingServerRequest<Jaco_V1_IssueRequest>,
+        /// - Returns: A streaming response of `Jaco_V1_IssueTokenResponse` messages.
+        func issueToken(
+            request: GRPCCore.StreamingServerRequest<Jaco_V1_IssueTokenRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_IssueResponse>
+        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_IssueTokenResponse>
 
-        /// Handle the "Revoke" method.
+        /// Handle the "RevokeToken" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Sets revoked_at on the identity's token; the next call presenting it fails token_revoked.
+        /// > Sets revoke_time on the identity's token; the next call presenting it fails token_revoked.
+        /// > Audited token_revoke.
         ///
         /// - Parameters:
-        ///   - request: A streaming request of `Jaco_V1_RevokeRequest` messages.
+        ///   - request: A streaming request of `Jaco_V1_RevokeTokenRequest` messages.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A streaming response of `Jaco_V1_RevokeResponse` messages.
-        func revoke(
-            request: GRPCCore.StreamingServerRequest<Jaco_V1_RevokeRequest>,
+        /// - Returns: A streaming response of `Jaco_V1_RevokeTokenResponse` messages.
+        func revokeToken(
+            request: GRPCCore.StreamingServerRequest<Jaco_V1_RevokeTokenRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_RevokeResponse>
+        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_RevokeTokenResponse>
 
-        /// Handle the "List" method.
+        /// Handle the "ListTokens" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Tokens one page at a time, in accessor-ID order. Never a secret or a digest.
+        /// > Tokens one page at a time, in accessor-ID order. Never a secret or a digest. Needs acl:read.
         ///
         /// - Parameters:
-        ///   - request: A streaming request of `Jaco_V1_ListRequest` messages.
+        ///   - request: A streaming request of `Jaco_V1_ListTokensRequest` messages.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A streaming response of `Jaco_V1_ListResponse` messages.
-        func list(
-            request: GRPCCore.StreamingServerRequest<Jaco_V1_ListRequest>,
+        /// - Returns: A streaming response of `Jaco_V1_ListTokensResponse` messages.
+        func listTokens(
+            request: GRPCCore.StreamingServerRequest<Jaco_V1_ListTokensRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_ListResponse>
+        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_ListTokensResponse>
 
-        /// Handle the "Get" method.
+        /// Handle the "GetToken" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > One token, by its jaco identity or its accessor ID (any token). Needs acl:read.
+        /// > One token, by its identity or its accessor ID (any token, Consul-made ones too). Needs
+        /// > acl:read.
         ///
         /// - Parameters:
-        ///   - request: A streaming request of `Jaco_V1_GetRequest` messages.
+        ///   - request: A streaming request of `Jaco_V1_GetTokenRequest` messages.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A streaming response of `Jaco_V1_GetResponse` messages.
-        func get(
-            request: GRPCCore.StreamingServerRequest<Jaco_V1_GetRequest>,
+        /// - Returns: A streaming response of `Jaco_V1_GetTokenResponse` messages.
+        func getToken(
+            request: GRPCCore.StreamingServerRequest<Jaco_V1_GetTokenRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_GetResponse>
+        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_GetTokenResponse>
 
-        /// Handle the "Rotate" method.
+        /// Handle the "RotateToken" method.
         ///
         /// > Source IDL Documentation:
         /// >
         /// > A new secret for the same token (accessor ID, identity, rights). The previous secret works
-        /// > on for grace_ms (0: stops at once). Audited token_rotate / token_rotate_finished.
+        /// > on for the grace period (none: it stops at once). Audited token_rotate and
+        /// > token_rotate_finished.
         ///
         /// - Parameters:
-        ///   - request: A streaming request of `Jaco_V1_RotateRequest` messages.
+        ///   - request: A streaming request of `Jaco_V1_RotateTokenRequest` messages.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A streaming response of `Jaco_V1_RotateResponse` messages.
-        func rotate(
-            request: GRPCCore.StreamingServerRequest<Jaco_V1_RotateRequest>,
+        /// - Returns: A streaming response of `Jaco_V1_RotateTokenResponse` messages.
+        func rotateToken(
+            request: GRPCCore.StreamingServerRequest<Jaco_V1_RotateTokenRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_RotateResponse>
+        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_RotateTokenResponse>
 
-        /// Handle the "RevokeLeaked" method.
+        /// Handle the "RevokeLeakedSecrets" method.
         ///
         /// > Source IDL Documentation:
         /// >
@@ -238,19 +242,19 @@ extension Jaco_V1_Tokens {
         /// > At most 1000 secrets and 1 MiB per call. Audited token_revoke_leaked (never the secret).
         ///
         /// - Parameters:
-        ///   - request: A streaming request of `Jaco_V1_RevokeLeakedRequest` messages.
+        ///   - request: A streaming request of `Jaco_V1_RevokeLeakedSecretsRequest` messages.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A streaming response of `Jaco_V1_RevokeLeakedResponse` messages.
-        func revokeLeaked(
-            request: GRPCCore.StreamingServerRequest<Jaco_V1_RevokeLeakedRequest>,
+        /// - Returns: A streaming response of `Jaco_V1_RevokeLeakedSecretsResponse` messages.
+        func revokeLeakedSecrets(
+            request: GRPCCore.StreamingServerRequest<Jaco_V1_RevokeLeakedSecretsRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_RevokeLeakedResponse>
+        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_RevokeLeakedSecretsResponse>
     }
 
-    /// Service protocol for the "jaco.v1.Tokens" service.
+    /// Service protocol for the "jaco.v1.TokenService" service.
     ///
     /// This protocol is higher level than ``StreamingServiceProtocol`` but lower level than
     /// the ``SimpleServiceProtocol``, it provides access to request and response metadata and
@@ -261,100 +265,104 @@ extension Jaco_V1_Tokens {
     /// > Source IDL Documentation:
     /// >
     /// > Token management. Every call needs an operator token in the "authorization" metadata
-    /// > ("Bearer <secret>"), except on the local unix socket.
-    public protocol ServiceProtocol: Jaco_V1_Tokens.StreamingServiceProtocol {
-        /// Handle the "Issue" method.
+    /// > ("Bearer <secret>"), except on the local unix socket and RevokeLeakedSecrets.
+    public protocol ServiceProtocol: Jaco_V1_TokenService.StreamingServiceProtocol {
+        /// Handle the "IssueToken" method.
         ///
         /// > Source IDL Documentation:
         /// >
         /// > Mints a token bound to an identity; the response carries the only copy of its secret.
+        /// > Audited token_issue. Fails duplicate_identity while a live token holds the identity.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_IssueRequest` message.
+        ///   - request: A request containing a single `Jaco_V1_IssueTokenRequest` message.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A response containing a single `Jaco_V1_IssueResponse` message.
-        func issue(
-            request: GRPCCore.ServerRequest<Jaco_V1_IssueRequest>,
+        /// - Returns: A response containing a single `Jaco_V1_IssueTokenResponse` message.
+        func issueToken(
+            request: GRPCCore.ServerRequest<Jaco_V1_IssueTokenRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_IssueResponse>
+        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_IssueTokenResponse>
 
-        /// Handle the "Revoke" method.
+        /// Handle the "RevokeToken" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Sets revoked_at on the identity's token; the next call presenting it fails token_revoked.
+        /// > Sets revoke_time on the identity's token; the next call presenting it fails token_revoked.
+        /// > Audited token_revoke.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_RevokeRequest` message.
+        ///   - request: A request containing a single `Jaco_V1_RevokeTokenRequest` message.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A response containing a single `Jaco_V1_RevokeResponse` message.
-        func revoke(
-            request: GRPCCore.ServerRequest<Jaco_V1_RevokeRequest>,
+        /// - Returns: A response containing a single `Jaco_V1_RevokeTokenResponse` message.
+        func revokeToken(
+            request: GRPCCore.ServerRequest<Jaco_V1_RevokeTokenRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_RevokeResponse>
+        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_RevokeTokenResponse>
 
-        /// Handle the "List" method.
+        /// Handle the "ListTokens" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Tokens one page at a time, in accessor-ID order. Never a secret or a digest.
+        /// > Tokens one page at a time, in accessor-ID order. Never a secret or a digest. Needs acl:read.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_ListRequest` message.
+        ///   - request: A request containing a single `Jaco_V1_ListTokensRequest` message.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A response containing a single `Jaco_V1_ListResponse` message.
-        func list(
-            request: GRPCCore.ServerRequest<Jaco_V1_ListRequest>,
+        /// - Returns: A response containing a single `Jaco_V1_ListTokensResponse` message.
+        func listTokens(
+            request: GRPCCore.ServerRequest<Jaco_V1_ListTokensRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_ListResponse>
+        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_ListTokensResponse>
 
-        /// Handle the "Get" method.
+        /// Handle the "GetToken" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > One token, by its jaco identity or its accessor ID (any token). Needs acl:read.
+        /// > One token, by its identity or its accessor ID (any token, Consul-made ones too). Needs
+        /// > acl:read.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_GetRequest` message.
+        ///   - request: A request containing a single `Jaco_V1_GetTokenRequest` message.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A response containing a single `Jaco_V1_GetResponse` message.
-        func get(
-            request: GRPCCore.ServerRequest<Jaco_V1_GetRequest>,
+        /// - Returns: A response containing a single `Jaco_V1_GetTokenResponse` message.
+        func getToken(
+            request: GRPCCore.ServerRequest<Jaco_V1_GetTokenRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_GetResponse>
+        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_GetTokenResponse>
 
-        /// Handle the "Rotate" method.
+        /// Handle the "RotateToken" method.
         ///
         /// > Source IDL Documentation:
         /// >
         /// > A new secret for the same token (accessor ID, identity, rights). The previous secret works
-        /// > on for grace_ms (0: stops at once). Audited token_rotate / token_rotate_finished.
+        /// > on for the grace period (none: it stops at once). Audited token_rotate and
+        /// > token_rotate_finished.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_RotateRequest` message.
+        ///   - request: A request containing a single `Jaco_V1_RotateTokenRequest` message.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A response containing a single `Jaco_V1_RotateResponse` message.
-        func rotate(
-            request: GRPCCore.ServerRequest<Jaco_V1_RotateRequest>,
+        /// - Returns: A response containing a single `Jaco_V1_RotateTokenResponse` message.
+        func rotateToken(
+            request: GRPCCore.ServerRequest<Jaco_V1_RotateTokenRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_RotateResponse>
+        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_RotateTokenResponse>
 
-        /// Handle the "RevokeLeaked" method.
+        /// Handle the "RevokeLeakedSecrets" method.
         ///
         /// > Source IDL Documentation:
         /// >
@@ -362,19 +370,19 @@ extension Jaco_V1_Tokens {
         /// > At most 1000 secrets and 1 MiB per call. Audited token_revoke_leaked (never the secret).
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_RevokeLeakedRequest` message.
+        ///   - request: A request containing a single `Jaco_V1_RevokeLeakedSecretsRequest` message.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A response containing a single `Jaco_V1_RevokeLeakedResponse` message.
-        func revokeLeaked(
-            request: GRPCCore.ServerRequest<Jaco_V1_RevokeLeakedRequest>,
+        /// - Returns: A response containing a single `Jaco_V1_RevokeLeakedSecretsResponse` message.
+        func revokeLeakedSecrets(
+            request: GRPCCore.ServerRequest<Jaco_V1_RevokeLeakedSecretsRequest>,
             context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_RevokeLeakedResponse>
+        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_RevokeLeakedSecretsResponse>
     }
 
-    /// Simple service protocol for the "jaco.v1.Tokens" service.
+    /// Simple service protocol for the "jaco.v1.TokenService" service.
     ///
     /// This is the highest level protocol for the service. The API is the easiest to use but
     /// doesn't provide access to request or response metadata. If you need access to these
@@ -383,100 +391,104 @@ extension Jaco_V1_Tokens {
     /// > Source IDL Documentation:
     /// >
     /// > Token management. Every call needs an operator token in the "authorization" metadata
-    /// > ("Bearer <secret>"), except on the local unix socket.
-    public protocol SimpleServiceProtocol: Jaco_V1_Tokens.ServiceProtocol {
-        /// Handle the "Issue" method.
+    /// > ("Bearer <secret>"), except on the local unix socket and RevokeLeakedSecrets.
+    public protocol SimpleServiceProtocol: Jaco_V1_TokenService.ServiceProtocol {
+        /// Handle the "IssueToken" method.
         ///
         /// > Source IDL Documentation:
         /// >
         /// > Mints a token bound to an identity; the response carries the only copy of its secret.
+        /// > Audited token_issue. Fails duplicate_identity while a live token holds the identity.
         ///
         /// - Parameters:
-        ///   - request: A `Jaco_V1_IssueRequest` message.
+        ///   - request: A `Jaco_V1_IssueTokenRequest` message.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A `Jaco_V1_IssueResponse` to respond with.
-        func issue(
-            request: Jaco_V1_IssueRequest,
+        /// - Returns: A `Jaco_V1_IssueTokenResponse` to respond with.
+        func issueToken(
+            request: Jaco_V1_IssueTokenRequest,
             context: GRPCCore.ServerContext
-        ) async throws -> Jaco_V1_IssueResponse
+        ) async throws -> Jaco_V1_IssueTokenResponse
 
-        /// Handle the "Revoke" method.
+        /// Handle the "RevokeToken" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Sets revoked_at on the identity's token; the next call presenting it fails token_revoked.
+        /// > Sets revoke_time on the identity's token; the next call presenting it fails token_revoked.
+        /// > Audited token_revoke.
         ///
         /// - Parameters:
-        ///   - request: A `Jaco_V1_RevokeRequest` message.
+        ///   - request: A `Jaco_V1_RevokeTokenRequest` message.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A `Jaco_V1_RevokeResponse` to respond with.
-        func revoke(
-            request: Jaco_V1_RevokeRequest,
+        /// - Returns: A `Jaco_V1_RevokeTokenResponse` to respond with.
+        func revokeToken(
+            request: Jaco_V1_RevokeTokenRequest,
             context: GRPCCore.ServerContext
-        ) async throws -> Jaco_V1_RevokeResponse
+        ) async throws -> Jaco_V1_RevokeTokenResponse
 
-        /// Handle the "List" method.
+        /// Handle the "ListTokens" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Tokens one page at a time, in accessor-ID order. Never a secret or a digest.
+        /// > Tokens one page at a time, in accessor-ID order. Never a secret or a digest. Needs acl:read.
         ///
         /// - Parameters:
-        ///   - request: A `Jaco_V1_ListRequest` message.
+        ///   - request: A `Jaco_V1_ListTokensRequest` message.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A `Jaco_V1_ListResponse` to respond with.
-        func list(
-            request: Jaco_V1_ListRequest,
+        /// - Returns: A `Jaco_V1_ListTokensResponse` to respond with.
+        func listTokens(
+            request: Jaco_V1_ListTokensRequest,
             context: GRPCCore.ServerContext
-        ) async throws -> Jaco_V1_ListResponse
+        ) async throws -> Jaco_V1_ListTokensResponse
 
-        /// Handle the "Get" method.
+        /// Handle the "GetToken" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > One token, by its jaco identity or its accessor ID (any token). Needs acl:read.
+        /// > One token, by its identity or its accessor ID (any token, Consul-made ones too). Needs
+        /// > acl:read.
         ///
         /// - Parameters:
-        ///   - request: A `Jaco_V1_GetRequest` message.
+        ///   - request: A `Jaco_V1_GetTokenRequest` message.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A `Jaco_V1_GetResponse` to respond with.
-        func get(
-            request: Jaco_V1_GetRequest,
+        /// - Returns: A `Jaco_V1_GetTokenResponse` to respond with.
+        func getToken(
+            request: Jaco_V1_GetTokenRequest,
             context: GRPCCore.ServerContext
-        ) async throws -> Jaco_V1_GetResponse
+        ) async throws -> Jaco_V1_GetTokenResponse
 
-        /// Handle the "Rotate" method.
+        /// Handle the "RotateToken" method.
         ///
         /// > Source IDL Documentation:
         /// >
         /// > A new secret for the same token (accessor ID, identity, rights). The previous secret works
-        /// > on for grace_ms (0: stops at once). Audited token_rotate / token_rotate_finished.
+        /// > on for the grace period (none: it stops at once). Audited token_rotate and
+        /// > token_rotate_finished.
         ///
         /// - Parameters:
-        ///   - request: A `Jaco_V1_RotateRequest` message.
+        ///   - request: A `Jaco_V1_RotateTokenRequest` message.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A `Jaco_V1_RotateResponse` to respond with.
-        func rotate(
-            request: Jaco_V1_RotateRequest,
+        /// - Returns: A `Jaco_V1_RotateTokenResponse` to respond with.
+        func rotateToken(
+            request: Jaco_V1_RotateTokenRequest,
             context: GRPCCore.ServerContext
-        ) async throws -> Jaco_V1_RotateResponse
+        ) async throws -> Jaco_V1_RotateTokenResponse
 
-        /// Handle the "RevokeLeaked" method.
+        /// Handle the "RevokeLeakedSecrets" method.
         ///
         /// > Source IDL Documentation:
         /// >
@@ -484,84 +496,84 @@ extension Jaco_V1_Tokens {
         /// > At most 1000 secrets and 1 MiB per call. Audited token_revoke_leaked (never the secret).
         ///
         /// - Parameters:
-        ///   - request: A `Jaco_V1_RevokeLeakedRequest` message.
+        ///   - request: A `Jaco_V1_RevokeLeakedSecretsRequest` message.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
-        /// - Returns: A `Jaco_V1_RevokeLeakedResponse` to respond with.
-        func revokeLeaked(
-            request: Jaco_V1_RevokeLeakedRequest,
+        /// - Returns: A `Jaco_V1_RevokeLeakedSecretsResponse` to respond with.
+        func revokeLeakedSecrets(
+            request: Jaco_V1_RevokeLeakedSecretsRequest,
             context: GRPCCore.ServerContext
-        ) async throws -> Jaco_V1_RevokeLeakedResponse
+        ) async throws -> Jaco_V1_RevokeLeakedSecretsResponse
     }
 }
 
 // Default implementation of 'registerMethods(with:)'.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-extension Jaco_V1_Tokens.StreamingServiceProtocol {
+extension Jaco_V1_TokenService.StreamingServiceProtocol {
     public func registerMethods<Transport>(with router: inout GRPCCore.RPCRouter<Transport>) where Transport: GRPCCore.ServerTransport {
         router.registerHandler(
-            forMethod: Jaco_V1_Tokens.Method.Issue.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_IssueRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_IssueResponse>(),
+            forMethod: Jaco_V1_TokenService.Method.IssueToken.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_IssueTokenRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_IssueTokenResponse>(),
             handler: { request, context in
-                try await self.issue(
+                try await self.issueToken(
                     request: request,
                     context: context
                 )
             }
         )
         router.registerHandler(
-            forMethod: Jaco_V1_Tokens.Method.Revoke.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_RevokeRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_RevokeResponse>(),
+            forMethod: Jaco_V1_TokenService.Method.RevokeToken.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_RevokeTokenRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_RevokeTokenResponse>(),
             handler: { request, context in
-                try await self.revoke(
+                try await self.revokeToken(
                     request: request,
                     context: context
                 )
             }
         )
         router.registerHandler(
-            forMethod: Jaco_V1_Tokens.Method.List.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_ListRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_ListResponse>(),
+            forMethod: Jaco_V1_TokenService.Method.ListTokens.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_ListTokensRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_ListTokensResponse>(),
             handler: { request, context in
-                try await self.list(
+                try await self.listTokens(
                     request: request,
                     context: context
                 )
             }
         )
         router.registerHandler(
-            forMethod: Jaco_V1_Tokens.Method.Get.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_GetRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_GetResponse>(),
+            forMethod: Jaco_V1_TokenService.Method.GetToken.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_GetTokenRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_GetTokenResponse>(),
             handler: { request, context in
-                try await self.get(
+                try await self.getToken(
                     request: request,
                     context: context
                 )
             }
         )
         router.registerHandler(
-            forMethod: Jaco_V1_Tokens.Method.Rotate.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_RotateRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_RotateResponse>(),
+            forMethod: Jaco_V1_TokenService.Method.RotateToken.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_RotateTokenRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_RotateTokenResponse>(),
             handler: { request, context in
-                try await self.rotate(
+                try await self.rotateToken(
                     request: request,
                     context: context
                 )
             }
         )
         router.registerHandler(
-            forMethod: Jaco_V1_Tokens.Method.RevokeLeaked.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_RevokeLeakedRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_RevokeLeakedResponse>(),
+            forMethod: Jaco_V1_TokenService.Method.RevokeLeakedSecrets.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_RevokeLeakedSecretsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_RevokeLeakedSecretsResponse>(),
             handler: { request, context in
-                try await self.revokeLeaked(
+                try await self.revokeLeakedSecrets(
                     request: request,
                     context: context
                 )
@@ -572,67 +584,67 @@ extension Jaco_V1_Tokens.StreamingServiceProtocol {
 
 // Default implementation of streaming methods from 'StreamingServiceProtocol'.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-extension Jaco_V1_Tokens.ServiceProtocol {
-    public func issue(
-        request: GRPCCore.StreamingServerRequest<Jaco_V1_IssueRequest>,
+extension Jaco_V1_TokenService.ServiceProtocol {
+    public func issueToken(
+        request: GRPCCore.StreamingServerRequest<Jaco_V1_IssueTokenRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_IssueResponse> {
-        let response = try await self.issue(
+    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_IssueTokenResponse> {
+        let response = try await self.issueToken(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
         return GRPCCore.StreamingServerResponse(single: response)
     }
 
-    public func revoke(
-        request: GRPCCore.StreamingServerRequest<Jaco_V1_RevokeRequest>,
+    public func revokeToken(
+        request: GRPCCore.StreamingServerRequest<Jaco_V1_RevokeTokenRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_RevokeResponse> {
-        let response = try await self.revoke(
+    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_RevokeTokenResponse> {
+        let response = try await self.revokeToken(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
         return GRPCCore.StreamingServerResponse(single: response)
     }
 
-    public func list(
-        request: GRPCCore.StreamingServerRequest<Jaco_V1_ListRequest>,
+    public func listTokens(
+        request: GRPCCore.StreamingServerRequest<Jaco_V1_ListTokensRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_ListResponse> {
-        let response = try await self.list(
+    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_ListTokensResponse> {
+        let response = try await self.listTokens(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
         return GRPCCore.StreamingServerResponse(single: response)
     }
 
-    public func get(
-        request: GRPCCore.StreamingServerRequest<Jaco_V1_GetRequest>,
+    public func getToken(
+        request: GRPCCore.StreamingServerRequest<Jaco_V1_GetTokenRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_GetResponse> {
-        let response = try await self.get(
+    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_GetTokenResponse> {
+        let response = try await self.getToken(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
         return GRPCCore.StreamingServerResponse(single: response)
     }
 
-    public func rotate(
-        request: GRPCCore.StreamingServerRequest<Jaco_V1_RotateRequest>,
+    public func rotateToken(
+        request: GRPCCore.StreamingServerRequest<Jaco_V1_RotateTokenRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_RotateResponse> {
-        let response = try await self.rotate(
+    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_RotateTokenResponse> {
+        let response = try await self.rotateToken(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
         return GRPCCore.StreamingServerResponse(single: response)
     }
 
-    public func revokeLeaked(
-        request: GRPCCore.StreamingServerRequest<Jaco_V1_RevokeLeakedRequest>,
+    public func revokeLeakedSecrets(
+        request: GRPCCore.StreamingServerRequest<Jaco_V1_RevokeLeakedSecretsRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_RevokeLeakedResponse> {
-        let response = try await self.revokeLeaked(
+    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_RevokeLeakedSecretsResponse> {
+        let response = try await self.revokeLeakedSecrets(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -642,13 +654,13 @@ extension Jaco_V1_Tokens.ServiceProtocol {
 
 // Default implementation of methods from 'ServiceProtocol'.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-extension Jaco_V1_Tokens.SimpleServiceProtocol {
-    public func issue(
-        request: GRPCCore.ServerRequest<Jaco_V1_IssueRequest>,
+extension Jaco_V1_TokenService.SimpleServiceProtocol {
+    public func issueToken(
+        request: GRPCCore.ServerRequest<Jaco_V1_IssueTokenRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_IssueResponse> {
-        return GRPCCore.ServerResponse<Jaco_V1_IssueResponse>(
-            message: try await self.issue(
+    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_IssueTokenResponse> {
+        return GRPCCore.ServerResponse<Jaco_V1_IssueTokenResponse>(
+            message: try await self.issueToken(
                 request: request.message,
                 context: context
             ),
@@ -656,12 +668,12 @@ extension Jaco_V1_Tokens.SimpleServiceProtocol {
         )
     }
 
-    public func revoke(
-        request: GRPCCore.ServerRequest<Jaco_V1_RevokeRequest>,
+    public func revokeToken(
+        request: GRPCCore.ServerRequest<Jaco_V1_RevokeTokenRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_RevokeResponse> {
-        return GRPCCore.ServerResponse<Jaco_V1_RevokeResponse>(
-            message: try await self.revoke(
+    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_RevokeTokenResponse> {
+        return GRPCCore.ServerResponse<Jaco_V1_RevokeTokenResponse>(
+            message: try await self.revokeToken(
                 request: request.message,
                 context: context
             ),
@@ -669,12 +681,12 @@ extension Jaco_V1_Tokens.SimpleServiceProtocol {
         )
     }
 
-    public func list(
-        request: GRPCCore.ServerRequest<Jaco_V1_ListRequest>,
+    public func listTokens(
+        request: GRPCCore.ServerRequest<Jaco_V1_ListTokensRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_ListResponse> {
-        return GRPCCore.ServerResponse<Jaco_V1_ListResponse>(
-            message: try await self.list(
+    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_ListTokensResponse> {
+        return GRPCCore.ServerResponse<Jaco_V1_ListTokensResponse>(
+            message: try await self.listTokens(
                 request: request.message,
                 context: context
             ),
@@ -682,12 +694,12 @@ extension Jaco_V1_Tokens.SimpleServiceProtocol {
         )
     }
 
-    public func get(
-        request: GRPCCore.ServerRequest<Jaco_V1_GetRequest>,
+    public func getToken(
+        request: GRPCCore.ServerRequest<Jaco_V1_GetTokenRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_GetResponse> {
-        return GRPCCore.ServerResponse<Jaco_V1_GetResponse>(
-            message: try await self.get(
+    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_GetTokenResponse> {
+        return GRPCCore.ServerResponse<Jaco_V1_GetTokenResponse>(
+            message: try await self.getToken(
                 request: request.message,
                 context: context
             ),
@@ -695,12 +707,12 @@ extension Jaco_V1_Tokens.SimpleServiceProtocol {
         )
     }
 
-    public func rotate(
-        request: GRPCCore.ServerRequest<Jaco_V1_RotateRequest>,
+    public func rotateToken(
+        request: GRPCCore.ServerRequest<Jaco_V1_RotateTokenRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_RotateResponse> {
-        return GRPCCore.ServerResponse<Jaco_V1_RotateResponse>(
-            message: try await self.rotate(
+    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_RotateTokenResponse> {
+        return GRPCCore.ServerResponse<Jaco_V1_RotateTokenResponse>(
+            message: try await self.rotateToken(
                 request: request.message,
                 context: context
             ),
@@ -708,12 +720,12 @@ extension Jaco_V1_Tokens.SimpleServiceProtocol {
         )
     }
 
-    public func revokeLeaked(
-        request: GRPCCore.ServerRequest<Jaco_V1_RevokeLeakedRequest>,
+    public func revokeLeakedSecrets(
+        request: GRPCCore.ServerRequest<Jaco_V1_RevokeLeakedSecretsRequest>,
         context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_RevokeLeakedResponse> {
-        return GRPCCore.ServerResponse<Jaco_V1_RevokeLeakedResponse>(
-            message: try await self.revokeLeaked(
+    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_RevokeLeakedSecretsResponse> {
+        return GRPCCore.ServerResponse<Jaco_V1_RevokeLeakedSecretsResponse>(
+            message: try await self.revokeLeakedSecrets(
                 request: request.message,
                 context: context
             ),
@@ -722,11 +734,11 @@ extension Jaco_V1_Tokens.SimpleServiceProtocol {
     }
 }
 
-// MARK: jaco.v1.Tokens (client)
+// MARK: jaco.v1.TokenService (client)
 
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-extension Jaco_V1_Tokens {
-    /// Generated client protocol for the "jaco.v1.Tokens" service.
+extension Jaco_V1_TokenService {
+    /// Generated client protocol for the "jaco.v1.TokenService" service.
     ///
     /// You don't need to implement this protocol directly, use the generated
     /// implementation, ``Client``.
@@ -734,125 +746,129 @@ extension Jaco_V1_Tokens {
     /// > Source IDL Documentation:
     /// >
     /// > Token management. Every call needs an operator token in the "authorization" metadata
-    /// > ("Bearer <secret>"), except on the local unix socket.
+    /// > ("Bearer <secret>"), except on the local unix socket and RevokeLeakedSecrets.
     public protocol ClientProtocol: Sendable {
-        /// Call the "Issue" method.
+        /// Call the "IssueToken" method.
         ///
         /// > Source IDL Documentation:
         /// >
         /// > Mints a token bound to an identity; the response carries the only copy of its secret.
+        /// > Audited token_issue. Fails duplicate_identity while a live token holds the identity.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_IssueRequest` message.
-        ///   - serializer: A serializer for `Jaco_V1_IssueRequest` messages.
-        ///   - deserializer: A deserializer for `Jaco_V1_IssueResponse` messages.
+        ///   - request: A request containing a single `Jaco_V1_IssueTokenRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_IssueTokenRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_IssueTokenResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        func issue<Result>(
-            request: GRPCCore.ClientRequest<Jaco_V1_IssueRequest>,
-            serializer: some GRPCCore.MessageSerializer<Jaco_V1_IssueRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_IssueResponse>,
+        func issueToken<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_IssueTokenRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_IssueTokenRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_IssueTokenResponse>,
             options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_IssueResponse>) async throws -> Result
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_IssueTokenResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
-        /// Call the "Revoke" method.
+        /// Call the "RevokeToken" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Sets revoked_at on the identity's token; the next call presenting it fails token_revoked.
+        /// > Sets revoke_time on the identity's token; the next call presenting it fails token_revoked.
+        /// > Audited token_revoke.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_RevokeRequest` message.
-        ///   - serializer: A serializer for `Jaco_V1_RevokeRequest` messages.
-        ///   - deserializer: A deserializer for `Jaco_V1_RevokeResponse` messages.
+        ///   - request: A request containing a single `Jaco_V1_RevokeTokenRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_RevokeTokenRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_RevokeTokenResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        func revoke<Result>(
-            request: GRPCCore.ClientRequest<Jaco_V1_RevokeRequest>,
-            serializer: some GRPCCore.MessageSerializer<Jaco_V1_RevokeRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_RevokeResponse>,
+        func revokeToken<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_RevokeTokenRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_RevokeTokenRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_RevokeTokenResponse>,
             options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RevokeResponse>) async throws -> Result
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RevokeTokenResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
-        /// Call the "List" method.
+        /// Call the "ListTokens" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Tokens one page at a time, in accessor-ID order. Never a secret or a digest.
+        /// > Tokens one page at a time, in accessor-ID order. Never a secret or a digest. Needs acl:read.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_ListRequest` message.
-        ///   - serializer: A serializer for `Jaco_V1_ListRequest` messages.
-        ///   - deserializer: A deserializer for `Jaco_V1_ListResponse` messages.
+        ///   - request: A request containing a single `Jaco_V1_ListTokensRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_ListTokensRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_ListTokensResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        func list<Result>(
-            request: GRPCCore.ClientRequest<Jaco_V1_ListRequest>,
-            serializer: some GRPCCore.MessageSerializer<Jaco_V1_ListRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_ListResponse>,
+        func listTokens<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_ListTokensRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_ListTokensRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_ListTokensResponse>,
             options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_ListResponse>) async throws -> Result
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_ListTokensResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
-        /// Call the "Get" method.
+        /// Call the "GetToken" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > One token, by its jaco identity or its accessor ID (any token). Needs acl:read.
+        /// > One token, by its identity or its accessor ID (any token, Consul-made ones too). Needs
+        /// > acl:read.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_GetRequest` message.
-        ///   - serializer: A serializer for `Jaco_V1_GetRequest` messages.
-        ///   - deserializer: A deserializer for `Jaco_V1_GetResponse` messages.
+        ///   - request: A request containing a single `Jaco_V1_GetTokenRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_GetTokenRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_GetTokenResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        func get<Result>(
-            request: GRPCCore.ClientRequest<Jaco_V1_GetRequest>,
-            serializer: some GRPCCore.MessageSerializer<Jaco_V1_GetRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_GetResponse>,
+        func getToken<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_GetTokenRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_GetTokenRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_GetTokenResponse>,
             options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_GetResponse>) async throws -> Result
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_GetTokenResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
-        /// Call the "Rotate" method.
+        /// Call the "RotateToken" method.
         ///
         /// > Source IDL Documentation:
         /// >
         /// > A new secret for the same token (accessor ID, identity, rights). The previous secret works
-        /// > on for grace_ms (0: stops at once). Audited token_rotate / token_rotate_finished.
+        /// > on for the grace period (none: it stops at once). Audited token_rotate and
+        /// > token_rotate_finished.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_RotateRequest` message.
-        ///   - serializer: A serializer for `Jaco_V1_RotateRequest` messages.
-        ///   - deserializer: A deserializer for `Jaco_V1_RotateResponse` messages.
+        ///   - request: A request containing a single `Jaco_V1_RotateTokenRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_RotateTokenRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_RotateTokenResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        func rotate<Result>(
-            request: GRPCCore.ClientRequest<Jaco_V1_RotateRequest>,
-            serializer: some GRPCCore.MessageSerializer<Jaco_V1_RotateRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_RotateResponse>,
+        func rotateToken<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_RotateTokenRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_RotateTokenRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_RotateTokenResponse>,
             options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RotateResponse>) async throws -> Result
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RotateTokenResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
-        /// Call the "RevokeLeaked" method.
+        /// Call the "RevokeLeakedSecrets" method.
         ///
         /// > Source IDL Documentation:
         /// >
@@ -860,24 +876,24 @@ extension Jaco_V1_Tokens {
         /// > At most 1000 secrets and 1 MiB per call. Audited token_revoke_leaked (never the secret).
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_RevokeLeakedRequest` message.
-        ///   - serializer: A serializer for `Jaco_V1_RevokeLeakedRequest` messages.
-        ///   - deserializer: A deserializer for `Jaco_V1_RevokeLeakedResponse` messages.
+        ///   - request: A request containing a single `Jaco_V1_RevokeLeakedSecretsRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_RevokeLeakedSecretsRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_RevokeLeakedSecretsResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        func revokeLeaked<Result>(
-            request: GRPCCore.ClientRequest<Jaco_V1_RevokeLeakedRequest>,
-            serializer: some GRPCCore.MessageSerializer<Jaco_V1_RevokeLeakedRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_RevokeLeakedResponse>,
+        func revokeLeakedSecrets<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_RevokeLeakedSecretsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_RevokeLeakedSecretsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_RevokeLeakedSecretsResponse>,
             options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RevokeLeakedResponse>) async throws -> Result
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RevokeLeakedSecretsResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
-    /// Generated client for the "jaco.v1.Tokens" service.
+    /// Generated client for the "jaco.v1.TokenService" service.
     ///
     /// The ``Client`` provides an implementation of ``ClientProtocol`` which wraps
     /// a `GRPCCore.GRPCCClient`. The underlying `GRPCClient` provides the long-lived
@@ -886,7 +902,7 @@ extension Jaco_V1_Tokens {
     /// > Source IDL Documentation:
     /// >
     /// > Token management. Every call needs an operator token in the "authorization" metadata
-    /// > ("Bearer <secret>"), except on the local unix socket.
+    /// > ("Bearer <secret>"), except on the local unix socket and RevokeLeakedSecrets.
     public struct Client<Transport>: ClientProtocol where Transport: GRPCCore.ClientTransport {
         private let client: GRPCCore.GRPCClient<Transport>
 
@@ -898,33 +914,34 @@ extension Jaco_V1_Tokens {
             self.client = client
         }
 
-        /// Call the "Issue" method.
+        /// Call the "IssueToken" method.
         ///
         /// > Source IDL Documentation:
         /// >
         /// > Mints a token bound to an identity; the response carries the only copy of its secret.
+        /// > Audited token_issue. Fails duplicate_identity while a live token holds the identity.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_IssueRequest` message.
-        ///   - serializer: A serializer for `Jaco_V1_IssueRequest` messages.
-        ///   - deserializer: A deserializer for `Jaco_V1_IssueResponse` messages.
+        ///   - request: A request containing a single `Jaco_V1_IssueTokenRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_IssueTokenRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_IssueTokenResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        public func issue<Result>(
-            request: GRPCCore.ClientRequest<Jaco_V1_IssueRequest>,
-            serializer: some GRPCCore.MessageSerializer<Jaco_V1_IssueRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_IssueResponse>,
+        public func issueToken<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_IssueTokenRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_IssueTokenRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_IssueTokenResponse>,
             options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_IssueResponse>) async throws -> Result = { response in
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_IssueTokenResponse>) async throws -> Result = { response in
                 try response.message
             }
         ) async throws -> Result where Result: Sendable {
             try await self.client.unary(
                 request: request,
-                descriptor: Jaco_V1_Tokens.Method.Issue.descriptor,
+                descriptor: Jaco_V1_TokenService.Method.IssueToken.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -932,33 +949,34 @@ extension Jaco_V1_Tokens {
             )
         }
 
-        /// Call the "Revoke" method.
+        /// Call the "RevokeToken" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Sets revoked_at on the identity's token; the next call presenting it fails token_revoked.
+        /// > Sets revoke_time on the identity's token; the next call presenting it fails token_revoked.
+        /// > Audited token_revoke.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_RevokeRequest` message.
-        ///   - serializer: A serializer for `Jaco_V1_RevokeRequest` messages.
-        ///   - deserializer: A deserializer for `Jaco_V1_RevokeResponse` messages.
+        ///   - request: A request containing a single `Jaco_V1_RevokeTokenRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_RevokeTokenRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_RevokeTokenResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        public func revoke<Result>(
-            request: GRPCCore.ClientRequest<Jaco_V1_RevokeRequest>,
-            serializer: some GRPCCore.MessageSerializer<Jaco_V1_RevokeRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_RevokeResponse>,
+        public func revokeToken<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_RevokeTokenRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_RevokeTokenRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_RevokeTokenResponse>,
             options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RevokeResponse>) async throws -> Result = { response in
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RevokeTokenResponse>) async throws -> Result = { response in
                 try response.message
             }
         ) async throws -> Result where Result: Sendable {
             try await self.client.unary(
                 request: request,
-                descriptor: Jaco_V1_Tokens.Method.Revoke.descriptor,
+                descriptor: Jaco_V1_TokenService.Method.RevokeToken.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -966,33 +984,33 @@ extension Jaco_V1_Tokens {
             )
         }
 
-        /// Call the "List" method.
+        /// Call the "ListTokens" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Tokens one page at a time, in accessor-ID order. Never a secret or a digest.
+        /// > Tokens one page at a time, in accessor-ID order. Never a secret or a digest. Needs acl:read.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_ListRequest` message.
-        ///   - serializer: A serializer for `Jaco_V1_ListRequest` messages.
-        ///   - deserializer: A deserializer for `Jaco_V1_ListResponse` messages.
+        ///   - request: A request containing a single `Jaco_V1_ListTokensRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_ListTokensRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_ListTokensResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        public func list<Result>(
-            request: GRPCCore.ClientRequest<Jaco_V1_ListRequest>,
-            serializer: some GRPCCore.MessageSerializer<Jaco_V1_ListRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_ListResponse>,
+        public func listTokens<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_ListTokensRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_ListTokensRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_ListTokensResponse>,
             options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_ListResponse>) async throws -> Result = { response in
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_ListTokensResponse>) async throws -> Result = { response in
                 try response.message
             }
         ) async throws -> Result where Result: Sendable {
             try await self.client.unary(
                 request: request,
-                descriptor: Jaco_V1_Tokens.Method.List.descriptor,
+                descriptor: Jaco_V1_TokenService.Method.ListTokens.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -1000,33 +1018,34 @@ extension Jaco_V1_Tokens {
             )
         }
 
-        /// Call the "Get" method.
+        /// Call the "GetToken" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > One token, by its jaco identity or its accessor ID (any token). Needs acl:read.
+        /// > One token, by its identity or its accessor ID (any token, Consul-made ones too). Needs
+        /// > acl:read.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_GetRequest` message.
-        ///   - serializer: A serializer for `Jaco_V1_GetRequest` messages.
-        ///   - deserializer: A deserializer for `Jaco_V1_GetResponse` messages.
+        ///   - request: A request containing a single `Jaco_V1_GetTokenRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_GetTokenRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_GetTokenResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        public func get<Result>(
-            request: GRPCCore.ClientRequest<Jaco_V1_GetRequest>,
-            serializer: some GRPCCore.MessageSerializer<Jaco_V1_GetRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_GetResponse>,
+        public func getToken<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_GetTokenRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_GetTokenRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_GetTokenResponse>,
             options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_GetResponse>) async throws -> Result = { response in
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_GetTokenResponse>) async throws -> Result = { response in
                 try response.message
             }
         ) async throws -> Result where Result: Sendable {
             try await self.client.unary(
                 request: request,
-                descriptor: Jaco_V1_Tokens.Method.Get.descriptor,
+                descriptor: Jaco_V1_TokenService.Method.GetToken.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -1034,34 +1053,35 @@ extension Jaco_V1_Tokens {
             )
         }
 
-        /// Call the "Rotate" method.
+        /// Call the "RotateToken" method.
         ///
         /// > Source IDL Documentation:
         /// >
         /// > A new secret for the same token (accessor ID, identity, rights). The previous secret works
-        /// > on for grace_ms (0: stops at once). Audited token_rotate / token_rotate_finished.
+        /// > on for the grace period (none: it stops at once). Audited token_rotate and
+        /// > token_rotate_finished.
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_RotateRequest` message.
-        ///   - serializer: A serializer for `Jaco_V1_RotateRequest` messages.
-        ///   - deserializer: A deserializer for `Jaco_V1_RotateResponse` messages.
+        ///   - request: A request containing a single `Jaco_V1_RotateTokenRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_RotateTokenRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_RotateTokenResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        public func rotate<Result>(
-            request: GRPCCore.ClientRequest<Jaco_V1_RotateRequest>,
-            serializer: some GRPCCore.MessageSerializer<Jaco_V1_RotateRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_RotateResponse>,
+        public func rotateToken<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_RotateTokenRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_RotateTokenRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_RotateTokenResponse>,
             options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RotateResponse>) async throws -> Result = { response in
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RotateTokenResponse>) async throws -> Result = { response in
                 try response.message
             }
         ) async throws -> Result where Result: Sendable {
             try await self.client.unary(
                 request: request,
-                descriptor: Jaco_V1_Tokens.Method.Rotate.descriptor,
+                descriptor: Jaco_V1_TokenService.Method.RotateToken.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -1069,7 +1089,7 @@ extension Jaco_V1_Tokens {
             )
         }
 
-        /// Call the "RevokeLeaked" method.
+        /// Call the "RevokeLeakedSecrets" method.
         ///
         /// > Source IDL Documentation:
         /// >
@@ -1077,26 +1097,26 @@ extension Jaco_V1_Tokens {
         /// > At most 1000 secrets and 1 MiB per call. Audited token_revoke_leaked (never the secret).
         ///
         /// - Parameters:
-        ///   - request: A request containing a single `Jaco_V1_RevokeLeakedRequest` message.
-        ///   - serializer: A serializer for `Jaco_V1_RevokeLeakedRequest` messages.
-        ///   - deserializer: A deserializer for `Jaco_V1_RevokeLeakedResponse` messages.
+        ///   - request: A request containing a single `Jaco_V1_RevokeLeakedSecretsRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_RevokeLeakedSecretsRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_RevokeLeakedSecretsResponse` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        public func revokeLeaked<Result>(
-            request: GRPCCore.ClientRequest<Jaco_V1_RevokeLeakedRequest>,
-            serializer: some GRPCCore.MessageSerializer<Jaco_V1_RevokeLeakedRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_RevokeLeakedResponse>,
+        public func revokeLeakedSecrets<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_RevokeLeakedSecretsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_RevokeLeakedSecretsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_RevokeLeakedSecretsResponse>,
             options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RevokeLeakedResponse>) async throws -> Result = { response in
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RevokeLeakedSecretsResponse>) async throws -> Result = { response in
                 try response.message
             }
         ) async throws -> Result where Result: Sendable {
             try await self.client.unary(
                 request: request,
-                descriptor: Jaco_V1_Tokens.Method.RevokeLeaked.descriptor,
+                descriptor: Jaco_V1_TokenService.Method.RevokeLeakedSecrets.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -1108,154 +1128,158 @@ extension Jaco_V1_Tokens {
 
 // Helpers providing default arguments to 'ClientProtocol' methods.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-extension Jaco_V1_Tokens.ClientProtocol {
-    /// Call the "Issue" method.
+extension Jaco_V1_TokenService.ClientProtocol {
+    /// Call the "IssueToken" method.
     ///
     /// > Source IDL Documentation:
     /// >
     /// > Mints a token bound to an identity; the response carries the only copy of its secret.
+    /// > Audited token_issue. Fails duplicate_identity while a live token holds the identity.
     ///
     /// - Parameters:
-    ///   - request: A request containing a single `Jaco_V1_IssueRequest` message.
+    ///   - request: A request containing a single `Jaco_V1_IssueTokenRequest` message.
     ///   - options: Options to apply to this RPC.
     ///   - handleResponse: A closure which handles the response and returns its result to
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func issue<Result>(
-        request: GRPCCore.ClientRequest<Jaco_V1_IssueRequest>,
+    public func issueToken<Result>(
+        request: GRPCCore.ClientRequest<Jaco_V1_IssueTokenRequest>,
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_IssueResponse>) async throws -> Result = { response in
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_IssueTokenResponse>) async throws -> Result = { response in
             try response.message
         }
     ) async throws -> Result where Result: Sendable {
-        try await self.issue(
+        try await self.issueToken(
             request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_IssueRequest>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_IssueResponse>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_IssueTokenRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_IssueTokenResponse>(),
             options: options,
             onResponse: handleResponse
         )
     }
 
-    /// Call the "Revoke" method.
+    /// Call the "RevokeToken" method.
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Sets revoked_at on the identity's token; the next call presenting it fails token_revoked.
+    /// > Sets revoke_time on the identity's token; the next call presenting it fails token_revoked.
+    /// > Audited token_revoke.
     ///
     /// - Parameters:
-    ///   - request: A request containing a single `Jaco_V1_RevokeRequest` message.
+    ///   - request: A request containing a single `Jaco_V1_RevokeTokenRequest` message.
     ///   - options: Options to apply to this RPC.
     ///   - handleResponse: A closure which handles the response and returns its result to
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func revoke<Result>(
-        request: GRPCCore.ClientRequest<Jaco_V1_RevokeRequest>,
+    public func revokeToken<Result>(
+        request: GRPCCore.ClientRequest<Jaco_V1_RevokeTokenRequest>,
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RevokeResponse>) async throws -> Result = { response in
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RevokeTokenResponse>) async throws -> Result = { response in
             try response.message
         }
     ) async throws -> Result where Result: Sendable {
-        try await self.revoke(
+        try await self.revokeToken(
             request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_RevokeRequest>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_RevokeResponse>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_RevokeTokenRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_RevokeTokenResponse>(),
             options: options,
             onResponse: handleResponse
         )
     }
 
-    /// Call the "List" method.
+    /// Call the "ListTokens" method.
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Tokens one page at a time, in accessor-ID order. Never a secret or a digest.
+    /// > Tokens one page at a time, in accessor-ID order. Never a secret or a digest. Needs acl:read.
     ///
     /// - Parameters:
-    ///   - request: A request containing a single `Jaco_V1_ListRequest` message.
+    ///   - request: A request containing a single `Jaco_V1_ListTokensRequest` message.
     ///   - options: Options to apply to this RPC.
     ///   - handleResponse: A closure which handles the response and returns its result to
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func list<Result>(
-        request: GRPCCore.ClientRequest<Jaco_V1_ListRequest>,
+    public func listTokens<Result>(
+        request: GRPCCore.ClientRequest<Jaco_V1_ListTokensRequest>,
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_ListResponse>) async throws -> Result = { response in
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_ListTokensResponse>) async throws -> Result = { response in
             try response.message
         }
     ) async throws -> Result where Result: Sendable {
-        try await self.list(
+        try await self.listTokens(
             request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_ListRequest>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_ListResponse>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_ListTokensRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_ListTokensResponse>(),
             options: options,
             onResponse: handleResponse
         )
     }
 
-    /// Call the "Get" method.
+    /// Call the "GetToken" method.
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > One token, by its jaco identity or its accessor ID (any token). Needs acl:read.
+    /// > One token, by its identity or its accessor ID (any token, Consul-made ones too). Needs
+    /// > acl:read.
     ///
     /// - Parameters:
-    ///   - request: A request containing a single `Jaco_V1_GetRequest` message.
+    ///   - request: A request containing a single `Jaco_V1_GetTokenRequest` message.
     ///   - options: Options to apply to this RPC.
     ///   - handleResponse: A closure which handles the response and returns its result to
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func get<Result>(
-        request: GRPCCore.ClientRequest<Jaco_V1_GetRequest>,
+    public func getToken<Result>(
+        request: GRPCCore.ClientRequest<Jaco_V1_GetTokenRequest>,
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_GetResponse>) async throws -> Result = { response in
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_GetTokenResponse>) async throws -> Result = { response in
             try response.message
         }
     ) async throws -> Result where Result: Sendable {
-        try await self.get(
+        try await self.getToken(
             request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_GetRequest>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_GetResponse>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_GetTokenRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_GetTokenResponse>(),
             options: options,
             onResponse: handleResponse
         )
     }
 
-    /// Call the "Rotate" method.
+    /// Call the "RotateToken" method.
     ///
     /// > Source IDL Documentation:
     /// >
     /// > A new secret for the same token (accessor ID, identity, rights). The previous secret works
-    /// > on for grace_ms (0: stops at once). Audited token_rotate / token_rotate_finished.
+    /// > on for the grace period (none: it stops at once). Audited token_rotate and
+    /// > token_rotate_finished.
     ///
     /// - Parameters:
-    ///   - request: A request containing a single `Jaco_V1_RotateRequest` message.
+    ///   - request: A request containing a single `Jaco_V1_RotateTokenRequest` message.
     ///   - options: Options to apply to this RPC.
     ///   - handleResponse: A closure which handles the response and returns its result to
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func rotate<Result>(
-        request: GRPCCore.ClientRequest<Jaco_V1_RotateRequest>,
+    public func rotateToken<Result>(
+        request: GRPCCore.ClientRequest<Jaco_V1_RotateTokenRequest>,
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RotateResponse>) async throws -> Result = { response in
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RotateTokenResponse>) async throws -> Result = { response in
             try response.message
         }
     ) async throws -> Result where Result: Sendable {
-        try await self.rotate(
+        try await self.rotateToken(
             request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_RotateRequest>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_RotateResponse>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_RotateTokenRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_RotateTokenResponse>(),
             options: options,
             onResponse: handleResponse
         )
     }
 
-    /// Call the "RevokeLeaked" method.
+    /// Call the "RevokeLeakedSecrets" method.
     ///
     /// > Source IDL Documentation:
     /// >
@@ -1263,23 +1287,23 @@ extension Jaco_V1_Tokens.ClientProtocol {
     /// > At most 1000 secrets and 1 MiB per call. Audited token_revoke_leaked (never the secret).
     ///
     /// - Parameters:
-    ///   - request: A request containing a single `Jaco_V1_RevokeLeakedRequest` message.
+    ///   - request: A request containing a single `Jaco_V1_RevokeLeakedSecretsRequest` message.
     ///   - options: Options to apply to this RPC.
     ///   - handleResponse: A closure which handles the response and returns its result to
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func revokeLeaked<Result>(
-        request: GRPCCore.ClientRequest<Jaco_V1_RevokeLeakedRequest>,
+    public func revokeLeakedSecrets<Result>(
+        request: GRPCCore.ClientRequest<Jaco_V1_RevokeLeakedSecretsRequest>,
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RevokeLeakedResponse>) async throws -> Result = { response in
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RevokeLeakedSecretsResponse>) async throws -> Result = { response in
             try response.message
         }
     ) async throws -> Result where Result: Sendable {
-        try await self.revokeLeaked(
+        try await self.revokeLeakedSecrets(
             request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_RevokeLeakedRequest>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_RevokeLeakedResponse>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_RevokeLeakedSecretsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_RevokeLeakedSecretsResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1288,12 +1312,13 @@ extension Jaco_V1_Tokens.ClientProtocol {
 
 // Helpers providing sugared APIs for 'ClientProtocol' methods.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-extension Jaco_V1_Tokens.ClientProtocol {
-    /// Call the "Issue" method.
+extension Jaco_V1_TokenService.ClientProtocol {
+    /// Call the "IssueToken" method.
     ///
     /// > Source IDL Documentation:
     /// >
     /// > Mints a token bound to an identity; the response carries the only copy of its secret.
+    /// > Audited token_issue. Fails duplicate_identity while a live token holds the identity.
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -1303,30 +1328,31 @@ extension Jaco_V1_Tokens.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func issue<Result>(
-        _ message: Jaco_V1_IssueRequest,
+    public func issueToken<Result>(
+        _ message: Jaco_V1_IssueTokenRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_IssueResponse>) async throws -> Result = { response in
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_IssueTokenResponse>) async throws -> Result = { response in
             try response.message
         }
     ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.ClientRequest<Jaco_V1_IssueRequest>(
+        let request = GRPCCore.ClientRequest<Jaco_V1_IssueTokenRequest>(
             message: message,
             metadata: metadata
         )
-        return try await self.issue(
+        return try await self.issueToken(
             request: request,
             options: options,
             onResponse: handleResponse
         )
     }
 
-    /// Call the "Revoke" method.
+    /// Call the "RevokeToken" method.
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Sets revoked_at on the identity's token; the next call presenting it fails token_revoked.
+    /// > Sets revoke_time on the identity's token; the next call presenting it fails token_revoked.
+    /// > Audited token_revoke.
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -1336,30 +1362,30 @@ extension Jaco_V1_Tokens.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func revoke<Result>(
-        _ message: Jaco_V1_RevokeRequest,
+    public func revokeToken<Result>(
+        _ message: Jaco_V1_RevokeTokenRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RevokeResponse>) async throws -> Result = { response in
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RevokeTokenResponse>) async throws -> Result = { response in
             try response.message
         }
     ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.ClientRequest<Jaco_V1_RevokeRequest>(
+        let request = GRPCCore.ClientRequest<Jaco_V1_RevokeTokenRequest>(
             message: message,
             metadata: metadata
         )
-        return try await self.revoke(
+        return try await self.revokeToken(
             request: request,
             options: options,
             onResponse: handleResponse
         )
     }
 
-    /// Call the "List" method.
+    /// Call the "ListTokens" method.
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Tokens one page at a time, in accessor-ID order. Never a secret or a digest.
+    /// > Tokens one page at a time, in accessor-ID order. Never a secret or a digest. Needs acl:read.
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -1369,30 +1395,31 @@ extension Jaco_V1_Tokens.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func list<Result>(
-        _ message: Jaco_V1_ListRequest,
+    public func listTokens<Result>(
+        _ message: Jaco_V1_ListTokensRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_ListResponse>) async throws -> Result = { response in
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_ListTokensResponse>) async throws -> Result = { response in
             try response.message
         }
     ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.ClientRequest<Jaco_V1_ListRequest>(
+        let request = GRPCCore.ClientRequest<Jaco_V1_ListTokensRequest>(
             message: message,
             metadata: metadata
         )
-        return try await self.list(
+        return try await self.listTokens(
             request: request,
             options: options,
             onResponse: handleResponse
         )
     }
 
-    /// Call the "Get" method.
+    /// Call the "GetToken" method.
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > One token, by its jaco identity or its accessor ID (any token). Needs acl:read.
+    /// > One token, by its identity or its accessor ID (any token, Consul-made ones too). Needs
+    /// > acl:read.
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -1402,31 +1429,32 @@ extension Jaco_V1_Tokens.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func get<Result>(
-        _ message: Jaco_V1_GetRequest,
+    public func getToken<Result>(
+        _ message: Jaco_V1_GetTokenRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_GetResponse>) async throws -> Result = { response in
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_GetTokenResponse>) async throws -> Result = { response in
             try response.message
         }
     ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.ClientRequest<Jaco_V1_GetRequest>(
+        let request = GRPCCore.ClientRequest<Jaco_V1_GetTokenRequest>(
             message: message,
             metadata: metadata
         )
-        return try await self.get(
+        return try await self.getToken(
             request: request,
             options: options,
             onResponse: handleResponse
         )
     }
 
-    /// Call the "Rotate" method.
+    /// Call the "RotateToken" method.
     ///
     /// > Source IDL Documentation:
     /// >
     /// > A new secret for the same token (accessor ID, identity, rights). The previous secret works
-    /// > on for grace_ms (0: stops at once). Audited token_rotate / token_rotate_finished.
+    /// > on for the grace period (none: it stops at once). Audited token_rotate and
+    /// > token_rotate_finished.
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -1436,26 +1464,26 @@ extension Jaco_V1_Tokens.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func rotate<Result>(
-        _ message: Jaco_V1_RotateRequest,
+    public func rotateToken<Result>(
+        _ message: Jaco_V1_RotateTokenRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RotateResponse>) async throws -> Result = { response in
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RotateTokenResponse>) async throws -> Result = { response in
             try response.message
         }
     ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.ClientRequest<Jaco_V1_RotateRequest>(
+        let request = GRPCCore.ClientRequest<Jaco_V1_RotateTokenRequest>(
             message: message,
             metadata: metadata
         )
-        return try await self.rotate(
+        return try await self.rotateToken(
             request: request,
             options: options,
             onResponse: handleResponse
         )
     }
 
-    /// Call the "RevokeLeaked" method.
+    /// Call the "RevokeLeakedSecrets" method.
     ///
     /// > Source IDL Documentation:
     /// >
@@ -1470,19 +1498,19 @@ extension Jaco_V1_Tokens.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func revokeLeaked<Result>(
-        _ message: Jaco_V1_RevokeLeakedRequest,
+    public func revokeLeakedSecrets<Result>(
+        _ message: Jaco_V1_RevokeLeakedSecretsRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RevokeLeakedResponse>) async throws -> Result = { response in
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RevokeLeakedSecretsResponse>) async throws -> Result = { response in
             try response.message
         }
     ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.ClientRequest<Jaco_V1_RevokeLeakedRequest>(
+        let request = GRPCCore.ClientRequest<Jaco_V1_RevokeLeakedSecretsRequest>(
             message: message,
             metadata: metadata
         )
-        return try await self.revokeLeaked(
+        return try await self.revokeLeakedSecrets(
             request: request,
             options: options,
             onResponse: handleResponse

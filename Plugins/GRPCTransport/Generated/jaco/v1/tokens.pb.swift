@@ -22,32 +22,148 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-public nonisolated struct Jaco_V1_IssueRequest: Sendable {
+/// A token as shown to operators: never its secret or digest. Unset times are absent.
+public nonisolated struct Jaco_V1_Token: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var identity: String = String()
+  /// The public ID (a UUID), shared with the Consul ACL API's AccessorID.
+  public var accessorID: String {
+    get {_storage._accessorID}
+    set {_uniqueStorage()._accessorID = newValue}
+  }
 
-  public var allowPrivileged: Bool = false
+  /// The name calls made with it are audited under ("ci-deploy"); empty for tokens made over
+  /// the Consul API, which have none.
+  public var identity: String {
+    get {_storage._identity}
+    set {_uniqueStorage()._identity = newValue}
+  }
 
-  public var description_p: String = String()
+  public var description_p: String {
+    get {_storage._description_p}
+    set {_uniqueStorage()._description_p = newValue}
+  }
 
-  /// Expire this long after issue (0: never). At least a minute; at most [tokens] max_ttl.
-  public var ttlMs: Int64 = 0
+  /// May apply manifests with privileged services (jaco token issue --allow-privileged).
+  public var allowsPrivileged: Bool {
+    get {_storage._allowsPrivileged}
+    set {_uniqueStorage()._allowsPrivileged = newValue}
+  }
+
+  public var issueTime: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._issueTime ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._issueTime = newValue}
+  }
+  /// Returns true if `issueTime` has been explicitly set.
+  public var hasIssueTime: Bool {_storage._issueTime != nil}
+  /// Clears the value of `issueTime`. Subsequent reads from it will return its default value.
+  public mutating func clearIssueTime() {_uniqueStorage()._issueTime = nil}
+
+  public var revokeTime: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._revokeTime ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._revokeTime = newValue}
+  }
+  /// Returns true if `revokeTime` has been explicitly set.
+  public var hasRevokeTime: Bool {_storage._revokeTime != nil}
+  /// Clears the value of `revokeTime`. Subsequent reads from it will return its default value.
+  public mutating func clearRevokeTime() {_uniqueStorage()._revokeTime = nil}
+
+  public var expireTime: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._expireTime ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._expireTime = newValue}
+  }
+  /// Returns true if `expireTime` has been explicitly set.
+  public var hasExpireTime: Bool {_storage._expireTime != nil}
+  /// Clears the value of `expireTime`. Subsequent reads from it will return its default value.
+  public mutating func clearExpireTime() {_uniqueStorage()._expireTime = nil}
+
+  /// When it last verified, as the answering daemon knows it (flushed to the store every minute).
+  public var lastUseTime: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._lastUseTime ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._lastUseTime = newValue}
+  }
+  /// Returns true if `lastUseTime` has been explicitly set.
+  public var hasLastUseTime: Bool {_storage._lastUseTime != nil}
+  /// Clears the value of `lastUseTime`. Subsequent reads from it will return its default value.
+  public mutating func clearLastUseTime() {_uniqueStorage()._lastUseTime = nil}
+
+  /// A rotation in its grace window: when it happened, and when the previous secret stops.
+  public var rotateTime: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._rotateTime ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._rotateTime = newValue}
+  }
+  /// Returns true if `rotateTime` has been explicitly set.
+  public var hasRotateTime: Bool {_storage._rotateTime != nil}
+  /// Clears the value of `rotateTime`. Subsequent reads from it will return its default value.
+  public mutating func clearRotateTime() {_uniqueStorage()._rotateTime = nil}
+
+  public var graceEndTime: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._graceEndTime ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._graceEndTime = newValue}
+  }
+  /// Returns true if `graceEndTime` has been explicitly set.
+  public var hasGraceEndTime: Bool {_storage._graceEndTime != nil}
+  /// Clears the value of `graceEndTime`. Subsequent reads from it will return its default value.
+  public mutating func clearGraceEndTime() {_uniqueStorage()._graceEndTime = nil}
+
+  /// A newer token holds this identity (this one was revoked or expired, then issued again).
+  public var superseded: Bool {
+    get {_storage._superseded}
+    set {_uniqueStorage()._superseded = newValue}
+  }
+
+  /// What to call it: the identity; for tokens without one the description, or "anonymous", or
+  /// the accessor ID.
+  public var displayName: String {
+    get {_storage._displayName}
+    set {_uniqueStorage()._displayName = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
-public nonisolated struct Jaco_V1_IssueResponse: Sendable {
+public nonisolated struct Jaco_V1_IssueTokenRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var token: Jaco_V1_TokenInfo {
-    get {_token ?? Jaco_V1_TokenInfo()}
+  /// 1-128 of A-Z a-z 0-9 . _ @ - (jaco token issue --name).
+  public var identity: String = String()
+
+  public var allowsPrivileged: Bool = false
+
+  public var description_p: String = String()
+
+  /// Expire this long after issue (absent: never). At least a minute; at most [tokens] max_ttl.
+  public var ttl: SwiftProtobuf.Google_Protobuf_Duration {
+    get {_ttl ?? SwiftProtobuf.Google_Protobuf_Duration()}
+    set {_ttl = newValue}
+  }
+  /// Returns true if `ttl` has been explicitly set.
+  public var hasTtl: Bool {self._ttl != nil}
+  /// Clears the value of `ttl`. Subsequent reads from it will return its default value.
+  public mutating func clearTtl() {self._ttl = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _ttl: SwiftProtobuf.Google_Protobuf_Duration? = nil
+}
+
+public nonisolated struct Jaco_V1_IssueTokenResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var token: Jaco_V1_Token {
+    get {_token ?? Jaco_V1_Token()}
     set {_token = newValue}
   }
   /// Returns true if `token` has been explicitly set.
@@ -62,10 +178,10 @@ public nonisolated struct Jaco_V1_IssueResponse: Sendable {
 
   public init() {}
 
-  fileprivate var _token: Jaco_V1_TokenInfo? = nil
+  fileprivate var _token: Jaco_V1_Token? = nil
 }
 
-public nonisolated struct Jaco_V1_RevokeRequest: Sendable {
+public nonisolated struct Jaco_V1_RevokeTokenRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
@@ -77,13 +193,13 @@ public nonisolated struct Jaco_V1_RevokeRequest: Sendable {
   public init() {}
 }
 
-public nonisolated struct Jaco_V1_RevokeResponse: Sendable {
+public nonisolated struct Jaco_V1_RevokeTokenResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var token: Jaco_V1_TokenInfo {
-    get {_token ?? Jaco_V1_TokenInfo()}
+  public var token: Jaco_V1_Token {
+    get {_token ?? Jaco_V1_Token()}
     set {_token = newValue}
   }
   /// Returns true if `token` has been explicitly set.
@@ -95,10 +211,42 @@ public nonisolated struct Jaco_V1_RevokeResponse: Sendable {
 
   public init() {}
 
-  fileprivate var _token: Jaco_V1_TokenInfo? = nil
+  fileprivate var _token: Jaco_V1_Token? = nil
 }
 
-public nonisolated struct Jaco_V1_GetRequest: Sendable {
+public nonisolated struct Jaco_V1_ListTokensRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Tokens per page: 0 means the default (1000); more than 5000 is taken as 5000.
+  public var pageSize: Int32 = 0
+
+  /// A previous response's next_page_token; empty for the first page.
+  public var pageToken: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Jaco_V1_ListTokensResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var tokens: [Jaco_V1_Token] = []
+
+  /// Give it as page_token for the next page; empty when this was the last page. A token that
+  /// exists throughout the walk appears exactly once.
+  public var nextPageToken: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Jaco_V1_GetTokenRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
@@ -113,13 +261,13 @@ public nonisolated struct Jaco_V1_GetRequest: Sendable {
   public init() {}
 }
 
-public nonisolated struct Jaco_V1_GetResponse: Sendable {
+public nonisolated struct Jaco_V1_GetTokenResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var token: Jaco_V1_TokenInfo {
-    get {_token ?? Jaco_V1_TokenInfo()}
+  public var token: Jaco_V1_Token {
+    get {_token ?? Jaco_V1_Token()}
     set {_token = newValue}
   }
   /// Returns true if `token` has been explicitly set.
@@ -131,21 +279,29 @@ public nonisolated struct Jaco_V1_GetResponse: Sendable {
 
   public init() {}
 
-  fileprivate var _token: Jaco_V1_TokenInfo? = nil
+  fileprivate var _token: Jaco_V1_Token? = nil
 }
 
-public nonisolated struct Jaco_V1_RotateRequest: Sendable {
+public nonisolated struct Jaco_V1_RotateTokenRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// The token: a jaco identity, or (for any token, Consul's too) its accessor ID.
+  /// The token, one of them: an identity, or (for any token, Consul-made ones too) an accessor ID.
   public var identity: String = String()
 
   public var accessorID: String = String()
 
-  /// How long the previous secret keeps working (0: stops at once; at most 30 days).
-  public var graceMs: Int64 = 0
+  /// How long the previous secret keeps working (absent or zero: it stops at once; at most 30
+  /// days).
+  public var grace: SwiftProtobuf.Google_Protobuf_Duration {
+    get {_grace ?? SwiftProtobuf.Google_Protobuf_Duration()}
+    set {_grace = newValue}
+  }
+  /// Returns true if `grace` has been explicitly set.
+  public var hasGrace: Bool {self._grace != nil}
+  /// Clears the value of `grace`. Subsequent reads from it will return its default value.
+  public mutating func clearGrace() {self._grace = nil}
 
   /// Rotate even inside another rotation's grace window (that window's old secret stops now).
   public var force: Bool = false
@@ -153,15 +309,17 @@ public nonisolated struct Jaco_V1_RotateRequest: Sendable {
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _grace: SwiftProtobuf.Google_Protobuf_Duration? = nil
 }
 
-public nonisolated struct Jaco_V1_RotateResponse: Sendable {
+public nonisolated struct Jaco_V1_RotateTokenResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var token: Jaco_V1_TokenInfo {
-    get {_token ?? Jaco_V1_TokenInfo()}
+  public var token: Jaco_V1_Token {
+    get {_token ?? Jaco_V1_Token()}
     set {_token = newValue}
   }
   /// Returns true if `token` has been explicitly set.
@@ -176,10 +334,10 @@ public nonisolated struct Jaco_V1_RotateResponse: Sendable {
 
   public init() {}
 
-  fileprivate var _token: Jaco_V1_TokenInfo? = nil
+  fileprivate var _token: Jaco_V1_Token? = nil
 }
 
-public nonisolated struct Jaco_V1_RevokeLeakedRequest: Sendable {
+public nonisolated struct Jaco_V1_RevokeLeakedSecretsRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
@@ -192,7 +350,7 @@ public nonisolated struct Jaco_V1_RevokeLeakedRequest: Sendable {
   public init() {}
 }
 
-public nonisolated struct Jaco_V1_RevokeLeakedResponse: Sendable {
+public nonisolated struct Jaco_V1_RevokeLeakedSecretsResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
@@ -205,94 +363,83 @@ public nonisolated struct Jaco_V1_RevokeLeakedResponse: Sendable {
   public init() {}
 }
 
+/// What became of one reported secret.
 public nonisolated struct Jaco_V1_LeakedSecretOutcome: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// "revoked", "previous_secret_stopped", "already_revoked", "unknown" or "malformed".
-  public var result: String = String()
+  public var result: Jaco_V1_LeakedSecretOutcome.Result = .unspecified
 
   public var identity: String = String()
 
   public var accessorID: String = String()
 
-  /// For "malformed": what is wrong with the line.
+  /// For RESULT_MALFORMED: what is wrong with the line.
   public var problem: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
-}
+  /// What happened.
+  public nonisolated enum Result: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case unspecified // = 0
 
-public nonisolated struct Jaco_V1_ListRequest: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
+    /// The secret was the token's current one: the token is revoked.
+    case revoked // = 1
 
-  /// Tokens per page: 0 means the default (1000); more than 5000 is taken as 5000.
-  public var pageSize: UInt32 = 0
+    /// The secret was a rotated token's previous one: it stopped; the token lives on.
+    case previousSecretStopped // = 2
 
-  /// A previous response's next_page_token; empty for the first page.
-  public var pageToken: String = String()
+    /// Its token was revoked already.
+    case alreadyRevoked // = 3
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+    /// No token has this secret.
+    case unknown // = 4
 
-  public init() {}
-}
+    /// Not a Jaco secret at all (see problem).
+    case malformed // = 5
+    case UNRECOGNIZED(Int)
 
-public nonisolated struct Jaco_V1_ListResponse: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
+    public init() {
+      self = .unspecified
+    }
 
-  public var tokens: [Jaco_V1_TokenInfo] = []
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .unspecified
+      case 1: self = .revoked
+      case 2: self = .previousSecretStopped
+      case 3: self = .alreadyRevoked
+      case 4: self = .unknown
+      case 5: self = .malformed
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
 
-  /// Give it as page_token for the next page; empty when this was the last page. A token that
-  /// exists throughout the walk appears exactly once.
-  public var nextPageToken: String = String()
+    public var rawValue: Int {
+      switch self {
+      case .unspecified: return 0
+      case .revoked: return 1
+      case .previousSecretStopped: return 2
+      case .alreadyRevoked: return 3
+      case .unknown: return 4
+      case .malformed: return 5
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Jaco_V1_LeakedSecretOutcome.Result] = [
+      .unspecified,
+      .revoked,
+      .previousSecretStopped,
+      .alreadyRevoked,
+      .unknown,
+      .malformed,
+    ]
 
-  public init() {}
-}
-
-/// A token as shown to operators. Times are milliseconds since 1970 (UTC); 0 means unset.
-public nonisolated struct Jaco_V1_TokenInfo: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var accessorID: String = String()
-
-  public var identity: String = String()
-
-  public var description_p: String = String()
-
-  public var allowsPrivileged: Bool = false
-
-  public var issuedAtMs: Int64 = 0
-
-  public var revokedAtMs: Int64 = 0
-
-  public var expiresAtMs: Int64 = 0
-
-  /// When it last verified, as the answering daemon knows it (flushed to the store every minute).
-  public var lastUsedMs: Int64 = 0
-
-  /// A rotation in its grace window: when it happened, and when the previous secret stops.
-  public var rotatedAtMs: Int64 = 0
-
-  public var graceEndsAtMs: Int64 = 0
-
-  /// A newer token holds this identity (this one was revoked or expired, then issued again).
-  public var superseded: Bool = false
-
-  /// What to call it: the identity; for tokens without one (made over the Consul API) the
-  /// description, or "anonymous", or the accessor ID.
-  public var displayName: String = String()
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  }
 
   public init() {}
 }
@@ -301,9 +448,156 @@ public nonisolated struct Jaco_V1_TokenInfo: Sendable {
 
 fileprivate nonisolated let _protobuf_package = "jaco.v1"
 
-nonisolated extension Jaco_V1_IssueRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".IssueRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{3}allow_privileged\0\u{1}description\0\u{3}ttl_ms\0")
+nonisolated extension Jaco_V1_Token: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Token"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}accessor_id\0\u{1}identity\0\u{1}description\0\u{3}allows_privileged\0\u{3}issue_time\0\u{3}revoke_time\0\u{3}expire_time\0\u{3}last_use_time\0\u{3}rotate_time\0\u{3}grace_end_time\0\u{1}superseded\0\u{3}display_name\0")
+
+  fileprivate class _StorageClass {
+    var _accessorID: String = String()
+    var _identity: String = String()
+    var _description_p: String = String()
+    var _allowsPrivileged: Bool = false
+    var _issueTime: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _revokeTime: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _expireTime: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _lastUseTime: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _rotateTime: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _graceEndTime: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _superseded: Bool = false
+    var _displayName: String = String()
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _accessorID = source._accessorID
+      _identity = source._identity
+      _description_p = source._description_p
+      _allowsPrivileged = source._allowsPrivileged
+      _issueTime = source._issueTime
+      _revokeTime = source._revokeTime
+      _expireTime = source._expireTime
+      _lastUseTime = source._lastUseTime
+      _rotateTime = source._rotateTime
+      _graceEndTime = source._graceEndTime
+      _superseded = source._superseded
+      _displayName = source._displayName
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._accessorID) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._identity) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._description_p) }()
+        case 4: try { try decoder.decodeSingularBoolField(value: &_storage._allowsPrivileged) }()
+        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._issueTime) }()
+        case 6: try { try decoder.decodeSingularMessageField(value: &_storage._revokeTime) }()
+        case 7: try { try decoder.decodeSingularMessageField(value: &_storage._expireTime) }()
+        case 8: try { try decoder.decodeSingularMessageField(value: &_storage._lastUseTime) }()
+        case 9: try { try decoder.decodeSingularMessageField(value: &_storage._rotateTime) }()
+        case 10: try { try decoder.decodeSingularMessageField(value: &_storage._graceEndTime) }()
+        case 11: try { try decoder.decodeSingularBoolField(value: &_storage._superseded) }()
+        case 12: try { try decoder.decodeSingularStringField(value: &_storage._displayName) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._accessorID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._accessorID, fieldNumber: 1)
+      }
+      if !_storage._identity.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._identity, fieldNumber: 2)
+      }
+      if !_storage._description_p.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._description_p, fieldNumber: 3)
+      }
+      if _storage._allowsPrivileged != false {
+        try visitor.visitSingularBoolField(value: _storage._allowsPrivileged, fieldNumber: 4)
+      }
+      try { if let v = _storage._issueTime {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      } }()
+      try { if let v = _storage._revokeTime {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+      } }()
+      try { if let v = _storage._expireTime {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+      } }()
+      try { if let v = _storage._lastUseTime {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+      } }()
+      try { if let v = _storage._rotateTime {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+      } }()
+      try { if let v = _storage._graceEndTime {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      } }()
+      if _storage._superseded != false {
+        try visitor.visitSingularBoolField(value: _storage._superseded, fieldNumber: 11)
+      }
+      if !_storage._displayName.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._displayName, fieldNumber: 12)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jaco_V1_Token, rhs: Jaco_V1_Token) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._accessorID != rhs_storage._accessorID {return false}
+        if _storage._identity != rhs_storage._identity {return false}
+        if _storage._description_p != rhs_storage._description_p {return false}
+        if _storage._allowsPrivileged != rhs_storage._allowsPrivileged {return false}
+        if _storage._issueTime != rhs_storage._issueTime {return false}
+        if _storage._revokeTime != rhs_storage._revokeTime {return false}
+        if _storage._expireTime != rhs_storage._expireTime {return false}
+        if _storage._lastUseTime != rhs_storage._lastUseTime {return false}
+        if _storage._rotateTime != rhs_storage._rotateTime {return false}
+        if _storage._graceEndTime != rhs_storage._graceEndTime {return false}
+        if _storage._superseded != rhs_storage._superseded {return false}
+        if _storage._displayName != rhs_storage._displayName {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jaco_V1_IssueTokenRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".IssueTokenRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{3}allows_privileged\0\u{1}description\0\u{1}ttl\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -312,42 +606,46 @@ nonisolated extension Jaco_V1_IssueRequest: SwiftProtobuf.Message, SwiftProtobuf
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.identity) }()
-      case 2: try { try decoder.decodeSingularBoolField(value: &self.allowPrivileged) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.allowsPrivileged) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.description_p) }()
-      case 4: try { try decoder.decodeSingularInt64Field(value: &self.ttlMs) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._ttl) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.identity.isEmpty {
       try visitor.visitSingularStringField(value: self.identity, fieldNumber: 1)
     }
-    if self.allowPrivileged != false {
-      try visitor.visitSingularBoolField(value: self.allowPrivileged, fieldNumber: 2)
+    if self.allowsPrivileged != false {
+      try visitor.visitSingularBoolField(value: self.allowsPrivileged, fieldNumber: 2)
     }
     if !self.description_p.isEmpty {
       try visitor.visitSingularStringField(value: self.description_p, fieldNumber: 3)
     }
-    if self.ttlMs != 0 {
-      try visitor.visitSingularInt64Field(value: self.ttlMs, fieldNumber: 4)
-    }
+    try { if let v = self._ttl {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Jaco_V1_IssueRequest, rhs: Jaco_V1_IssueRequest) -> Bool {
+  public static func ==(lhs: Jaco_V1_IssueTokenRequest, rhs: Jaco_V1_IssueTokenRequest) -> Bool {
     if lhs.identity != rhs.identity {return false}
-    if lhs.allowPrivileged != rhs.allowPrivileged {return false}
+    if lhs.allowsPrivileged != rhs.allowsPrivileged {return false}
     if lhs.description_p != rhs.description_p {return false}
-    if lhs.ttlMs != rhs.ttlMs {return false}
+    if lhs._ttl != rhs._ttl {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
-nonisolated extension Jaco_V1_IssueResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".IssueResponse"
+nonisolated extension Jaco_V1_IssueTokenResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".IssueTokenResponse"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}token\0\u{1}secret\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
@@ -377,7 +675,7 @@ nonisolated extension Jaco_V1_IssueResponse: SwiftProtobuf.Message, SwiftProtobu
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Jaco_V1_IssueResponse, rhs: Jaco_V1_IssueResponse) -> Bool {
+  public static func ==(lhs: Jaco_V1_IssueTokenResponse, rhs: Jaco_V1_IssueTokenResponse) -> Bool {
     if lhs._token != rhs._token {return false}
     if lhs.secret != rhs.secret {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
@@ -385,8 +683,8 @@ nonisolated extension Jaco_V1_IssueResponse: SwiftProtobuf.Message, SwiftProtobu
   }
 }
 
-nonisolated extension Jaco_V1_RevokeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".RevokeRequest"
+nonisolated extension Jaco_V1_RevokeTokenRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RevokeTokenRequest"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
@@ -408,15 +706,15 @@ nonisolated extension Jaco_V1_RevokeRequest: SwiftProtobuf.Message, SwiftProtobu
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Jaco_V1_RevokeRequest, rhs: Jaco_V1_RevokeRequest) -> Bool {
+  public static func ==(lhs: Jaco_V1_RevokeTokenRequest, rhs: Jaco_V1_RevokeTokenRequest) -> Bool {
     if lhs.identity != rhs.identity {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
-nonisolated extension Jaco_V1_RevokeResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".RevokeResponse"
+nonisolated extension Jaco_V1_RevokeTokenResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RevokeTokenResponse"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
@@ -442,273 +740,15 @@ nonisolated extension Jaco_V1_RevokeResponse: SwiftProtobuf.Message, SwiftProtob
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Jaco_V1_RevokeResponse, rhs: Jaco_V1_RevokeResponse) -> Bool {
+  public static func ==(lhs: Jaco_V1_RevokeTokenResponse, rhs: Jaco_V1_RevokeTokenResponse) -> Bool {
     if lhs._token != rhs._token {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
-nonisolated extension Jaco_V1_GetRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".GetRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{3}accessor_id\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.identity) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.accessorID) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.identity.isEmpty {
-      try visitor.visitSingularStringField(value: self.identity, fieldNumber: 1)
-    }
-    if !self.accessorID.isEmpty {
-      try visitor.visitSingularStringField(value: self.accessorID, fieldNumber: 2)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Jaco_V1_GetRequest, rhs: Jaco_V1_GetRequest) -> Bool {
-    if lhs.identity != rhs.identity {return false}
-    if lhs.accessorID != rhs.accessorID {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Jaco_V1_GetResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".GetResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}token\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularMessageField(value: &self._token) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    try { if let v = self._token {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
-    } }()
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Jaco_V1_GetResponse, rhs: Jaco_V1_GetResponse) -> Bool {
-    if lhs._token != rhs._token {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Jaco_V1_RotateRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".RotateRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{3}accessor_id\0\u{3}grace_ms\0\u{1}force\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.identity) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.accessorID) }()
-      case 3: try { try decoder.decodeSingularInt64Field(value: &self.graceMs) }()
-      case 4: try { try decoder.decodeSingularBoolField(value: &self.force) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.identity.isEmpty {
-      try visitor.visitSingularStringField(value: self.identity, fieldNumber: 1)
-    }
-    if !self.accessorID.isEmpty {
-      try visitor.visitSingularStringField(value: self.accessorID, fieldNumber: 2)
-    }
-    if self.graceMs != 0 {
-      try visitor.visitSingularInt64Field(value: self.graceMs, fieldNumber: 3)
-    }
-    if self.force != false {
-      try visitor.visitSingularBoolField(value: self.force, fieldNumber: 4)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Jaco_V1_RotateRequest, rhs: Jaco_V1_RotateRequest) -> Bool {
-    if lhs.identity != rhs.identity {return false}
-    if lhs.accessorID != rhs.accessorID {return false}
-    if lhs.graceMs != rhs.graceMs {return false}
-    if lhs.force != rhs.force {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Jaco_V1_RotateResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".RotateResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}token\0\u{1}secret\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularMessageField(value: &self._token) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.secret) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    try { if let v = self._token {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
-    } }()
-    if !self.secret.isEmpty {
-      try visitor.visitSingularStringField(value: self.secret, fieldNumber: 2)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Jaco_V1_RotateResponse, rhs: Jaco_V1_RotateResponse) -> Bool {
-    if lhs._token != rhs._token {return false}
-    if lhs.secret != rhs.secret {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Jaco_V1_RevokeLeakedRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".RevokeLeakedRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}secrets\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeRepeatedStringField(value: &self.secrets) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.secrets.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.secrets, fieldNumber: 1)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Jaco_V1_RevokeLeakedRequest, rhs: Jaco_V1_RevokeLeakedRequest) -> Bool {
-    if lhs.secrets != rhs.secrets {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Jaco_V1_RevokeLeakedResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".RevokeLeakedResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}outcomes\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.outcomes) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.outcomes.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.outcomes, fieldNumber: 1)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Jaco_V1_RevokeLeakedResponse, rhs: Jaco_V1_RevokeLeakedResponse) -> Bool {
-    if lhs.outcomes != rhs.outcomes {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Jaco_V1_LeakedSecretOutcome: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".LeakedSecretOutcome"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}result\0\u{1}identity\0\u{3}accessor_id\0\u{1}problem\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.result) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.identity) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.accessorID) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.problem) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.result.isEmpty {
-      try visitor.visitSingularStringField(value: self.result, fieldNumber: 1)
-    }
-    if !self.identity.isEmpty {
-      try visitor.visitSingularStringField(value: self.identity, fieldNumber: 2)
-    }
-    if !self.accessorID.isEmpty {
-      try visitor.visitSingularStringField(value: self.accessorID, fieldNumber: 3)
-    }
-    if !self.problem.isEmpty {
-      try visitor.visitSingularStringField(value: self.problem, fieldNumber: 4)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Jaco_V1_LeakedSecretOutcome, rhs: Jaco_V1_LeakedSecretOutcome) -> Bool {
-    if lhs.result != rhs.result {return false}
-    if lhs.identity != rhs.identity {return false}
-    if lhs.accessorID != rhs.accessorID {return false}
-    if lhs.problem != rhs.problem {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Jaco_V1_ListRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".ListRequest"
+nonisolated extension Jaco_V1_ListTokensRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListTokensRequest"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}page_size\0\u{3}page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
@@ -717,7 +757,7 @@ nonisolated extension Jaco_V1_ListRequest: SwiftProtobuf.Message, SwiftProtobuf.
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.pageSize) }()
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.pageSize) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
       default: break
       }
@@ -726,7 +766,7 @@ nonisolated extension Jaco_V1_ListRequest: SwiftProtobuf.Message, SwiftProtobuf.
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if self.pageSize != 0 {
-      try visitor.visitSingularUInt32Field(value: self.pageSize, fieldNumber: 1)
+      try visitor.visitSingularInt32Field(value: self.pageSize, fieldNumber: 1)
     }
     if !self.pageToken.isEmpty {
       try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 2)
@@ -734,7 +774,7 @@ nonisolated extension Jaco_V1_ListRequest: SwiftProtobuf.Message, SwiftProtobuf.
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Jaco_V1_ListRequest, rhs: Jaco_V1_ListRequest) -> Bool {
+  public static func ==(lhs: Jaco_V1_ListTokensRequest, rhs: Jaco_V1_ListTokensRequest) -> Bool {
     if lhs.pageSize != rhs.pageSize {return false}
     if lhs.pageToken != rhs.pageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
@@ -742,8 +782,8 @@ nonisolated extension Jaco_V1_ListRequest: SwiftProtobuf.Message, SwiftProtobuf.
   }
 }
 
-nonisolated extension Jaco_V1_ListResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".ListResponse"
+nonisolated extension Jaco_V1_ListTokensResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListTokensResponse"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}tokens\0\u{3}next_page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
@@ -769,7 +809,7 @@ nonisolated extension Jaco_V1_ListResponse: SwiftProtobuf.Message, SwiftProtobuf
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Jaco_V1_ListResponse, rhs: Jaco_V1_ListResponse) -> Bool {
+  public static func ==(lhs: Jaco_V1_ListTokensResponse, rhs: Jaco_V1_ListTokensResponse) -> Bool {
     if lhs.tokens != rhs.tokens {return false}
     if lhs.nextPageToken != rhs.nextPageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
@@ -777,9 +817,9 @@ nonisolated extension Jaco_V1_ListResponse: SwiftProtobuf.Message, SwiftProtobuf
   }
 }
 
-nonisolated extension Jaco_V1_TokenInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".TokenInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}accessor_id\0\u{1}identity\0\u{1}description\0\u{3}allows_privileged\0\u{3}issued_at_ms\0\u{3}revoked_at_ms\0\u{3}expires_at_ms\0\u{3}last_used_ms\0\u{3}rotated_at_ms\0\u{3}grace_ends_at_ms\0\u{1}superseded\0\u{3}display_name\0")
+nonisolated extension Jaco_V1_GetTokenRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetTokenRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{3}accessor_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -787,77 +827,258 @@ nonisolated extension Jaco_V1_TokenInfo: SwiftProtobuf.Message, SwiftProtobuf._M
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.accessorID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.identity) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.description_p) }()
-      case 4: try { try decoder.decodeSingularBoolField(value: &self.allowsPrivileged) }()
-      case 5: try { try decoder.decodeSingularInt64Field(value: &self.issuedAtMs) }()
-      case 6: try { try decoder.decodeSingularInt64Field(value: &self.revokedAtMs) }()
-      case 7: try { try decoder.decodeSingularInt64Field(value: &self.expiresAtMs) }()
-      case 8: try { try decoder.decodeSingularInt64Field(value: &self.lastUsedMs) }()
-      case 9: try { try decoder.decodeSingularInt64Field(value: &self.rotatedAtMs) }()
-      case 10: try { try decoder.decodeSingularInt64Field(value: &self.graceEndsAtMs) }()
-      case 11: try { try decoder.decodeSingularBoolField(value: &self.superseded) }()
-      case 12: try { try decoder.decodeSingularStringField(value: &self.displayName) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self.identity) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.accessorID) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.accessorID.isEmpty {
-      try visitor.visitSingularStringField(value: self.accessorID, fieldNumber: 1)
-    }
     if !self.identity.isEmpty {
-      try visitor.visitSingularStringField(value: self.identity, fieldNumber: 2)
+      try visitor.visitSingularStringField(value: self.identity, fieldNumber: 1)
     }
-    if !self.description_p.isEmpty {
-      try visitor.visitSingularStringField(value: self.description_p, fieldNumber: 3)
-    }
-    if self.allowsPrivileged != false {
-      try visitor.visitSingularBoolField(value: self.allowsPrivileged, fieldNumber: 4)
-    }
-    if self.issuedAtMs != 0 {
-      try visitor.visitSingularInt64Field(value: self.issuedAtMs, fieldNumber: 5)
-    }
-    if self.revokedAtMs != 0 {
-      try visitor.visitSingularInt64Field(value: self.revokedAtMs, fieldNumber: 6)
-    }
-    if self.expiresAtMs != 0 {
-      try visitor.visitSingularInt64Field(value: self.expiresAtMs, fieldNumber: 7)
-    }
-    if self.lastUsedMs != 0 {
-      try visitor.visitSingularInt64Field(value: self.lastUsedMs, fieldNumber: 8)
-    }
-    if self.rotatedAtMs != 0 {
-      try visitor.visitSingularInt64Field(value: self.rotatedAtMs, fieldNumber: 9)
-    }
-    if self.graceEndsAtMs != 0 {
-      try visitor.visitSingularInt64Field(value: self.graceEndsAtMs, fieldNumber: 10)
-    }
-    if self.superseded != false {
-      try visitor.visitSingularBoolField(value: self.superseded, fieldNumber: 11)
-    }
-    if !self.displayName.isEmpty {
-      try visitor.visitSingularStringField(value: self.displayName, fieldNumber: 12)
+    if !self.accessorID.isEmpty {
+      try visitor.visitSingularStringField(value: self.accessorID, fieldNumber: 2)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Jaco_V1_TokenInfo, rhs: Jaco_V1_TokenInfo) -> Bool {
-    if lhs.accessorID != rhs.accessorID {return false}
+  public static func ==(lhs: Jaco_V1_GetTokenRequest, rhs: Jaco_V1_GetTokenRequest) -> Bool {
     if lhs.identity != rhs.identity {return false}
-    if lhs.description_p != rhs.description_p {return false}
-    if lhs.allowsPrivileged != rhs.allowsPrivileged {return false}
-    if lhs.issuedAtMs != rhs.issuedAtMs {return false}
-    if lhs.revokedAtMs != rhs.revokedAtMs {return false}
-    if lhs.expiresAtMs != rhs.expiresAtMs {return false}
-    if lhs.lastUsedMs != rhs.lastUsedMs {return false}
-    if lhs.rotatedAtMs != rhs.rotatedAtMs {return false}
-    if lhs.graceEndsAtMs != rhs.graceEndsAtMs {return false}
-    if lhs.superseded != rhs.superseded {return false}
-    if lhs.displayName != rhs.displayName {return false}
+    if lhs.accessorID != rhs.accessorID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
+}
+
+nonisolated extension Jaco_V1_GetTokenResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetTokenResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}token\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._token) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._token {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jaco_V1_GetTokenResponse, rhs: Jaco_V1_GetTokenResponse) -> Bool {
+    if lhs._token != rhs._token {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jaco_V1_RotateTokenRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RotateTokenRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}identity\0\u{3}accessor_id\0\u{1}grace\0\u{1}force\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.identity) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.accessorID) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._grace) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.force) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.identity.isEmpty {
+      try visitor.visitSingularStringField(value: self.identity, fieldNumber: 1)
+    }
+    if !self.accessorID.isEmpty {
+      try visitor.visitSingularStringField(value: self.accessorID, fieldNumber: 2)
+    }
+    try { if let v = self._grace {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    if self.force != false {
+      try visitor.visitSingularBoolField(value: self.force, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jaco_V1_RotateTokenRequest, rhs: Jaco_V1_RotateTokenRequest) -> Bool {
+    if lhs.identity != rhs.identity {return false}
+    if lhs.accessorID != rhs.accessorID {return false}
+    if lhs._grace != rhs._grace {return false}
+    if lhs.force != rhs.force {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jaco_V1_RotateTokenResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RotateTokenResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}token\0\u{1}secret\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._token) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.secret) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._token {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.secret.isEmpty {
+      try visitor.visitSingularStringField(value: self.secret, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jaco_V1_RotateTokenResponse, rhs: Jaco_V1_RotateTokenResponse) -> Bool {
+    if lhs._token != rhs._token {return false}
+    if lhs.secret != rhs.secret {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jaco_V1_RevokeLeakedSecretsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RevokeLeakedSecretsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}secrets\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.secrets) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.secrets.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.secrets, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jaco_V1_RevokeLeakedSecretsRequest, rhs: Jaco_V1_RevokeLeakedSecretsRequest) -> Bool {
+    if lhs.secrets != rhs.secrets {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jaco_V1_RevokeLeakedSecretsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RevokeLeakedSecretsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}outcomes\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.outcomes) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.outcomes.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.outcomes, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jaco_V1_RevokeLeakedSecretsResponse, rhs: Jaco_V1_RevokeLeakedSecretsResponse) -> Bool {
+    if lhs.outcomes != rhs.outcomes {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jaco_V1_LeakedSecretOutcome: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LeakedSecretOutcome"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}result\0\u{1}identity\0\u{3}accessor_id\0\u{1}problem\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.result) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.identity) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.accessorID) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.problem) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.result != .unspecified {
+      try visitor.visitSingularEnumField(value: self.result, fieldNumber: 1)
+    }
+    if !self.identity.isEmpty {
+      try visitor.visitSingularStringField(value: self.identity, fieldNumber: 2)
+    }
+    if !self.accessorID.isEmpty {
+      try visitor.visitSingularStringField(value: self.accessorID, fieldNumber: 3)
+    }
+    if !self.problem.isEmpty {
+      try visitor.visitSingularStringField(value: self.problem, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jaco_V1_LeakedSecretOutcome, rhs: Jaco_V1_LeakedSecretOutcome) -> Bool {
+    if lhs.result != rhs.result {return false}
+    if lhs.identity != rhs.identity {return false}
+    if lhs.accessorID != rhs.accessorID {return false}
+    if lhs.problem != rhs.problem {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jaco_V1_LeakedSecretOutcome.Result: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0RESULT_UNSPECIFIED\0\u{1}RESULT_REVOKED\0\u{1}RESULT_PREVIOUS_SECRET_STOPPED\0\u{1}RESULT_ALREADY_REVOKED\0\u{1}RESULT_UNKNOWN\0\u{1}RESULT_MALFORMED\0")
 }
