@@ -169,6 +169,7 @@ final class Daemon: @unchecked Sendable {
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
             Self.awaitExit(process)
+            self.process = nil  // reaped: Foundation never learns it ended
             return -1
         }
         return process.terminationStatus
@@ -193,6 +194,7 @@ final class Daemon: @unchecked Sendable {
         if let process, process.isRunning {
             Foundation.kill(process.processIdentifier, SIGKILL)
             Self.awaitExit(process)
+            self.process = nil  // reaped: Foundation never learns it ended
         }
     }
 
@@ -201,11 +203,13 @@ final class Daemon: @unchecked Sendable {
         if let process, process.isRunning {
             kill(process.processIdentifier, SIGKILL)
             Self.awaitExit(process)
+            self.process = nil
         }
         try? FileManager.default.removeItem(at: dataDirectory)
     }
 
-    /// Waits until a killed `process` is gone, without Foundation. Not
+    /// Waits until a killed `process` is gone, without Foundation (which then never learns its
+    /// status: `terminationStatus` traps afterwards). Not
     /// `waitUntilExit()`: it spins a run loop on the calling thread, and called from the 2-core
     /// machine's cooperative threads (a test's `defer`) it once starved the dispatch thread that
     /// reaps children, so it never returned and the whole run hung.
