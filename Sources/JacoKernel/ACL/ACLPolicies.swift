@@ -32,7 +32,7 @@ extension ACLService {
         }
         try Self.validateName(request.name, kind: "Policy", maxLength: 128)
         _ = try ACLRules.aclLevel(in: request.rules)
-        return try await pipeline.run { snapshot in
+        return try await pipeline.run { [self] snapshot in
             try await requireInitialized(snapshot)
             var policy = Policy(id: id ?? UUID().uuidString.lowercased(), name: request.name, description: request.description, rules: request.rules, datacenters: request.datacenters)
             let existing: Indexed<Policy>? = if let id { try await record(KeySpace.policy(id), in: snapshot) } else { nil }
@@ -98,7 +98,7 @@ extension ACLService {
             throw JacoError(.validationFailed, "Role ID in URL and payload do not match")
         }
         try Self.validateName(request.name, kind: "Role", maxLength: 256)
-        return try await pipeline.run { snapshot in
+        return try await pipeline.run { [self] snapshot in
             try await requireInitialized(snapshot)
             let existing: Indexed<Role>? = if let id { try await record(KeySpace.role(id), in: snapshot) } else { nil }
             if id != nil && existing == nil { throw JacoError(.notFound, "Cannot find role \"\(id!)\"") }
@@ -186,7 +186,7 @@ extension ACLService {
     private func deleteNamed<R: StoredRecord & Sendable>(
         key: String, type: String, caller: Principal, describe: @escaping @Sendable (R) -> (nameKey: String, payload: [String: String])
     ) async throws -> Bool {
-        try await runUnlessNothing(orElse: false) { snapshot in
+        try await runUnlessNothing(orElse: false) { [self] snapshot in
             guard let existing: Indexed<R> = try await record(key, in: snapshot) else { throw NothingToDelete() }
             let (nameKey, payload) = describe(existing.record)
             return PlannedWrite(

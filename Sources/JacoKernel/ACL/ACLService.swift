@@ -109,7 +109,7 @@ public final class ACLService: Sendable {
         let now = clock()
         let expiration = try expirationTime(request, createdAt: now)
         let secret = request.secretID.isEmpty ? SecretFormat.generate() : request.secretID
-        return try await pipeline.run { snapshot in
+        return try await pipeline.run { [self] snapshot in
             try await requireInitialized(snapshot)
             let accessorID = try await newAccessorID(request.accessorID, in: snapshot)
             if !request.secretID.isEmpty { try await checkSuppliedSecret(secret, in: snapshot) }
@@ -132,7 +132,7 @@ public final class ACLService: Sendable {
         if !request.accessorID.isEmpty && request.accessorID != accessorID {
             throw JacoError(.validationFailed, "Token Accessor ID in URL and payload do not match")
         }
-        return try await pipeline.run { snapshot in
+        return try await pipeline.run { [self] snapshot in
             guard let existing = try await token(accessorID: accessorID, namespace: request.namespace, in: snapshot) else {
                 throw JacoError(.notFound, "Cannot find token \"\(accessorID)\"")
             }
@@ -167,7 +167,7 @@ public final class ACLService: Sendable {
     public func cloneToken(accessorID: String, description: String?, namespace: String = "default", by caller: Principal) async throws -> IssuedToken {
         try caller.require(.aclWrite)
         guard SecretFormat.isUUID(accessorID) else { throw JacoError(.validationFailed, "AccessorID is not a valid UUID") }
-        return try await pipeline.run { snapshot in
+        return try await pipeline.run { [self] snapshot in
             guard let source = try await token(accessorID: accessorID, namespace: namespace, in: snapshot)?.record else {
                 throw JacoError(.notFound, "Cannot find token to clone")
             }
@@ -195,7 +195,7 @@ public final class ACLService: Sendable {
         if accessorID == caller.accessorID {
             throw JacoError(.validationFailed, "Deletion of the request's authorization token is not permitted")
         }
-        return try await runUnlessNothing(orElse: false) { snapshot in
+        return try await runUnlessNothing(orElse: false) { [self] snapshot in
             guard let existing = try await token(accessorID: accessorID, namespace: namespace, in: snapshot, includingExpired: true) else {
                 throw NothingToDelete()
             }
@@ -212,7 +212,7 @@ public final class ACLService: Sendable {
         var reaped = 0
         // Batches keep each transaction well inside any engine's per-transaction limits.
         for batch in stride(from: 0, to: expired.count, by: 16).map({ Array(expired[$0..<min($0 + 16, expired.count)]) }) {
-            reaped += try await runUnlessNothing(orElse: 0) { snapshot in
+            reaped += try await runUnlessNothing(orElse: 0) { [self] snapshot in
                 var doomed: [Indexed<Token>] = []
                 for accessorID in batch {
                     if let entry = try await token(accessorID: accessorID, namespace: "*", in: snapshot, includingExpired: true),
@@ -230,7 +230,7 @@ public final class ACLService: Sendable {
 
     /// Runs a write whose plan throws ``NothingToDelete`` when there is nothing to do; then
     /// nothing is written (not even an audit head) and `fallback` is returned.
-    func runUnlessNothing<R: Sendable>(orElse fallback: R, _ plan: (any StorageSnapshot) async throws -> PlannedWrite<R>) async throws -> R {
+    func runUnlessNothing<R: Sendable>(orElse fallback: R, _ plan: @escaping (any StorageSnapshot) async throws -> PlannedWrite<R>) async throws -> R {
         do {
             return try await pipeline.run(plan)
         } catch is NothingToDelete {

@@ -40,7 +40,7 @@ extension TokenService {
             let batch = Array(digests[start..<min(start + 16, digests.count)])
             let decided: [(Int, LeakedSecretOutcome)]
             do {
-                decided = try await pipeline.run { snapshot in try await leakPlan(batch, in: snapshot) }
+                decided = try await pipeline.run { [self] snapshot in try await leakPlan(batch, in: snapshot) }
             } catch let nothing as NothingToRevoke {
                 decided = nothing.outcomes
             }

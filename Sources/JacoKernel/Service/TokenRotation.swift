@@ -31,7 +31,7 @@ extension TokenService {
         guard grace >= 0, grace <= settings.maxGrace else {
             throw JacoError(.validationFailed, "--grace \(DurationText.format(grace)) is out of range: 0 (at once) to \(DurationText.format(settings.maxGrace))")
         }
-        return try await pipeline.run { snapshot in
+        return try await pipeline.run { [self] snapshot in
             let (token, version) = try await self.token(reference, in: snapshot)
             let name = token.identity ?? token.accessorID
             let now = clock()
@@ -83,7 +83,7 @@ extension TokenService {
         for start in stride(from: 0, to: due.count, by: 16) {
             let batch = Array(due[start..<min(start + 16, due.count)])
             do {
-                finished += try await pipeline.run { snapshot in
+                finished += try await pipeline.run { [self] snapshot in
                     var plan = PlannedWrite(transaction: Transaction(writes: []), audit: [], result: 0)
                     for accessorID in batch {
                         let key = KeySpace.token(accessorID)

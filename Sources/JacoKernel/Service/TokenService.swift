@@ -46,7 +46,7 @@ public final class TokenService: Sendable {
     /// `secret` makes a caller-chosen secret the bootstrap token's (Consul's `BootstrapSecret`:
     /// a UUID or a Jaco token, not a reserved one).
     public func bootstrap(requestedBy caller: String = BuiltIn.bootstrapIdentity, secret: String? = nil) async throws -> IssuedToken {
-        try await pipeline.run { snapshot in
+        try await pipeline.run { [self] snapshot in
             if try await snapshot.get(KeySpace.bootstrapMarker) != nil {
                 throw JacoError(.alreadyInitialized, "the cluster is already initialized; use an existing operator token")
             }
@@ -92,7 +92,7 @@ public final class TokenService: Sendable {
         try caller.require(.aclWrite)
         try Self.validate(identity: identity)
         if let ttl { try settings.check(ttl: ttl) }
-        return try await pipeline.run { snapshot in
+        return try await pipeline.run { [self] snapshot in
             try await requireInitialized(snapshot)
             var issued = try await newToken(identity: identity, allowsPrivileged: allowsPrivileged, description: description ?? "Token for \(identity)", in: snapshot)
             if let ttl { issued.token.expirationTime = issued.token.issuedAt.addingTimeInterval(ttl) }
@@ -109,7 +109,7 @@ public final class TokenService: Sendable {
         guard Set(identities).count == identities.count else {
             throw JacoError(.validationFailed, "the batch names an identity twice; each token needs its own")
         }
-        return try await pipeline.run { snapshot in
+        return try await pipeline.run { [self] snapshot in
             try await requireInitialized(snapshot)
             var batch = PlannedWrite<[IssuedToken]>(transaction: Transaction(writes: []), audit: [], result: [])
             for identity in identities {
@@ -139,7 +139,7 @@ public final class TokenService: Sendable {
     }
 
     private func revokeOnce(identity: String, by caller: Principal) async throws -> Token {
-        try await pipeline.run { snapshot in
+        try await pipeline.run { [self] snapshot in
             try await requireInitialized(snapshot)
             let (token, version) = try await token(identity: identity, in: snapshot)
             if token.revokedAt != nil {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// What one state change wants to write: the transaction, the audit events that record it,
 /// and the value to return once it committed.
@@ -19,14 +20,24 @@ struct AuditRecord {
 
 /// Runs kernel writes: plan against a snapshot, append the chained audit event in the same
 /// transaction, commit, retry on conflict, and return once the verification cache has seen it.
+///
+/// Writes are group-committed: those that arrive while a commit is in flight wait in a queue,
+/// and the next commit takes them all — each planned against the state the ones before it
+/// leave, with its own conditions, audit events (one chain, in commit order) and outcome — as
+/// one engine transaction, so one fsync serves them all. A plan that fails fails only its own
+/// write; a batch the engine refuses is retried one write at a time.
 final class WritePipeline: Sendable {
     let storage: any Storage
     let hasher: any SecretHasher
     let cache: VerificationCache
     let clock: @Sendable () -> Date
     let metrics: KernelMetrics
+    /// Serializes batches with ``replaceStore(with:closingWith:keeping:)``.
     let lock = AsyncLock()
     let maxAttempts = 16
+    /// The most writes one batch takes.
+    static let maxBatch = 256
+    private let queue = Mutex(GroupCommitQueue())
 
     init(storage: any Storage, hasher: any SecretHasher, cache: VerificationCache, metrics: KernelMetrics, clock: @escaping @Sendable () -> Date) {
         self.storage = storage
@@ -36,31 +47,136 @@ final class WritePipeline: Sendable {
         self.clock = clock
     }
 
-    func run<R: Sendable>(_ plan: (any StorageSnapshot) async throws -> PlannedWrite<R>) async throws -> R {
-        try await lock.withLock {
-            for _ in 1...maxAttempts {
-                let (transaction, result, tokens, types) = try await storage.read { snapshot in
-                    let planned = try await plan(snapshot)
-                    var transaction = planned.transaction
-                    try await appendAudit(planned.audit, to: &transaction, in: snapshot)
-                    return (transaction, planned.result, planned.tokens, planned.audit.map(\.type))
+    /// Plans (against a snapshot that may carry earlier writes of the same batch), commits and
+    /// returns the plan's result once the commit is durable and in the cache.
+    func run<R: Sendable>(_ plan: @escaping (any StorageSnapshot) async throws -> PlannedWrite<R>) async throws -> R {
+        let erased: (any StorageSnapshot) async throws -> PlannedWrite<any Sendable> = { snapshot in
+            let planned = try await plan(snapshot)
+            return PlannedWrite<any Sendable>(transaction: planned.transaction, audit: planned.audit, result: planned.result, tokens: planned.tokens)
+        }
+        let result: any Sendable = try await withCheckedThrowingContinuation { continuation in
+            let request = PendingWrite(plan: erased) { continuation.resume(with: $0) }
+            let lead = queue.withLock { q -> Bool in
+                q.waiting.append(request)
+                if q.leading { return false }
+                q.leading = true
+                return true
+            }
+            if lead { Task { await self.lead() } }
+        }
+        return result as! R
+    }
+
+    /// Commits batches until the queue is empty.
+    private func lead() async {
+        while true {
+            let batch = queue.withLock { q -> [PendingWrite] in
+                guard let first = q.waiting.first else {
+                    q.leading = false
+                    return []
                 }
-                do {
-                    let started = ContinuousClock.now
-                    let index = try await commitResolvingUnknownOutcome(transaction)
-                    metrics.recordCommit(ContinuousClock.now - started)
-                    for type in types { metrics.countWrite(type: type) }
-                    // Our own commit goes straight into the cache when it is next in line;
-                    // otherwise the change feed brings it, after the changes before it.
-                    if !cache.applyCommitted(at: index, transaction: transaction, tokens: tokens) {
-                        await cache.waitUntilApplied(index)
+                let count = first.alone ? 1 : min(Self.maxBatch, q.waiting.prefix { !$0.alone }.count)
+                defer { q.waiting.removeFirst(count) }
+                return Array(q.waiting.prefix(count))
+            }
+            if batch.isEmpty { return }
+            do {
+                try await lock.withLock { await commit(batch) }
+            } catch {}  // commit(_:) delivers every outcome itself
+        }
+    }
+
+    /// Puts writes back at the head of the queue, in order; those that lost too often fail.
+    private func requeue(_ requests: [PendingWrite]) {
+        let (again, exhausted) = (requests.filter { $0.attempts < maxAttempts }, requests.filter { $0.attempts >= maxAttempts })
+        for request in exhausted {
+            request.deliver(.failure(JacoError(.unavailable, "the write kept conflicting with concurrent writers after \(maxAttempts) attempts; try again")))
+        }
+        queue.withLock { $0.waiting.insert(contentsOf: again, at: 0) }
+    }
+
+    /// Plans each write of `batch` over the ones before it, commits them as one transaction and
+    /// delivers each outcome.
+    private func commit(_ batch: [PendingWrite]) async {
+        var members: [BatchMember] = []
+        var engineConditions: [[Condition]] = []
+        var deferred: [PendingWrite] = []
+        var answered = Set<ObjectIdentifier>()
+        let limit = (storage as? any BoundedTransactions).map { max(8, $0.maxOperationsPerTransaction - 8) } ?? Int.max
+        do {
+            try await storage.read { snapshot in
+                let overlay = OverlaySnapshot(over: snapshot)
+                var operations = 0
+                for (position, request) in batch.enumerated() {
+                    let plan: PlannedWrite<any Sendable>
+                    do { plan = try await request.plan(overlay) } catch {
+                        request.deliver(.failure(error))
+                        answered.insert(ObjectIdentifier(request))
+                        continue
                     }
-                    return result
-                } catch let error as JacoError where error.code == .conflict {
-                    continue  // another writer got there first: plan again on a fresh snapshot
+                    var transaction = plan.transaction
+                    try await appendAudit(plan.audit, to: &transaction, in: overlay)
+                    // An engine that caps a transaction: what does not fit waits for the next batch.
+                    if !members.isEmpty, operations + transaction.writes.count + transaction.conditions.count > limit {
+                        deferred.append(contentsOf: batch[position...])
+                        break
+                    }
+                    // Conditions on what a batch-mate wrote are checked here; the engine checks the rest.
+                    var forEngine: [Condition] = []
+                    var holds = true
+                    for condition in transaction.conditions {
+                        if overlay.hasWritten(condition.key) {
+                            if try await !overlay.holds(condition) { holds = false }
+                        } else {
+                            forEngine.append(condition)
+                        }
+                    }
+                    guard holds else {
+                        request.attempts += 1
+                        deferred.append(request)
+                        continue
+                    }
+                    try await overlay.apply(transaction.writes)
+                    operations += transaction.writes.count + transaction.conditions.count
+                    members.append(BatchMember(request: request, transaction: transaction, result: plan.result, tokens: plan.tokens, types: plan.audit.map(\.type)))
+                    engineConditions.append(forEngine)
                 }
             }
-            throw JacoError(.unavailable, "the write kept conflicting with concurrent writers after \(maxAttempts) attempts; try again")
+        } catch {
+            // The store could not be read: every write of the batch not yet answered fails.
+            let waiting = Set(deferred.map(ObjectIdentifier.init))
+            for request in batch where !answered.contains(ObjectIdentifier(request)) && !waiting.contains(ObjectIdentifier(request)) {
+                request.deliver(.failure(error))
+            }
+            requeue(deferred)
+            return
+        }
+        defer { requeue(deferred) }
+        guard !members.isEmpty else { return }
+        let transaction = GroupCommit.merge(members, conditionsChecked: engineConditions)
+        do {
+            let started = ContinuousClock.now
+            let index = try await commitResolvingUnknownOutcome(transaction)
+            metrics.recordCommit(ContinuousClock.now - started)
+            for type in members.flatMap(\.types) { metrics.countWrite(type: type) }
+            // Our own commit goes straight into the cache when it is next in line; otherwise
+            // the change feed brings it, after the changes before it.
+            if !cache.applyCommitted(at: index, transaction: transaction, tokens: members.flatMap(\.tokens)) {
+                await cache.waitUntilApplied(index)
+            }
+            for member in members { member.request.deliver(.success(member.result)) }
+        } catch let error as JacoError where error.code == .conflict {
+            // Another process wrote first: plan again on a fresh snapshot.
+            for member in members { member.request.attempts += 1 }
+            deferred.insert(contentsOf: members.map(\.request), at: 0)
+        } catch {
+            if members.count == 1 {
+                members[0].request.deliver(.failure(error))
+            } else {
+                // Which write the engine refused is unknown: each on its own, so only it fails.
+                for member in members { member.request.alone = true }
+                deferred.insert(contentsOf: members.map(\.request), at: 0)
+            }
         }
     }
 
