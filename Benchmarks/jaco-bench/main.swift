@@ -14,7 +14,7 @@
 //     jaco and jacod (SnapshotBenchmark.swift); needs the release jaco and jacod.
 //
 //     swift run -c release jaco-bench [--dir <scratch dir>] [--verifies <n>] [--writes <n>] [--sync off]
-//                                     [--clients <n>] [--seconds <per round>] [--revocations <n>] [--only etcd|verify|scale|snapshot] [--tokens <n>] [--keep yes]
+//                                     [--clients <n>] [--seconds <per round>] [--revocations <n>] [--only etcd|verify|write|scale|snapshot] [--tokens <n>] [--keep yes]
 //
 // `--sync off` turns off the engines' flush at commit, to show the CPU cost alone.
 import Crypto
@@ -28,7 +28,7 @@ var options: [String: String] = [:]
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
     guard flag.hasPrefix("--"), let value = arguments.popFirst() else {
-        print("usage: jaco-bench [--dir <scratch dir>] [--verifies <n>] [--writes <n>] [--sync off] [--clients <n>] [--seconds <per round>] [--revocations <n>] [--only etcd|verify|scale|snapshot] [--tokens <n>] [--keep yes]")
+        print("usage: jaco-bench [--dir <scratch dir>] [--verifies <n>] [--writes <n>] [--sync off] [--clients <n>] [--seconds <per round>] [--revocations <n>] [--only etcd|verify|write|scale|snapshot] [--tokens <n>] [--keep yes]")
         exit(2)
     }
     options[String(flag.dropFirst(2))] = value
@@ -92,6 +92,10 @@ try await Task.detached { try await runBenchmarks(settings) }.value
         try await scaleBenchmark(scratch: scratch, tokens: settings.tokens, keep: settings.keep)
         return
     }
+    if settings.only == "write" {
+        try await writeBenchmark(scratch: scratch, writes: writes, syncOff: settings.syncOff)
+        return
+    }
     if settings.only == "etcd" {
         try await etcdBenchmark(scratch: scratch, revocations: settings.revocations, clients: settings.clients, seconds: settings.seconds)
         return
@@ -136,51 +140,9 @@ try await Task.detached { try await runBenchmarks(settings) }.value
     print("  ratio                   \(format(verifyNs / shaNs, 2))x   (goal ≤ 1.5x; medians of \(rounds) alternating rounds)\n")
     if settings.only == "verify" { return }
 
-    // MARK: durable issue vs raw insert+commit
+    // MARK: durable issue vs raw insert+commit, one caller and many
 
-    print("durable issue (sequential, one commit each)")
-    print("  engine   issue/s   raw 1-key commit/s   ratio   raw 5-key commit/s   ratio")
-    for engine in ["sqlite", "lmdb"] {
-        let directory = scratch.appendingPathComponent(engine)
-        let noSync = settings.syncOff ? (engine == "sqlite" ? "synchronous = \"off\"\n" : "sync = false\n") : ""
-        let config = try JacoConfig.parse("[storage]\nengine = \"\(engine)\"\n\(noSync)", source: "bench")
-        // Raw: the engine's own commit of one 256-byte key; and of five keys the size of an
-        // issue's records (token, identity index, digest index, audit event, audit head).
-        let oneKeyStore = try await Runtime.openStorage(config, dataDirectory: directory.appendingPathComponent("raw1"))
-        let fiveKeyStore = try await Runtime.openStorage(config, dataDirectory: directory.appendingPathComponent("raw5"))
-        // Issue: the kernel's whole write: records, indexes and a chained audit event in one commit.
-        let kernel = try await Runtime.startKernel(config, dataDirectory: directory.appendingPathComponent("kernel"))
-        let op = try kernel.tokens.verify(secret: try await kernel.tokens.bootstrap().secret)
-        // Rounds alternate between the three, so the disk's drift hits all alike.
-        let rounds = 10
-        let perRound = max(1, writes / rounds)
-        var oneKey: [Double] = [], fiveKeys: [Double] = [], issues: [Double] = []
-        var n = 0
-        for _ in 0..<rounds {
-            var start = ContinuousClock.now
-            for i in n..<n + perRound { try await oneKeyStore.commit(Transaction(writes: [.put("raw/\(i)", Data(repeating: 0x5A, count: 256))])) }
-            oneKey.append(rate(perRound, since: start))
-            start = ContinuousClock.now
-            for i in n..<n + perRound {
-                try await fiveKeyStore.commit(Transaction(writes: [
-                    .put("t/\(UUID().uuidString)", Data(repeating: 1, count: 200)), .put("ti/bench-\(i)", Data(repeating: 2, count: 36)),
-                    .put("td/\(UUID().uuidString)\(UUID().uuidString)", Data(repeating: 3, count: 36)),
-                    .put("a/\(String(i, radix: 16))", Data(repeating: 4, count: 220)), .put("m/head", Data(repeating: 5, count: 41)),
-                ]))
-            }
-            fiveKeys.append(rate(perRound, since: start))
-            start = ContinuousClock.now
-            for i in n..<n + perRound { _ = try await kernel.tokens.issue(identity: "bench-\(i)", by: op) }
-            issues.append(rate(perRound, since: start))
-            n += perRound
-        }
-        try await oneKeyStore.close()
-        try await fiveKeyStore.close()
-        try await kernel.shutdown()
-        let (issueRate, oneRate, fiveRate) = (median(issues), median(oneKey), median(fiveKeys))
-        print("  \(engine.padding(toLength: 8, withPad: " ", startingAt: 0)) \(format(issueRate, 0).leftPadded(7))   \(format(oneRate, 0).leftPadded(18))   \(format(issueRate / oneRate, 2))x   \(format(fiveRate, 0).leftPadded(18))   \(format(issueRate / fiveRate, 2))x")
-    }
-    print("  (goal: issue/s ≥ 0.8x the raw 1-key rate; medians of 10 alternating rounds)\n")
+    try await writeBenchmark(scratch: scratch, writes: writes, syncOff: settings.syncOff)
     try await grpcBenchmark(scratch: scratch, clients: settings.clients, seconds: settings.seconds)
     if EtcdCluster.binary != nil {
         print("")

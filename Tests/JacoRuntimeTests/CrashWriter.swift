@@ -7,10 +7,10 @@ final class CrashWriter: Sendable {
     private let output: FileHandle
     private let buffer = Mutex<(data: [UInt8], lines: [String])>(([], []))
 
-    init(config: String, dataDirectory: URL) throws {
+    init(config: String, dataDirectory: URL, clients: Int = 1) throws {
         let process = Process()
         process.executableURL = try Self.executable()
-        process.arguments = ["--config", config, "--data-dir", dataDirectory.path]
+        process.arguments = ["--config", config, "--data-dir", dataDirectory.path, "--clients", String(clients)]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.standardError

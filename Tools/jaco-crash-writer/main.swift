@@ -1,7 +1,8 @@
 // The child process of the crash tests: opens the configured store, bootstraps if needed, then
-// issues tokens one after another and prints each one whose issue returned, until killed.
+// issues tokens one after another — from `--clients` concurrent callers, so group commits
+// carry several — and prints each one whose issue returned, until killed.
 //
-//     jaco-crash-writer --config <file> --data-dir <dir> [--count <n>]
+//     jaco-crash-writer --config <file> --data-dir <dir> [--count <n per client>] [--clients <n>]
 //
 // Output lines: `ISSUED <identity> <secret>` (flushed at once). Test use only: it prints secrets.
 import Foundation
@@ -17,7 +18,7 @@ var options: [String: String] = [:]
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
     guard flag.hasPrefix("--"), let value = arguments.popFirst() else {
-        FileHandle.standardError.write(Data("usage: jaco-crash-writer --config <file> --data-dir <dir> [--count <n>]\n".utf8))
+        FileHandle.standardError.write(Data("usage: jaco-crash-writer --config <file> --data-dir <dir> [--count <n>] [--clients <n>]\n".utf8))
         exit(2)
     }
     options[String(flag.dropFirst(2))] = value
@@ -27,6 +28,7 @@ guard let configPath = options["config"], let dataDirectory = options["data-dir"
     exit(2)
 }
 let count = Int(options["count"] ?? "") ?? .max
+let clients = max(1, Int(options["clients"] ?? "") ?? 1)
 
 do {
     let kernel = try await Runtime.startKernel(try JacoConfig.load(path: configPath), dataDirectory: URL(fileURLWithPath: dataDirectory))
@@ -36,12 +38,19 @@ do {
     }
     emit("READY")
     let run = UUID().uuidString.prefix(8).lowercased()
-    var n = 0
-    while n < count {
-        let identity = "crash-\(run)-\(n)"
-        let issued = try await kernel.tokens.issue(identity: identity, by: issuer)
-        emit("ISSUED \(identity) \(issued.secret)")
-        n += 1
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for client in 0..<clients {
+            group.addTask {
+                var n = 0
+                while n < count {
+                    let identity = "crash-\(run)-\(client)-\(n)"
+                    let issued = try await kernel.tokens.issue(identity: identity, by: issuer)
+                    emit("ISSUED \(identity) \(issued.secret)")  // one write(2) per line: lines do not interleave
+                    n += 1
+                }
+            }
+        }
+        try await group.waitForAll()
     }
     try await kernel.shutdown()
 } catch {

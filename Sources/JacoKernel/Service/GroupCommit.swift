@@ -18,6 +18,18 @@ final class PendingWrite: @unchecked Sendable {
     }
 }
 
+/// Where an inline leader's own write's outcome lands.
+final class OutcomeBox: Sendable {
+    private let outcome = Mutex<Result<any Sendable, any Error>?>(nil)
+
+    /// Records the outcome (once).
+    func set(_ result: Result<any Sendable, any Error>) { outcome.withLock { $0 = result } }
+    /// Whether no outcome arrived yet.
+    var isEmpty: Bool { outcome.withLock { $0 == nil } }
+    /// The outcome; call once it arrived.
+    func get() throws -> any Sendable { try outcome.withLock { $0! }.get() }
+}
+
 /// The queue of writes waiting for the group commit, and whether a leader is draining it.
 struct GroupCommitQueue {
     var waiting: [PendingWrite] = []

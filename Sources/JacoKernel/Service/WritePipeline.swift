@@ -54,6 +54,24 @@ final class WritePipeline: Sendable {
             let planned = try await plan(snapshot)
             return PlannedWrite<any Sendable>(transaction: planned.transaction, audit: planned.audit, result: planned.result, tokens: planned.tokens)
         }
+        // No commit in flight: this caller leads, inline — no task to start, no hop back.
+        let leadsInline = queue.withLock { q -> Bool in
+            if q.leading { return false }
+            q.leading = true
+            return true
+        }
+        if leadsInline {
+            let outcome = OutcomeBox()
+            queue.withLock { $0.waiting.insert(PendingWrite(plan: erased) { outcome.set($0) }, at: 0) }
+            while outcome.isEmpty { await commitNextBatch() }
+            // Writes that queued meanwhile get a leader of their own, so this caller returns now.
+            let more = queue.withLock { q -> Bool in
+                if q.waiting.isEmpty { q.leading = false }
+                return q.leading
+            }
+            if more { Task { await self.lead() } }
+            return try outcome.get() as! R
+        }
         let result: any Sendable = try await withCheckedThrowingContinuation { continuation in
             let request = PendingWrite(plan: erased) { continuation.resume(with: $0) }
             let lead = queue.withLock { q -> Bool in
@@ -67,23 +85,28 @@ final class WritePipeline: Sendable {
         return result as! R
     }
 
-    /// Commits batches until the queue is empty.
+    /// Commits batches until the queue is empty, then gives up the lead.
     private func lead() async {
-        while true {
-            let batch = queue.withLock { q -> [PendingWrite] in
-                guard let first = q.waiting.first else {
-                    q.leading = false
-                    return []
-                }
-                let count = first.alone ? 1 : min(Self.maxBatch, q.waiting.prefix { !$0.alone }.count)
-                defer { q.waiting.removeFirst(count) }
-                return Array(q.waiting.prefix(count))
+        while await commitNextBatch() {}
+    }
+
+    /// Commits the next batch; false (and the lead given up) when the queue was empty.
+    @discardableResult
+    private func commitNextBatch() async -> Bool {
+        let batch = queue.withLock { q -> [PendingWrite] in
+            guard let first = q.waiting.first else {
+                q.leading = false
+                return []
             }
-            if batch.isEmpty { return }
-            do {
-                try await lock.withLock { await commit(batch) }
-            } catch {}  // commit(_:) delivers every outcome itself
+            let count = first.alone ? 1 : min(Self.maxBatch, q.waiting.prefix { !$0.alone }.count)
+            defer { q.waiting.removeFirst(count) }
+            return Array(q.waiting.prefix(count))
         }
+        if batch.isEmpty { return false }
+        do {
+            try await lock.withLock { await commit(batch) }
+        } catch {}  // commit(_:) delivers every outcome itself
+        return true
     }
 
     /// Puts writes back at the head of the queue, in order; those that lost too often fail.
