@@ -88,6 +88,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Plugins/GRPCTransport", exclude: ["Generated/PROTO-SHA256SUMS"]),
+        .target(name: "CJacoOpenSSL", path: "Plugins/OpenSSLHasher/CJacoOpenSSL", linkerSettings: [.linkedLibrary("crypto")]),
+        .target(name: "OpenSSLHasher", dependencies: ["JacoKernel", "CJacoOpenSSL"], path: "Plugins/OpenSSLHasher", exclude: ["CJacoOpenSSL"]),
         .target(
             name: "EtcdStore",
             dependencies: [
@@ -112,7 +114,7 @@ let package = Package(
         .target(
             name: "JacoRuntime",
             dependencies: [
-                "JacoKernel", "JacoNIOSSL", "MemoryStore", "SQLiteStore", "LMDBStore", "EtcdStore", "SHA256Hasher", "ClusterTLS", "GRPCTransport", "ConsulHTTPTransport",
+                "JacoKernel", "JacoNIOSSL", "MemoryStore", "SQLiteStore", "LMDBStore", "EtcdStore", "SHA256Hasher", "OpenSSLHasher", "ClusterTLS", "GRPCTransport", "ConsulHTTPTransport",
                 "ComposeAdmission", "PrometheusMetrics", "TOMLKit",
             ]),
 
@@ -140,7 +142,7 @@ let package = Package(
         .executableTarget(
             name: "jaco-bench",
             dependencies: [
-                "JacoRuntime", "JacoKernel", "JacoTestKit", "SHA256Hasher", "GRPCTransport", .product(name: "Crypto", package: "swift-crypto"),
+                "JacoRuntime", "JacoKernel", "JacoTestKit", "SHA256Hasher", "OpenSSLHasher", "GRPCTransport", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"), .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -151,7 +153,7 @@ let package = Package(
         // Tests.
         .testTarget(name: "StoreConformanceTests", dependencies: ["JacoTestKit", "JacoRuntime", "JacoKernel"]),
         .testTarget(name: "JacoKernelTests", dependencies: ["JacoTestKit", "JacoKernel", "MemoryStore"]),
-        .testTarget(name: "SHA256HasherTests", dependencies: ["SHA256Hasher", "JacoKernel"]),
+        .testTarget(name: "SHA256HasherTests", dependencies: ["SHA256Hasher", "OpenSSLHasher", "JacoKernel"]),
         .testTarget(name: "JacoRuntimeTests", dependencies: ["JacoRuntime", "JacoKernel", "JacoTestKit"]),
         .testTarget(
             name: "EndToEndTests",

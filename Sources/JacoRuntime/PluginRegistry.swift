@@ -5,6 +5,7 @@ import GRPCTransport
 import JacoKernel
 import LMDBStore
 import MemoryStore
+import OpenSSLHasher
 import SHA256Hasher
 import SQLiteStore
 
@@ -15,8 +16,11 @@ public enum PluginRegistry {
         MemoryStorePlugin.factory, SQLiteStorePlugin.factory, LMDBStorePlugin.factory, EtcdStorePlugin.factory,
     ]
 
-    /// Hashers by `[hashing] algorithm` name.
-    public static let hashers: [HasherFactory] = SHA256HasherPlugin.factories
+    /// Hashers by `[hashing] algorithm` and `provider` name.
+    public static let hashers: [HasherFactory] = SHA256HasherPlugin.factories + OpenSSLHasherPlugin.factories
+
+    /// The hashing provider when `[hashing]` names none.
+    public static let defaultHashingProvider = "swift-crypto"
 
     /// Listeners by `[[listeners]] kind`.
     public static let listeners: [ListenerFactory] = GRPCTransportPlugin.factories + ConsulHTTPTransportPlugin.factories

@@ -1,5 +1,6 @@
 import Foundation
 import JacoKernel
+import OpenSSLHasher
 import PrometheusMetrics
 
 /// Turns a config into running plugin instances and a kernel. Daemon, CLI and tools share it.
@@ -23,11 +24,28 @@ public enum Runtime {
     public static func makeHasher(_ config: JacoConfig, dataDirectory: URL) throws -> any SecretHasher {
         let section = config.section("hashing")
         let name = try section.string("algorithm", default: PluginRegistry.defaultAlgorithm)
-        guard let factory = PluginRegistry.hashers.first(where: { $0.algorithm == name }) else {
-            throw section.error("unknown hashing algorithm '\(name)' (valid: \(PluginRegistry.hashers.map(\.algorithm).joined(separator: ", ")))")
+        let provider = try section.string("provider", default: PluginRegistry.defaultHashingProvider)
+        let forAlgorithm = PluginRegistry.hashers.filter { $0.algorithm == name }
+        guard !forAlgorithm.isEmpty else {
+            var seen = Set<String>()
+            let names = PluginRegistry.hashers.map(\.algorithm).filter { seen.insert($0).inserted }
+            throw section.error("unknown hashing algorithm '\(name)' (valid: \(names.joined(separator: ", ")))")
         }
-        try section.rejectUnknownKeys(allowed: ["algorithm"] + factory.keys)
+        guard let factory = forAlgorithm.first(where: { $0.provider == provider }) else {
+            throw section.error("hashing provider '\(provider)' does not offer '\(name)' (providers of '\(name)': \(forAlgorithm.map(\.provider).joined(separator: ", ")))")
+        }
+        try section.rejectUnknownKeys(allowed: ["algorithm", "provider"] + factory.keys)
         return try factory.make(section, PluginContext(dataDirectory: dataDirectory))
+    }
+
+    /// What computes the digests, for the start-up log: `sha256 via openssl (OpenSSL 3.0.19 …,
+    /// provider default)` or `sha256 via swift-crypto`.
+    public static func hashingDescription(_ config: JacoConfig) throws -> String {
+        let section = config.section("hashing")
+        let algorithm = try section.string("algorithm", default: PluginRegistry.defaultAlgorithm)
+        let provider = try section.string("provider", default: PluginRegistry.defaultHashingProvider)
+        guard provider == OpenSSLHasherPlugin.provider else { return "\(algorithm) via \(provider)" }
+        return "\(algorithm) via openssl (\(OpenSSLHasherPlugin.version), provider \(OpenSSLHasherPlugin.sha256Provider ?? "unknown"))"
     }
 
     /// The default (unkeyed SHA-256) hasher, for tools that only hash content, e.g. to check

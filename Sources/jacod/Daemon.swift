@@ -59,7 +59,10 @@ struct Daemon {
             try? await kernel.shutdown()
             throw error
         }
-        logger.info("store open", metadata: ["engine": "\(context.daemon!.storageEngine)", "index": "\(kernel.cache.appliedIndex)", "data-dir": "\(dataDirectory.path)"])
+        logger.info("store open", metadata: [
+            "engine": "\(context.daemon!.storageEngine)", "index": "\(kernel.cache.appliedIndex)", "data-dir": "\(dataDirectory.path)",
+            "hashing": "\((try? Runtime.hashingDescription(config)) ?? context.daemon!.hashingAlgorithm)",
+        ])
         logger.info("clients pin this CA certificate", metadata: ["ca.crt": "\(tls.caCertificate.path)"])
 
         let announcer = Announcer(caCertificate: tls.caCertificate.path, expected: listeners.count, initialized: initialized)

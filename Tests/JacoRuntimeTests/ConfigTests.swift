@@ -58,6 +58,24 @@ struct ConfigTests {
         #expect(error?.message == "jaco.toml: [hashing] unknown hashing algorithm 'md5' (valid: sha256, hmac-sha256)")
     }
 
+    @Test("[hashing] provider picks the implementation: openssl gives swift-crypto's digests; a provider without the algorithm is named")
+    func hashingProvider() throws {
+        let dir = try temporaryDirectory("provider")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let openssl = try Runtime.makeHasher(try JacoConfig.parse("[hashing]\nalgorithm = \"sha256\"\nprovider = \"openssl\"\n", source: "jaco.toml"), dataDirectory: dir)
+        let swiftCrypto = try Runtime.makeHasher(try JacoConfig.parse("[hashing]\nprovider = \"swift-crypto\"\n", source: "jaco.toml"), dataDirectory: dir)
+        #expect(openssl.digest(ofSecret: "jaco") == swiftCrypto.digest(ofSecret: "jaco"))
+        #expect(String(describing: type(of: openssl)) != String(describing: type(of: swiftCrypto)))
+        let hmac = #expect(throws: JacoError.self) {
+            _ = try Runtime.makeHasher(try JacoConfig.parse("[hashing]\nalgorithm = \"hmac-sha256\"\nprovider = \"openssl\"\n", source: "jaco.toml"), dataDirectory: dir)
+        }
+        #expect(hmac?.message == "jaco.toml: [hashing] hashing provider 'openssl' does not offer 'hmac-sha256' (providers of 'hmac-sha256': swift-crypto)")
+        let unknown = #expect(throws: JacoError.self) {
+            _ = try Runtime.makeHasher(try JacoConfig.parse("[hashing]\nprovider = \"gcrypt\"\n", source: "jaco.toml"), dataDirectory: dir)
+        }
+        #expect(unknown?.message == "jaco.toml: [hashing] hashing provider 'gcrypt' does not offer 'sha256' (providers of 'sha256': swift-crypto, openssl)")
+    }
+
     @Test("An unknown key is named, with the engine's valid keys")
     func unknownKey() async throws {
         let error = try await startError("[storage]\nengine = \"sqlite\"\nsynchronus = \"full\"\n")

@@ -47,14 +47,21 @@ public struct StorageEngineFactory: Sendable {
 public struct HasherFactory: Sendable {
     /// The value of `[hashing] algorithm` that selects it.
     public let algorithm: String
-    /// The keys it accepts in `[hashing]` besides `algorithm`.
+    /// The value of `[hashing] provider` that selects it among implementations of the same
+    /// algorithm (which give the same digests).
+    public let provider: String
+    /// The keys it accepts in `[hashing]` besides `algorithm` and `provider`.
     public let keys: [String]
     /// Makes the hasher from its section.
     public let make: @Sendable (ConfigSection, PluginContext) throws -> any SecretHasher
 
     /// Creates a factory.
-    public init(algorithm: String, keys: [String], make: @escaping @Sendable (ConfigSection, PluginContext) throws -> any SecretHasher) {
+    public init(
+        algorithm: String, provider: String = "swift-crypto", keys: [String],
+        make: @escaping @Sendable (ConfigSection, PluginContext) throws -> any SecretHasher
+    ) {
         self.algorithm = algorithm
+        self.provider = provider
         self.keys = keys
         self.make = make
     }
