@@ -85,7 +85,7 @@ let package = Package(
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOTLS", package: "swift-nio"),
             ],
             path: "Plugins/GRPCTransport", exclude: ["Generated/PROTO-SHA256SUMS"]),
         .target(name: "CJacoOpenSSL", path: "Plugins/OpenSSLHasher/CJacoOpenSSL", linkerSettings: [.linkedLibrary("crypto")]),

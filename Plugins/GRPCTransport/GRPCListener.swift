@@ -19,6 +19,8 @@ struct GRPCListener: KernelTransport {
     var certificates: (any ClusterCertificates)? = nil
     /// False only for benchmark listeners built in code: TCP callers then act as `local`.
     var authenticates = true
+    /// A TCP listener's connection cap, handshake deadline and idle timeout.
+    var limits = ConnectionLimits()
 
     var endpointDescription: String {
         switch endpoint {
@@ -33,14 +35,16 @@ struct GRPCListener: KernelTransport {
         switch endpoint {
         case .tcp(let host, let port, let tls):
             let configuration = try tls.map { try NIOTLSConfiguration.server($0, applicationProtocols: GRPCListenerFactory.applicationProtocols) }
-            factory = GRPCListenerFactory(address: .tcp(host: host, port: port), tls: configuration)
+            factory = GRPCListenerFactory(address: .tcp(host: host, port: port), tls: configuration, limits: limits)
             mode = authenticates ? .bearerToken : .localSocket
         case .unixSocket(let path, _):
             try Self.prepareSocketPath(path)
             factory = GRPCListenerFactory(address: .unixSocket(path: path), tls: nil)
             mode = .localSocket
         }
-        let transport = HTTP2ServerTransport.Custom(listenerFactory: factory, config: Self.transportConfig)
+        var config = Self.transportConfig
+        if case .tcp = endpoint { config.connection.maxIdleTime = limits.idleTimeout }
+        let transport = HTTP2ServerTransport.Custom(listenerFactory: factory, config: config)
         let caller = CallerResolver(kernel: kernel, mode: mode)
         let shutdown = ShutdownSignal()
         let server = GRPCServer(transport: transport, services: [

@@ -19,6 +19,8 @@ struct GRPCListenerFactory: HTTP2ServerTransport.ListenerFactory {
     let address: Address
     /// The TLS configuration for TCP connections; nil for plaintext.
     let tls: TLSConfiguration?
+    /// The connection cap and handshake deadline of a TCP listener; nil for the unix socket.
+    var limits: ConnectionLimits? = nil
     let eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
 
     /// ALPN for gRPC over TLS, as grpc-swift's own server offers it.
@@ -29,12 +31,25 @@ struct GRPCListenerFactory: HTTP2ServerTransport.ListenerFactory {
         connectionConfigurator: HTTP2ServerTransport.ConnectionConfigurator
     ) async throws -> NIOAsyncChannel<HTTP2ServerTransport.ConnectionConfigurator.ConnectionChannel, Never> {
         let context = try tls.map { try NIOSSLContext(configuration: $0) }
+        let gate = limits.map { ConnectionGate(limit: $0.maxConnections) }
+        let handshakeTimeout = limits?.handshakeTimeout
         let bootstrap = ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in listenerConfigurator.configure(channel: channel) }
         let initializer: @Sendable (any Channel) -> EventLoopFuture<HTTP2ServerTransport.ConnectionConfigurator.ConnectionChannel> = { channel in
             channel.eventLoop.makeCompletedFuture {
-                if let context { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context)) }
+                // Over the cap: closed as soon as accepted.
+                if let gate {
+                    guard gate.admit() else {
+                        channel.close(promise: nil)
+                        throw ChannelError.ioOnClosedChannel
+                    }
+                    channel.closeFuture.whenComplete { _ in gate.release() }
+                }
+                if let context {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+                    if let handshakeTimeout { try channel.pipeline.syncOperations.addHandler(HandshakeDeadlineHandler(timeout: handshakeTimeout)) }
+                }
             }.flatMap {
                 connectionConfigurator.configure(channel: channel, tls: context == nil ? .none : .configured(requireALPN: false))
             }

@@ -9,13 +9,14 @@ public enum GRPCTransportPlugin {
     /// Factories for both listener kinds.
     ///
     /// `[[listeners]] kind = "grpc"`: `address` (`host:port`, required), `plaintext` (default
-    /// false; allowed only on a loopback address), `verify_incoming` / `client_ca` (mutual TLS).
+    /// false; allowed only on a loopback address), `verify_incoming` / `client_ca` (mutual TLS),
+    /// `max_connections` (4096), `handshake_timeout` ("10s"), `idle_timeout` ("5m").
     /// TLS uses the cluster's material and `[tls]` settings.
     /// `[[listeners]] kind = "grpc-unix"`: `path` (default `/var/run/jaco/jaco.sock`, relative to
     /// the data directory), `mode` (octal string, default `"0660"`).
     public static let factories: [ListenerFactory] = [
         ListenerFactory(
-            kind: "grpc", keys: ["address", "plaintext"] + ConfigSection.mutualTLSKeys,
+            kind: "grpc", keys: ["address", "plaintext"] + ConfigSection.mutualTLSKeys + ConnectionLimits.keys,
             address: { section, _ in try .tcp(section, kind: "grpc", example: "127.0.0.1:7400") }
         ) { section, context in
             let (host, port) = try section.listenAddress(kind: "grpc", example: "127.0.0.1:7400")
@@ -28,7 +29,9 @@ public enum GRPCTransportPlugin {
                 throw section.error("the grpc listener on '\(address)' needs TLS material, and none was set up")
             }
             let tls = try section.listenerTLS(context.tls, serves: !plaintext, relativeTo: context.dataDirectory)
-            return GRPCListener(endpoint: .tcp(host: host, port: port, tls: tls), info: context.daemon ?? .unknown, certificates: context.certificates)
+            var listener = GRPCListener(endpoint: .tcp(host: host, port: port, tls: tls), info: context.daemon ?? .unknown, certificates: context.certificates)
+            listener.limits = try ConnectionLimits(section)
+            return listener
         },
         ListenerFactory(
             kind: "grpc-unix", keys: ["path", "mode"],
