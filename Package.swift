@@ -45,7 +45,10 @@ let package = Package(
         // listener and client plugin takes its version floor, suites and certificates from.
         .target(
             name: "JacoNIOSSL",
-            dependencies: ["JacoKernel", .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio")]),
+            dependencies: [
+                "JacoKernel", .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ]),
 
         // Plugins: each depends on the kernel (and its TLS adapter) and its own engine only.
         .target(name: "MemoryStore", dependencies: ["JacoKernel"], path: "Plugins/MemoryStore"),
@@ -85,7 +88,7 @@ let package = Package(
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Plugins/GRPCTransport", exclude: ["Generated/PROTO-SHA256SUMS"]),
         .target(name: "CJacoOpenSSL", path: "Plugins/OpenSSLHasher/CJacoOpenSSL", linkerSettings: [.linkedLibrary("crypto")]),

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import JacoKernel
+import JacoNIOSSL
 import Synchronization
 
 /// Serves the Consul-compatible ACL API over HTTPS (or plain HTTP on loopback when the config
@@ -10,6 +11,8 @@ struct ConsulHTTPListener: KernelTransport {
     let port: Int
     /// nil: plain HTTP (loopback only, checked by the factory).
     let tls: TLSSettings?
+    /// The connection cap, TLS handshake deadline and idle timeout.
+    var limits = ConnectionLimits()
 
     var endpointDescription: String { "\(tls == nil ? "http" : "https")://\(HostPort.format(host: host, port: port))" }
 
@@ -18,7 +21,7 @@ struct ConsulHTTPListener: KernelTransport {
         let bound = Mutex<String>(endpointDescription)
         let router = Router()
         ConsulAPI(kernel: kernel, drain: drain, leaderAddress: { bound.withLock { $0 } }).register(on: router)
-        try await HTTPServing.run(router, host: host, port: port, tls: tls, label: "jacod.consul-http", drain: drain) { scheme, address in
+        try await HTTPServing.run(router, host: host, port: port, tls: tls, label: "jacod.consul-http", drain: drain, limits: limits) { scheme, address in
             bound.withLock { $0 = address }
             onListening("\(scheme)://\(address)")
         }

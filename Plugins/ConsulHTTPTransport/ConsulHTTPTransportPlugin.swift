@@ -1,5 +1,6 @@
 import Foundation
 import JacoKernel
+import JacoNIOSSL
 
 /// The HTTP listeners on Hummingbird: `consul-http` (Consul's ACL HTTP API over the kernel's
 /// token store) and `metrics` (Prometheus metrics, health and readiness).
@@ -12,7 +13,7 @@ public enum ConsulHTTPTransportPlugin {
     /// (mutual TLS). HTTPS uses the cluster's TLS material and `[tls]` settings.
     public static let factories: [ListenerFactory] = [
         ListenerFactory(
-            kind: "consul-http", keys: ["address", "plaintext"] + ConfigSection.mutualTLSKeys,
+            kind: "consul-http", keys: ["address", "plaintext"] + ConfigSection.mutualTLSKeys + ConnectionLimits.keys,
             address: { section, _ in try .tcp(section, kind: "consul-http", example: "127.0.0.1:8501") }
         ) { section, context in
             let (host, port) = try section.listenAddress(kind: "consul-http", example: "127.0.0.1:8501")
@@ -25,7 +26,7 @@ public enum ConsulHTTPTransportPlugin {
                 throw section.error("the consul-http listener on '\(address)' needs TLS material, and none was set up")
             }
             let tls = try section.listenerTLS(context.tls, serves: !plaintext, relativeTo: context.dataDirectory)
-            return ConsulHTTPListener(host: host, port: port, tls: tls)
+            return ConsulHTTPListener(host: host, port: port, tls: tls, limits: try ConnectionLimits(section))
         },
         /// `[[listeners]] kind = "metrics"`: `address` (default `127.0.0.1:9400`), `tls` (default
         /// false: plain HTTP, allowed only on a loopback address; true: HTTPS with the cluster's

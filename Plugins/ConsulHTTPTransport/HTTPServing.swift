@@ -15,9 +15,19 @@ import ServiceLifecycle
 enum HTTPServing {
     static func run(
         _ router: Router<BasicRequestContext>, host: String, port: Int, tls: TLSSettings?, label: String, drain: ShutdownDrain?,
-        onListening: @escaping @Sendable (_ scheme: String, _ address: String) -> Void
+        limits: ConnectionLimits? = nil, onListening: @escaping @Sendable (_ scheme: String, _ address: String) -> Void
     ) async throws {
-        let server: HTTPServerBuilder = try tls.map { try .tls(.http1(), tlsConfiguration: try NIOTLSConfiguration.server($0)) } ?? .http1()
+        // With limits: a gate on the number of open connections, a deadline for the TLS
+        // handshake, and an idle timeout (Hummingbird's: a connection with a request in
+        // progress, such as a blocking query, is not idle).
+        let gate = limits.map { ConnectionGate(limit: $0.maxConnections) }
+        let handshakeTimeout = tls == nil ? nil : limits?.handshakeTimeout
+        let http1: HTTPServerBuilder = .http1(
+            configuration: HTTP1Channel.Configuration(
+                additionalChannelHandlers: (gate.map { [ConnectionGateHandler(gate: $0)] } ?? [])
+                    + (handshakeTimeout.map { [HandshakeDeadlineHandler(timeout: $0)] } ?? []),
+                idleTimeout: limits.map { .nanoseconds($0.idleTimeout.components.seconds * 1_000_000_000) }))
+        let server: HTTPServerBuilder = try tls.map { try .tls(http1, tlsConfiguration: try NIOTLSConfiguration.server($0)) } ?? http1
         var logger = Logger(label: label)
         logger.logLevel = .warning
         let scheme = tls == nil ? "http" : "https"

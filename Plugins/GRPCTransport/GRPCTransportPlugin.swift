@@ -1,5 +1,6 @@
 import Foundation
 import JacoKernel
+import JacoNIOSSL
 
 /// The `grpc` (TCP, TLS by default) and `grpc-unix` (unix socket, caller `local`) listeners.
 public enum GRPCTransportPlugin {
@@ -10,7 +11,7 @@ public enum GRPCTransportPlugin {
     ///
     /// `[[listeners]] kind = "grpc"`: `address` (`host:port`, required), `plaintext` (default
     /// false; allowed only on a loopback address), `verify_incoming` / `client_ca` (mutual TLS),
-    /// `max_connections` (4096), `handshake_timeout` ("10s"), `idle_timeout` ("5m").
+    /// `max_connections` (4096), `handshake_timeout` ("10s"), `idle_timeout` ("5m") (``ConnectionLimits``).
     /// TLS uses the cluster's material and `[tls]` settings.
     /// `[[listeners]] kind = "grpc-unix"`: `path` (default `/var/run/jaco/jaco.sock`, relative to
     /// the data directory), `mode` (octal string, default `"0660"`).

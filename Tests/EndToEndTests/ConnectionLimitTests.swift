@@ -1,10 +1,10 @@
 import Foundation
 import Testing
 
-/// The TCP gRPC listener's connection limits on the real daemon: a connection that never
+/// The TCP listeners' connection limits (gRPC, Consul HTTP) on the real daemon: a connection that never
 /// starts TLS is closed after `handshake_timeout`; past `max_connections` a new one is closed at
 /// once; a client that speaks TLS is served throughout.
-@Suite("gRPC connection limits end to end")
+@Suite("Listener connection limits end to end")
 struct ConnectionLimitTests {
     /// Opens a TCP connection to 127.0.0.1:`port` that sends nothing; the file descriptor.
     static func idleConnection(port: Int) throws -> Int32 {
@@ -31,18 +31,19 @@ struct ConnectionLimitTests {
         return read == 0 || (read < 0 && errno == ECONNRESET) ? Date().timeIntervalSince(start) : nil
     }
 
-    @Test("handshake_timeout closes a silent connection; max_connections closes the one too many; TLS clients are served")
-    func limits() async throws {
+    @Test("handshake_timeout closes a silent connection; max_connections closes the one too many; TLS clients are served", arguments: ["grpc", "consul-http"])
+    func limits(listener: String) async throws {
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-limits-\(UUID().uuidString).toml")
         defer { try? FileManager.default.removeItem(at: config) }
         let base = try String(contentsOfFile: Build.config("memory.toml"), encoding: .utf8)
-        try base.replacingOccurrences(of: "address = \"127.0.0.1:7400\"", with: "address = \"127.0.0.1:7400\"\nmax_connections = 3\nhandshake_timeout = \"1s\"")
+        let entry = listener == "grpc" ? "address = \"127.0.0.1:7400\"" : "address = \"127.0.0.1:8501\""
+        try base.replacingOccurrences(of: entry, with: "\(entry)\nmax_connections = 3\nhandshake_timeout = \"1s\"")
             .write(to: config, atomically: true, encoding: .utf8)
         let daemon = try Daemon(config: config.path)
         defer { daemon.remove() }
         try await daemon.start()
-        _ = try await daemon.jaco(["cluster", "init"])
-        let port = daemon.port
+        let bootstrap = try await daemon.jaco(["cluster", "init"]).lastWord
+        let port = listener == "grpc" ? daemon.port : daemon.httpPort
         let (silentClosed, extraClosed, held) = try await offPool { () -> (Double?, Double?, [Int32]) in
             // Three silent connections fill the listener; a fourth is closed at once.
             let held = try (0..<3).map { _ in try Self.idleConnection(port: port) }
@@ -58,8 +59,18 @@ struct ConnectionLimitTests {
         #expect(extraClosed != nil && extraClosed! < 0.9, "the connection past max_connections stayed open")
         #expect(silentClosed != nil && silentClosed! < 3, "a connection without a TLS handshake stayed open: \(String(describing: silentClosed))")
         // Their places are free again: a real client is served.
-        let status = try await daemon.jaco(["cluster", "status"])
-        #expect(status.status == 0, "\(status.stderr)")
+        if listener == "grpc" {
+            let status = try await daemon.jaco(["cluster", "status"])
+            #expect(status.status == 0, "\(status.stderr)")
+        } else {
+            let selfToken = try await offPool {
+                try runToCompletion(URL(fileURLWithPath: "/usr/bin/curl"), [
+                    "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", daemon.caCertificate, "-H", "X-Consul-Token: \(bootstrap)",
+                    "https://127.0.0.1:\(port)/v1/acl/token/self",
+                ], timeout: 30)
+            }
+            #expect(selfToken.stdout == "200", "\(selfToken.stderr)")
+        }
     }
 
     @Test("A bad limit is a config error naming the key")

@@ -5,29 +5,30 @@ import NIOSSL
 import NIOTLS
 import Synchronization
 
-/// What one TCP gRPC listener lets a connection do before it is closed: how many may be open
-/// at once, how long one may take to finish its TLS handshake, and how long it may sit without
-/// a call (`[[listeners]]` keys `max_connections`, `handshake_timeout`, `idle_timeout`).
-struct ConnectionLimits: Sendable {
+/// What one TCP listener (gRPC, Consul HTTP) lets a connection do before it is closed: how many
+/// may be open at once, how long one may take to finish its TLS handshake, and how long it may
+/// sit without a call (`[[listeners]]` keys `max_connections`, `handshake_timeout`,
+/// `idle_timeout`).
+public struct ConnectionLimits: Sendable {
     /// Open connections at most; one more is closed as soon as it is accepted.
-    var maxConnections = 4096
+    public var maxConnections = 4096
     /// A connection that has not completed its TLS handshake by then is closed.
-    var handshakeTimeout: Duration = .seconds(10)
+    public var handshakeTimeout: Duration = .seconds(10)
     /// A connection without calls for this long is closed (gracefully, by gRPC).
-    var idleTimeout: Duration = .seconds(300)
+    public var idleTimeout: Duration = .seconds(300)
 
     /// The keys a listener entry takes for them.
-    static let keys = ["max_connections", "handshake_timeout", "idle_timeout"]
+    public static let keys = ["max_connections", "handshake_timeout", "idle_timeout"]
 
     /// Reads the keys from a listener entry; defaults where absent.
-    init(_ section: ConfigSection) throws(JacoError) {
+    public init(_ section: ConfigSection) throws(JacoError) {
         maxConnections = try section.integer("max_connections", default: maxConnections, range: 1...1_000_000)
         handshakeTimeout = try Self.duration(section, "handshake_timeout", default: "10s", range: 0.1...300)
         idleTimeout = try Self.duration(section, "idle_timeout", default: "5m", range: 1...86_400)
     }
 
     /// The defaults.
-    init() {}
+    public init() {}
 
     private static func duration(_ section: ConfigSection, _ key: String, default text: String, range: ClosedRange<Double>) throws(JacoError) -> Duration {
         let value = try section.string(key, default: text)
@@ -39,48 +40,69 @@ struct ConnectionLimits: Sendable {
 }
 
 /// The open connections of one listener, against its cap.
-final class ConnectionGate: Sendable {
-    let limit: Int
+public final class ConnectionGate: Sendable {
+    /// The cap.
+    public let limit: Int
     private let open = Mutex(0)
-    /// Connections refused because the cap was reached, since start.
-    let refused = Mutex(0)
 
-    init(limit: Int) { self.limit = limit }
+    /// A gate for at most `limit` connections.
+    public init(limit: Int) { self.limit = limit }
 
     /// Takes a place for a new connection; false when the listener is full.
-    func admit() -> Bool {
+    public func admit() -> Bool {
         let admitted = open.withLock { count -> Bool in
             guard count < limit else { return false }
             count += 1
             return true
         }
-        if !admitted { refused.withLock { $0 += 1 } }
         return admitted
     }
 
     /// Gives a closed connection's place back.
-    func release() { open.withLock { $0 -= 1 } }
+    public func release() { open.withLock { $0 -= 1 } }
+}
+
+/// Admits a connection through a ``ConnectionGate`` when it joins the pipeline, and closes it
+/// at once when the listener is full; gives the place back when it closes.
+public final class ConnectionGateHandler: ChannelInboundHandler, RemovableChannelHandler {
+    public typealias InboundIn = NIOAny
+    private let gate: ConnectionGate
+    private var admitted = false
+
+    /// A handler for one new connection.
+    public init(gate: ConnectionGate) { self.gate = gate }
+
+    public func handlerAdded(context: ChannelHandlerContext) {
+        admitted = gate.admit()
+        if admitted {
+            let gate = self.gate
+            context.channel.closeFuture.whenComplete { _ in gate.release() }
+        } else {
+            context.close(promise: nil)
+        }
+    }
 }
 
 /// Closes the connection unless its TLS handshake completes within the deadline: a client that
 /// connects and sends nothing (or dribbles bytes) holds a socket and memory otherwise.
-final class HandshakeDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = NIOAny
+public final class HandshakeDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler {
+    public typealias InboundIn = NIOAny
     private let timeout: Duration
     private var deadline: Scheduled<Void>?
 
-    init(timeout: Duration) { self.timeout = timeout }
+    /// A deadline `timeout` after the connection is active.
+    public init(timeout: Duration) { self.timeout = timeout }
 
-    func handlerAdded(context: ChannelHandlerContext) {
+    public func handlerAdded(context: ChannelHandlerContext) {
         if context.channel.isActive { arm(context) }
     }
 
-    func channelActive(context: ChannelHandlerContext) {
+    public func channelActive(context: ChannelHandlerContext) {
         arm(context)
         context.fireChannelActive()
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
             deadline?.cancel()
             deadline = nil
@@ -89,7 +111,7 @@ final class HandshakeDeadlineHandler: ChannelInboundHandler, RemovableChannelHan
         context.fireUserInboundEventTriggered(event)
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    public func channelInactive(context: ChannelHandlerContext) {
         deadline?.cancel()
         context.fireChannelInactive()
     }
