@@ -26,7 +26,7 @@ enum HTTPServing {
             configuration: HTTP1Channel.Configuration(
                 additionalChannelHandlers: (gate.map { [ConnectionGateHandler(gate: $0)] } ?? [])
                     + (handshakeTimeout.map { [HandshakeDeadlineHandler(timeout: $0)] } ?? []),
-                idleTimeout: limits.map { .nanoseconds($0.idleTimeout.components.seconds * 1_000_000_000) }))
+                idleTimeout: limits.map { TimeAmount($0.idleTimeout) }))
         let server: HTTPServerBuilder = try tls.map { try .tls(http1, tlsConfiguration: try NIOTLSConfiguration.server($0)) } ?? http1
         var logger = Logger(label: label)
         logger.logLevel = .warning

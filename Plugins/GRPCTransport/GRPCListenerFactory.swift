@@ -39,13 +39,7 @@ struct GRPCListenerFactory: HTTP2ServerTransport.ListenerFactory {
         let initializer: @Sendable (any Channel) -> EventLoopFuture<HTTP2ServerTransport.ConnectionConfigurator.ConnectionChannel> = { channel in
             channel.eventLoop.makeCompletedFuture {
                 // Over the cap: closed as soon as accepted.
-                if let gate {
-                    guard gate.admit() else {
-                        channel.close(promise: nil)
-                        throw ChannelError.ioOnClosedChannel
-                    }
-                    channel.closeFuture.whenComplete { _ in gate.release() }
-                }
+                if let gate { try channel.pipeline.syncOperations.addHandler(ConnectionGateHandler(gate: gate)) }
                 if let context {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
                     if let handshakeTimeout { try channel.pipeline.syncOperations.addHandler(HandshakeDeadlineHandler(timeout: handshakeTimeout)) }

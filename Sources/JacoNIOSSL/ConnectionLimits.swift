@@ -119,8 +119,7 @@ public final class HandshakeDeadlineHandler: ChannelInboundHandler, RemovableCha
     private func arm(_ context: ChannelHandlerContext) {
         guard deadline == nil else { return }
         let channel = context.channel
-        let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
-        deadline = context.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) {
+        deadline = context.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
             channel.close(promise: nil)
         }
     }

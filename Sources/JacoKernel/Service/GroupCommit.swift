@@ -52,11 +52,8 @@ struct BatchMember {
 enum GroupCommit {
     /// The merged transaction of `members`, in order.
     static func merge(_ members: [BatchMember], conditionsChecked: [[Condition]]) -> Transaction {
-        var conditions: [Condition] = []
-        var seenConditions = Set<String>()
-        for list in conditionsChecked {
-            for condition in list where seenConditions.insert("\(condition)").inserted { conditions.append(condition) }
-        }
+        var seen = Set<Condition>()
+        let conditions = conditionsChecked.joined().filter { seen.insert($0).inserted }
         let all = members.flatMap(\.transaction.writes)
         var lastPosition: [String: Int] = [:]
         for (position, write) in all.enumerated() { lastPosition[write.key] = position }

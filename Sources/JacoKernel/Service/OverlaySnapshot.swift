@@ -42,13 +42,14 @@ final class OverlaySnapshot: StorageSnapshot {
         return Array(merged.prefix(limit))
     }
 
-    /// Whether `condition` holds here; the pending index of a batch-mate's write counts as its
-    /// modify index.
+    /// Whether `condition` holds here (``Condition/check(against:)`` on the overlaid value);
+    /// the pending index of a batch-mate's write counts as its modify index.
     func holds(_ condition: Condition) async throws -> Bool {
-        let current = try await get(condition.key)
-        switch condition {
-        case .absent: return current == nil
-        case .modifiedAt(_, let index): return current?.modifyIndex == index
+        do {
+            try condition.check(against: try await get(condition.key))
+            return true
+        } catch let error as JacoError where error.code == .conflict {
+            return false
         }
     }
 

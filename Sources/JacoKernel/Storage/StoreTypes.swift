@@ -35,7 +35,7 @@ public struct StoredEntry: Sendable, Equatable {
 }
 
 /// A precondition of a transaction; if any fails, the commit fails with `conflict` and writes nothing.
-public enum Condition: Sendable, Equatable {
+public enum Condition: Sendable, Hashable {
     /// The key must not exist.
     case absent(String)
     /// The key must exist and have been last modified at exactly this index.
