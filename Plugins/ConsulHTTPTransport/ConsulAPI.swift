@@ -9,6 +9,8 @@ import NIOCore
 struct ConsulAPI: Sendable {
     let kernel: Kernel
     let drain: ShutdownDrain
+    /// Failed authentications per caller address on this listener.
+    let throttle: AuthThrottle?
     /// What `/v1/status/leader` answers: this listener's address.
     let leaderAddress: @Sendable () -> String
 
@@ -17,74 +19,77 @@ struct ConsulAPI: Sendable {
     static let listPageSize = ProcessInfo.processInfo.environment["JACO_TEST_LIST_PAGE_SIZE"].flatMap(Int.init) ?? Paging.defaultPageSize
 
     /// Registers every route on `router`.
-    func register(on router: Router<BasicRequestContext>) {
-        router.put("/v1/acl/bootstrap") { request, _ in await respond { try await bootstrap(ConsulCall(request: request, kernel: kernel)) } }
+    func register(on router: Router<ConsulRequestContext>) {
+        router.put("/v1/acl/bootstrap") { request, context in await respond { try await bootstrap(call(request, context)) } }
 
-        router.put("/v1/acl/token") { request, _ in await respond { try await createToken(call(request)) } }
-        router.get("/v1/acl/token/self") { request, _ in await respond { try await readSelf(call(request)) } }
+        router.put("/v1/acl/token") { request, context in await respond { try await createToken(call(request, context)) } }
+        router.get("/v1/acl/token/self") { request, context in await respond { try await readSelf(call(request, context)) } }
         router.get("/v1/acl/token/:id") { request, context in
-            await respond { try await readToken(call(request), id: try context.parameters.require("id")) }
+            await respond { try await readToken(call(request, context), id: try context.parameters.require("id")) }
         }
         router.put("/v1/acl/token/:id") { request, context in
-            await respond { try await updateToken(call(request), id: try context.parameters.require("id")) }
+            await respond { try await updateToken(call(request, context), id: try context.parameters.require("id")) }
         }
         router.put("/v1/acl/token/:id/clone") { request, context in
-            await respond { try await cloneToken(call(request), id: try context.parameters.require("id")) }
+            await respond { try await cloneToken(call(request, context), id: try context.parameters.require("id")) }
         }
         router.delete("/v1/acl/token/:id") { request, context in
-            await respond { try await deleteToken(call(request), id: try context.parameters.require("id")) }
+            await respond { try await deleteToken(call(request, context), id: try context.parameters.require("id")) }
         }
-        router.get("/v1/acl/tokens") { request, _ in await respond { try await listTokens(call(request)) } }
+        router.get("/v1/acl/tokens") { request, context in await respond { try await listTokens(call(request, context)) } }
 
-        router.put("/v1/acl/policy") { request, _ in await respond { try await writePolicy(call(request), id: nil) } }
+        router.put("/v1/acl/policy") { request, context in await respond { try await writePolicy(call(request, context), id: nil) } }
         router.get("/v1/acl/policy/name/:name") { request, context in
-            await respond { try await readPolicy(call(request), name: try context.parameters.require("name")) }
+            await respond { try await readPolicy(call(request, context), name: try context.parameters.require("name")) }
         }
         router.get("/v1/acl/policy/:id") { request, context in
-            await respond { try await readPolicy(call(request), id: try context.parameters.require("id")) }
+            await respond { try await readPolicy(call(request, context), id: try context.parameters.require("id")) }
         }
         router.put("/v1/acl/policy/:id") { request, context in
-            await respond { try await writePolicy(call(request), id: try context.parameters.require("id")) }
+            await respond { try await writePolicy(call(request, context), id: try context.parameters.require("id")) }
         }
         router.delete("/v1/acl/policy/:id") { request, context in
-            await respond { try await deletePolicy(call(request), id: try context.parameters.require("id")) }
+            await respond { try await deletePolicy(call(request, context), id: try context.parameters.require("id")) }
         }
-        router.get("/v1/acl/policies") { request, _ in await respond { try await listPolicies(call(request)) } }
+        router.get("/v1/acl/policies") { request, context in await respond { try await listPolicies(call(request, context)) } }
 
-        router.put("/v1/acl/role") { request, _ in await respond { try await writeRole(call(request), id: nil) } }
+        router.put("/v1/acl/role") { request, context in await respond { try await writeRole(call(request, context), id: nil) } }
         router.get("/v1/acl/role/name/:name") { request, context in
-            await respond { try await readRole(call(request), name: try context.parameters.require("name")) }
+            await respond { try await readRole(call(request, context), name: try context.parameters.require("name")) }
         }
         router.get("/v1/acl/role/:id") { request, context in
-            await respond { try await readRole(call(request), id: try context.parameters.require("id")) }
+            await respond { try await readRole(call(request, context), id: try context.parameters.require("id")) }
         }
         router.put("/v1/acl/role/:id") { request, context in
-            await respond { try await writeRole(call(request), id: try context.parameters.require("id")) }
+            await respond { try await writeRole(call(request, context), id: try context.parameters.require("id")) }
         }
         router.delete("/v1/acl/role/:id") { request, context in
-            await respond { try await deleteRole(call(request), id: try context.parameters.require("id")) }
+            await respond { try await deleteRole(call(request, context), id: try context.parameters.require("id")) }
         }
-        router.get("/v1/acl/roles") { request, _ in await respond { try await listRoles(call(request)) } }
+        router.get("/v1/acl/roles") { request, context in await respond { try await listRoles(call(request, context)) } }
 
-        EdgeRoutes.register(on: router, respond: respond)
         router.get("/v1/acl/replication") { _, _ in Self.response(.ok, json: EdgeRoutes.replicationStatus) }
         // Templated policies grant rights Jaco does not model: an empty catalogue.
-        router.get("/v1/acl/templated-policies") { request, _ in
+        router.get("/v1/acl/templated-policies") { request, context in
             await respond {
-                _ = try call(request).caller(needing: .aclRead)
+                _ = try call(request, context).caller(needing: .aclRead)
                 return Self.response(.ok, json: .object([]))
             }
         }
         HealthRoutes(kernel: kernel).register(on: router)
-        router.post("/v1/jaco/revoke-leaked") { request, _ in await respond { try await revokeLeaked(call(request)) } }
+        router.post("/v1/jaco/revoke-leaked") { request, context in await respond { try await revokeLeaked(call(request, context)) } }
 
         // A static route, as Consul serves it: the benchmark's baseline.
         router.get("/v1/status/leader") { _, _ in
             Self.response(.ok, json: .string(leaderAddress()))
         }
+        // Last: it wraps only the router's not-found answer.
+        router.add(middleware: EdgeRoutes.MethodNotAllowedMiddleware(respond: respond))
     }
 
-    private func call(_ request: Request) -> ConsulCall { ConsulCall(request: request, kernel: kernel) }
+    private func call(_ request: Request, _ context: ConsulRequestContext) -> ConsulCall {
+        ConsulCall(request: request, kernel: kernel, throttle: throttle, address: context.remoteAddress?.ipAddress)
+    }
 
     // MARK: - Bootstrap
 
@@ -367,7 +372,9 @@ struct ConsulAPI: Sendable {
             return try await handler()
         } catch let error as ConsulHTTPError {
             kernel.metrics.countDenial(error.code)
-            return Self.response(error.status, text: EchoedInput.bounded(error.message))
+            var response = Self.response(error.status, text: EchoedInput.bounded(error.message))
+            if let retryAfter = error.retryAfter { response.headers[.retryAfter] = String(retryAfter.components.seconds) }
+            return response
         } catch let error as JacoError {
             kernel.metrics.countDenial(error.code)
             let mapped = ConsulHTTPError(error)

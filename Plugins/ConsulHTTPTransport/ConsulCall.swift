@@ -15,6 +15,10 @@ struct ConsulCall {
 
     let request: Request
     let kernel: Kernel
+    /// The listener's failed-authentication throttle, if any.
+    var throttle: AuthThrottle? = nil
+    /// The caller's IP address, which the throttle keys on.
+    var address: String? = nil
 
     /// Header names, made once.
     enum Header {
@@ -54,13 +58,17 @@ struct ConsulCall {
     }
 
     /// Who is calling: the verified token, or the anonymous token without a secret. A secret
-    /// that does not verify is `403 ACL not found`.
+    /// that does not verify is `403 ACL not found`; an address that failed too often is `429`
+    /// with `Retry-After`.
     func caller() throws(ConsulHTTPError) -> Principal {
         guard let secret else {
             return kernel.cache.principal(accessorID: BuiltIn.anonymousTokenID) ?? .anonymousWithoutRights
         }
         do {
-            return try kernel.tokens.verify(secret: secret)
+            guard let throttle else { return try kernel.tokens.verify(secret: secret) }
+            return try throttle.verify(secret: secret, from: address) { secret throws(JacoError) in try kernel.tokens.verify(secret: secret) }
+        } catch where error.code == .rateLimited {
+            throw ConsulHTTPError(error)
         } catch {
             // Bootstrap creates the anonymous token: without it, no secret can be known yet.
             throw kernel.cache.principal(accessorID: BuiltIn.anonymousTokenID) == nil ? .notBootstrapped : .aclNotFound

@@ -9,6 +9,8 @@ struct ConsulHTTPError: Error {
     var message: String
     /// Jaco's stable code for it, for the denials metric.
     var code: JacoError.Code
+    /// For 429: the `Retry-After` header.
+    var retryAfter: Duration?
 
     /// 400 `Bad request: <message>`, as Consul's `BadRequestError` (agent/http.go) reads.
     static func badRequest(_ message: String) -> ConsulHTTPError { ConsulHTTPError(status: .badRequest, message: "Bad request: \(message)", code: .validationFailed) }
@@ -46,6 +48,9 @@ struct ConsulHTTPError: Error {
             self.init(status: .notFound, message: error.message, code: error.code)
         case .unavailable, .closed:
             self.init(status: .serviceUnavailable, message: error.message, code: error.code)
+        case .rateLimited:
+            self.init(status: .tooManyRequests, message: error.message, code: error.code)
+            retryAfter = error.retryAfter
         default:
             self.init(status: .internalServerError, message: "\(error.code): \(error.message)", code: error.code)
         }

@@ -13,14 +13,17 @@ struct ConsulHTTPListener: KernelTransport {
     let tls: TLSSettings?
     /// The connection cap, TLS handshake deadline and idle timeout.
     var limits = ConnectionLimits()
+    /// The limits on failed authentications per address and in all.
+    var authFailureLimits = AuthThrottle.Limits()
 
     var endpointDescription: String { "\(tls == nil ? "http" : "https")://\(HostPort.format(host: host, port: port))" }
 
     func serve(_ kernel: Kernel, onListening: @escaping @Sendable (String) -> Void) async throws {
         let drain = ShutdownDrain()
         let bound = Mutex<String>(endpointDescription)
-        let router = Router()
-        ConsulAPI(kernel: kernel, drain: drain, leaderAddress: { bound.withLock { $0 } }).register(on: router)
+        let router = Router(context: ConsulRequestContext.self)
+        let throttle = kernel.authThrottle(listener: endpointDescription, limits: authFailureLimits)
+        ConsulAPI(kernel: kernel, drain: drain, throttle: throttle, leaderAddress: { bound.withLock { $0 } }).register(on: router)
         try await HTTPServing.run(router, host: host, port: port, tls: tls, label: "jacod.consul-http", drain: drain, limits: limits) { scheme, address in
             bound.withLock { $0 = address }
             onListening("\(scheme)://\(address)")

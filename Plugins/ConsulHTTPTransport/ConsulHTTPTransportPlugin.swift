@@ -10,10 +10,11 @@ public enum ConsulHTTPTransportPlugin {
 
     /// `[[listeners]] kind = "consul-http"`: `address` (`host:port`, required), `plaintext`
     /// (default false; allowed only on a loopback address), `verify_incoming` / `client_ca`
-    /// (mutual TLS). HTTPS uses the cluster's TLS material and `[tls]` settings.
+    /// (mutual TLS), the connection limits (``ConnectionLimits``) and the failed-authentication
+    /// limits (``AuthThrottle/Limits``). HTTPS uses the cluster's TLS material and `[tls]` settings.
     public static let factories: [ListenerFactory] = [
         ListenerFactory(
-            kind: "consul-http", keys: ["address", "plaintext"] + ConfigSection.mutualTLSKeys + ConnectionLimits.keys,
+            kind: "consul-http", keys: ["address", "plaintext"] + ConfigSection.mutualTLSKeys + ConnectionLimits.keys + AuthThrottle.Limits.keys,
             address: { section, _ in try .tcp(section, kind: "consul-http", example: "127.0.0.1:8501") }
         ) { section, context in
             let (host, port) = try section.listenAddress(kind: "consul-http", example: "127.0.0.1:8501")
@@ -26,7 +27,7 @@ public enum ConsulHTTPTransportPlugin {
                 throw section.error("the consul-http listener on '\(address)' needs TLS material, and none was set up")
             }
             let tls = try section.listenerTLS(context.tls, serves: !plaintext, relativeTo: context.dataDirectory)
-            return ConsulHTTPListener(host: host, port: port, tls: tls, limits: try ConnectionLimits(section))
+            return ConsulHTTPListener(host: host, port: port, tls: tls, limits: try ConnectionLimits(section), authFailureLimits: try AuthThrottle.Limits(section))
         },
         /// `[[listeners]] kind = "metrics"`: `address` (default `127.0.0.1:9400`), `tls` (default
         /// false: plain HTTP, allowed only on a loopback address; true: HTTPS with the cluster's

@@ -150,7 +150,7 @@ enum ConsulJSON {
         let d = try GoStructDecoder(body, structName: "ACLToken", goType: "structs.ACLToken")
         try d.rejectUnknownFields(Fields.token)
         try refuseUnsupportedGrants(d)
-        try d.refuse("Rules", because: "legacy token rules; link a policy instead")
+        try d.refuse("Rules", goType: "string", because: "legacy token rules; link a policy instead")
         if case .string(let type)? = d.value("Type"), type == "management" {
             throw GoStructDecoder.Failure(message: "Type \"management\" is a legacy token type Jaco does not support; link the global-management policy instead")
         }
@@ -209,8 +209,11 @@ enum ConsulJSON {
         return ns
     }
 
-    /// Fields a client may echo back from a read; ignored, but their types checked as Go would.
+    /// Fields a client may echo back from a read, and the enterprise meta; ignored (the
+    /// namespace is read apart), but their types checked as Go would.
     private static func checkReadOnlyFields(_ d: GoStructDecoder) throws(GoStructDecoder.Failure) {
+        _ = try d.string("Namespace")
+        _ = try d.string("Partition")
         _ = try d.string("Hash")
         try d.checkUInt64("CreateIndex")
         try d.checkUInt64("ModifyIndex")
@@ -218,8 +221,8 @@ enum ConsulJSON {
 
     /// Fields that would grant rights Jaco does not model: refused rather than dropped.
     private static func refuseUnsupportedGrants(_ d: GoStructDecoder) throws(GoStructDecoder.Failure) {
-        try d.refuse("NodeIdentities", because: "node identities grant node rights Jaco does not model")
-        try d.refuse("TemplatedPolicies", because: "templated policies grant rights Jaco does not model")
+        try d.refuse("NodeIdentities", goType: "[]*structs.ACLNodeIdentity", because: "node identities grant node rights Jaco does not model")
+        try d.refuse("TemplatedPolicies", goType: "[]*structs.ACLTemplatedPolicy", because: "templated policies grant rights Jaco does not model")
     }
 
     private static func link(_ d: GoStructDecoder) throws(GoStructDecoder.Failure) -> ACLLink {

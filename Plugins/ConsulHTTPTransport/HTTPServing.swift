@@ -13,10 +13,10 @@ import ServiceLifecycle
 /// material, or plain HTTP (loopback only, checked by the factories), until cancelled; then a
 /// graceful shutdown, closing `drain` first so blocking waits end at once.
 enum HTTPServing {
-    static func run(
-        _ router: Router<BasicRequestContext>, host: String, port: Int, tls: TLSSettings?, label: String, drain: ShutdownDrain?,
+    static func run<Context: RequestContext>(
+        _ router: Router<Context>, host: String, port: Int, tls: TLSSettings?, label: String, drain: ShutdownDrain?,
         limits: ConnectionLimits? = nil, onListening: @escaping @Sendable (_ scheme: String, _ address: String) -> Void
-    ) async throws {
+    ) async throws where Context.Source == ApplicationRequestContextSource {
         // With limits: a gate on the number of open connections, a deadline for the TLS
         // handshake, and an idle timeout (Hummingbird's: a connection with a request in
         // progress, such as a blocking query, is not idle).

@@ -8,7 +8,7 @@ import NIOCore
 struct HealthRoutes: Sendable {
     let kernel: Kernel
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register<Context: RequestContext>(on router: Router<Context>) {
         router.get("/v1/jaco/health") { _, _ in
             Self.json(.ok, Readiness.aliveJSON)
         }

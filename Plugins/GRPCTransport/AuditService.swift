@@ -12,7 +12,7 @@ struct AuditService: Jaco_V1_AuditService.ServiceProtocol {
 
     func listAuditEvents(request: ServerRequest<Jaco_V1_ListAuditEventsRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_ListAuditEventsResponse> {
         try await handlingErrors {
-            let principal = try await caller.principal(request.metadata)
+            let principal = try await caller.principal(request.metadata, peer: context.remotePeer)
             let message = request.message
             let limit = try pageLimit(message.pageSize)
             let events = try kernel.audit.stream(
@@ -35,7 +35,7 @@ struct AuditService: Jaco_V1_AuditService.ServiceProtocol {
         request: ServerRequest<Jaco_V1_WatchAuditEventsRequest>, context: ServerContext
     ) async throws -> StreamingServerResponse<Jaco_V1_WatchAuditEventsResponse> {
         try await handlingErrors {
-            let principal = try await caller.principal(request.metadata)
+            let principal = try await caller.principal(request.metadata, peer: context.remotePeer)
             let message = request.message
             let events = try kernel.audit.stream(
                 types: message.types.isEmpty ? nil : Set(message.types), since: message.hasSince ? message.since.date : nil,
@@ -64,7 +64,7 @@ struct AuditService: Jaco_V1_AuditService.ServiceProtocol {
 
     func verifyAuditChain(request: ServerRequest<Jaco_V1_VerifyAuditChainRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_VerifyAuditChainResponse> {
         try await handlingErrors {
-            let principal = try await caller.principal(request.metadata)
+            let principal = try await caller.principal(request.metadata, peer: context.remotePeer)
             try principal.require(.aclRead)
             let report = try await kernel.audit.verifyChain()
             var response = Jaco_V1_VerifyAuditChainResponse()

@@ -16,10 +16,14 @@ struct CallerResolver: Sendable {
 
     let kernel: Kernel
     let mode: Mode
+    /// Failed authentications per caller address (TCP listeners that verify tokens).
+    var throttle: AuthThrottle? = nil
 
-    /// The principal making the call; `cluster_uninitialized` before bootstrap, except for
-    /// `local` on the unix socket where `localBeforeBootstrap` (a restore into a fresh daemon).
-    func principal(_ metadata: Metadata, localBeforeBootstrap: Bool = false) async throws(JacoError) -> Principal {
+    /// The principal making the call from `peer` (`ServerContext.remotePeer`);
+    /// `cluster_uninitialized` before bootstrap, except for `local` on the unix socket where
+    /// `localBeforeBootstrap` (a restore into a fresh daemon). A caller whose address failed
+    /// to authenticate too often is `rate_limited`.
+    func principal(_ metadata: Metadata, peer: String, localBeforeBootstrap: Bool = false) async throws(JacoError) -> Principal {
         if localBeforeBootstrap, mode == .localSocket { return Self.local }
         do {
             guard try await kernel.tokens.isInitialized() else {
@@ -35,8 +39,26 @@ struct CallerResolver: Sendable {
         case .localSocket:
             return Self.local
         case .bearerToken:
-            return try kernel.tokens.verify(secret: try Self.bearerToken(metadata))
+            let secret = try Self.bearerToken(metadata)
+            guard let throttle else { return try kernel.tokens.verify(secret: secret) }
+            return try throttle.verify(secret: secret, from: Self.address(ofPeer: peer)) { secret throws(JacoError) in
+                try kernel.tokens.verify(secret: secret)
+            }
         }
+    }
+
+    /// The IP address in a gRPC peer description (`ipv4:10.0.0.7:51234`, `ipv6:[::1]:443`);
+    /// nil for other transports (unix sockets, in-process).
+    static func address(ofPeer peer: String) -> String? {
+        if peer.hasPrefix("ipv4:") {
+            let hostPort = peer.dropFirst("ipv4:".count)
+            return hostPort.lastIndex(of: ":").map { String(hostPort[..<$0]) } ?? String(hostPort)
+        }
+        if peer.hasPrefix("ipv6:[") {
+            let rest = peer.dropFirst("ipv6:[".count)
+            return rest.firstIndex(of: "]").map { String(rest[..<$0]) }
+        }
+        return nil
     }
 
     static let local = Principal(

@@ -44,7 +44,7 @@ struct ClusterService: Jaco_V1_ClusterService.ServiceProtocol {
         request: ServerRequest<Jaco_V1_IssueClientCertificateRequest>, context: ServerContext
     ) async throws -> ServerResponse<Jaco_V1_IssueClientCertificateResponse> {
         try await handlingErrors {
-            let principal = try await caller.principal(request.metadata)
+            let principal = try await caller.principal(request.metadata, peer: context.remotePeer)
             guard let certificates else {
                 throw JacoError(.failedPrecondition, "this listener cannot issue client certificates")
             }

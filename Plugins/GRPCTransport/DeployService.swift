@@ -11,7 +11,7 @@ struct DeployService: Jaco_V1_DeployService.ServiceProtocol {
         try await handlingErrors {
             // The schema check needs no token (as `jaco validate`); a token sent must verify.
             if request.metadata[stringValues: "authorization"].first(where: { _ in true }) != nil || caller.mode == .localSocket {
-                _ = try await caller.principal(request.metadata)
+                _ = try await caller.principal(request.metadata, peer: context.remotePeer)
             }
             let review = try kernel.deployments.validate([UInt8](request.message.manifest))
             var response = Jaco_V1_ValidateManifestResponse()
@@ -23,7 +23,7 @@ struct DeployService: Jaco_V1_DeployService.ServiceProtocol {
 
     func applyManifest(request: ServerRequest<Jaco_V1_ApplyManifestRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_ApplyManifestResponse> {
         try await handlingErrors {
-            let principal = try await caller.principal(request.metadata)
+            let principal = try await caller.principal(request.metadata, peer: context.remotePeer)
             let applied = try await kernel.deployments.apply(deployment: request.message.deployment, manifest: [UInt8](request.message.manifest), by: principal)
             var response = Jaco_V1_ApplyManifestResponse()
             response.deployment = request.message.deployment

@@ -10,12 +10,15 @@ let errorDomain = "jaco"
 extension JacoError {
     /// The gRPC status code for this error, with the stable Jaco code twice: as gRPC's standard
     /// rich status (`grpc-status-details-bin`: a `google.rpc.Status` whose `google.rpc.ErrorInfo`
-    /// has `reason` = the code and `domain` = "jaco"), and in `jaco-error-code` for clients that
-    /// read that.
+    /// has `reason` = the code and `domain` = "jaco", and for `rate_limited` a
+    /// `google.rpc.RetryInfo`), and in `jaco-error-code` for clients that read that.
     /// The message is bounded (gRPC trailers hold 16 KiB) and escaped.
     var rpcError: RPCError {
         let message = EchoedInput.bounded(self.message)
-        let status = GoogleRPCStatus(code: Self.statusCode(for: code), message: message, details: .errorInfo(reason: code.rawValue, domain: errorDomain))
+        var details: [ErrorDetails] = [.errorInfo(reason: code.rawValue, domain: errorDomain)]
+        // `rate_limited`: google.rpc.RetryInfo says when to try again.
+        if let retryAfter { details.append(.retryInfo(delay: retryAfter)) }
+        let status = GoogleRPCStatus(code: Self.statusCode(for: code), message: message, details: details)
         var metadata = status.rpcErrorMetadata
         metadata.addString(code.rawValue, forKey: errorCodeKey)
         return RPCError(code: status.code, message: message, metadata: metadata)
@@ -30,7 +33,7 @@ extension JacoError {
         case .notFound: .notFound
         case .clusterUninitialized, .failedPrecondition: .failedPrecondition
         case .conflict: .aborted
-        case .storeFull: .resourceExhausted
+        case .storeFull, .rateLimited: .resourceExhausted
         case .unavailable, .closed: .unavailable
         default: .internalError
         }

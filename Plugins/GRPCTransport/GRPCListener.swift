@@ -21,6 +21,8 @@ struct GRPCListener: KernelTransport {
     var authenticates = true
     /// A TCP listener's connection cap, handshake deadline and idle timeout.
     var limits = ConnectionLimits()
+    /// A TCP listener's limits on failed authentications per address and in all.
+    var authFailureLimits = AuthThrottle.Limits()
 
     var endpointDescription: String {
         switch endpoint {
@@ -45,7 +47,8 @@ struct GRPCListener: KernelTransport {
         var config = Self.transportConfig
         if case .tcp = endpoint { config.connection.maxIdleTime = limits.idleTimeout }
         let transport = HTTP2ServerTransport.Custom(listenerFactory: factory, config: config)
-        let caller = CallerResolver(kernel: kernel, mode: mode)
+        let throttle: AuthThrottle? = mode == .bearerToken ? kernel.authThrottle(listener: endpointDescription, limits: authFailureLimits) : nil
+        let caller = CallerResolver(kernel: kernel, mode: mode, throttle: throttle)
         let shutdown = ShutdownSignal()
         let server = GRPCServer(transport: transport, services: [
             ClusterService(kernel: kernel, info: info, caller: caller, certificates: certificates),

@@ -11,13 +11,15 @@ public enum GRPCTransportPlugin {
     ///
     /// `[[listeners]] kind = "grpc"`: `address` (`host:port`, required), `plaintext` (default
     /// false; allowed only on a loopback address), `verify_incoming` / `client_ca` (mutual TLS),
-    /// `max_connections` (4096), `handshake_timeout` ("10s"), `idle_timeout` ("5m") (``ConnectionLimits``).
+    /// `max_connections` (4096), `handshake_timeout` ("10s"), `idle_timeout` ("5m") (``ConnectionLimits``),
+    /// `failed_auth_burst` (20), `failed_auth_per_second` (1), `listener_failed_auth_burst`
+    /// (1000), `listener_failed_auth_per_second` (100) (``AuthThrottle/Limits``).
     /// TLS uses the cluster's material and `[tls]` settings.
     /// `[[listeners]] kind = "grpc-unix"`: `path` (default `/var/run/jaco/jaco.sock`, relative to
     /// the data directory), `mode` (octal string, default `"0660"`).
     public static let factories: [ListenerFactory] = [
         ListenerFactory(
-            kind: "grpc", keys: ["address", "plaintext"] + ConfigSection.mutualTLSKeys + ConnectionLimits.keys,
+            kind: "grpc", keys: ["address", "plaintext"] + ConfigSection.mutualTLSKeys + ConnectionLimits.keys + AuthThrottle.Limits.keys,
             address: { section, _ in try .tcp(section, kind: "grpc", example: "127.0.0.1:7400") }
         ) { section, context in
             let (host, port) = try section.listenAddress(kind: "grpc", example: "127.0.0.1:7400")
@@ -32,6 +34,7 @@ public enum GRPCTransportPlugin {
             let tls = try section.listenerTLS(context.tls, serves: !plaintext, relativeTo: context.dataDirectory)
             var listener = GRPCListener(endpoint: .tcp(host: host, port: port, tls: tls), info: context.daemon ?? .unknown, certificates: context.certificates)
             listener.limits = try ConnectionLimits(section)
+            listener.authFailureLimits = try AuthThrottle.Limits(section)
             return listener
         },
         ListenerFactory(

@@ -8,7 +8,7 @@ extension ClusterService {
 
     func saveSnapshot(request: ServerRequest<Jaco_V1_SaveSnapshotRequest>, context: ServerContext) async throws -> StreamingServerResponse<Jaco_V1_SaveSnapshotResponse> {
         try await handlingErrors {
-            let principal = try await caller.principal(request.metadata)
+            let principal = try await caller.principal(request.metadata, peer: context.remotePeer)
             try principal.require(.aclWrite)
             return StreamingServerResponse { [kernel, info] writer in
                 try await handlingErrors {
@@ -25,7 +25,7 @@ extension ClusterService {
 
     func restoreSnapshot(request: StreamingServerRequest<Jaco_V1_RestoreSnapshotRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_RestoreSnapshotResponse> {
         try await handlingErrors {
-            let principal = try await caller.principal(request.metadata, localBeforeBootstrap: true)
+            let principal = try await caller.principal(request.metadata, peer: context.remotePeer, localBeforeBootstrap: true)
             try principal.require(.aclWrite)
             var data = Data()
             for try await message in request.messages {

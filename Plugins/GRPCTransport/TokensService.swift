@@ -11,7 +11,7 @@ struct TokensService: Jaco_V1_TokenService.ServiceProtocol {
 
     func issueToken(request: ServerRequest<Jaco_V1_IssueTokenRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_IssueTokenResponse> {
         try await handlingErrors {
-            let principal = try await caller.principal(request.metadata)
+            let principal = try await caller.principal(request.metadata, peer: context.remotePeer)
             let message = request.message
             let issued = try await kernel.tokens.issue(
                 identity: message.identity, allowsPrivileged: message.allowsPrivileged,
@@ -26,7 +26,7 @@ struct TokensService: Jaco_V1_TokenService.ServiceProtocol {
 
     func revokeToken(request: ServerRequest<Jaco_V1_RevokeTokenRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_RevokeTokenResponse> {
         try await handlingErrors {
-            let principal = try await caller.principal(request.metadata)
+            let principal = try await caller.principal(request.metadata, peer: context.remotePeer)
             let token = try await kernel.tokens.revoke(identity: request.message.identity, by: principal)
             var response = Jaco_V1_RevokeTokenResponse()
             response.token = Jaco_V1_Token(token.summary)
@@ -36,7 +36,7 @@ struct TokensService: Jaco_V1_TokenService.ServiceProtocol {
 
     func listTokens(request: ServerRequest<Jaco_V1_ListTokensRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_ListTokensResponse> {
         try await handlingErrors {
-            let principal = try await caller.principal(request.metadata)
+            let principal = try await caller.principal(request.metadata, peer: context.remotePeer)
             let page = try await kernel.tokens.list(
                 after: try PageToken.decode(request.message.pageToken, listing: "tokens"), limit: try pageLimit(request.message.pageSize), by: principal)
             var response = Jaco_V1_ListTokensResponse()
@@ -48,7 +48,7 @@ struct TokensService: Jaco_V1_TokenService.ServiceProtocol {
 
     func getToken(request: ServerRequest<Jaco_V1_GetTokenRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_GetTokenResponse> {
         try await handlingErrors {
-            let principal = try await caller.principal(request.metadata)
+            let principal = try await caller.principal(request.metadata, peer: context.remotePeer)
             let message = request.message
             let reference = try Self.reference(identity: message.identity, accessorID: message.accessorID)
             var response = Jaco_V1_GetTokenResponse()
@@ -59,7 +59,7 @@ struct TokensService: Jaco_V1_TokenService.ServiceProtocol {
 
     func rotateToken(request: ServerRequest<Jaco_V1_RotateTokenRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_RotateTokenResponse> {
         try await handlingErrors {
-            let principal = try await caller.principal(request.metadata)
+            let principal = try await caller.principal(request.metadata, peer: context.remotePeer)
             let message = request.message
             let reference = try Self.reference(identity: message.identity, accessorID: message.accessorID)
             let grace = message.hasGrace ? try Self.nonNegative(message.grace, "grace") : 0

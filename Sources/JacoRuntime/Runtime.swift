@@ -112,11 +112,12 @@ public enum Runtime {
     }
 
     /// `[tokens]`: `max_ttl` (the longest `jaco token issue --ttl`; default none) and
-    /// `last_used_flush` (how often last-used times are written; default `"1m"`, 1s to 1h).
+    /// `last_used_flush` (how often last-used times are written; default `"1m"`, 1s to 1h),
+    /// `failed_auth_audit` (how often failed authentications are audited; `"1m"`, 1s to 1h).
     /// `JACO_TEST_MIN_EXPIRATION_TTL` lowers the shortest TTL, for tests only.
     public static func tokenSettings(_ config: JacoConfig, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> TokenSettings {
         let section = config.section("tokens")
-        try section.rejectUnknownKeys(allowed: ["max_ttl", "last_used_flush"])
+        try section.rejectUnknownKeys(allowed: ["max_ttl", "last_used_flush", "failed_auth_audit"])
         var settings = TokenSettings()
         settings.minTTL = aclSettings(environment: environment).minExpirationTTL
         if let text = try section.optionalString("max_ttl") {
@@ -130,6 +131,12 @@ public enum Runtime {
                 throw section.error("'last_used_flush' is '\(text)'; write a duration from 1s to 1h, e.g. \"1m\"")
             }
             settings.lastUsedFlush = .milliseconds(Int64(seconds * 1000))
+        }
+        if let text = try section.optionalString("failed_auth_audit") {
+            guard let seconds = DurationText.parse(text), (1...3600).contains(seconds) else {
+                throw section.error("'failed_auth_audit' is '\(EchoedInput.quote(text))'; write a duration from 1s to 1h, e.g. \"1m\"")
+            }
+            settings.failedAuthAudit = .milliseconds(Int64(seconds * 1000))
         }
         return settings
     }

@@ -85,12 +85,19 @@ struct ConsulEdgeTests {
                 let answer = try await consul.send(method, path, token: management)
                 #expect(answer.status == 400 && answer.body == "Bad request: Missing \(noun) ID", "\(path): \(answer.status) \(answer.body)")
             }
-            // agent/http.go MethodNotAllowedError: 405 with Allow.
+            // agent/http.go wrap: a method the path does not take is MethodNotAllowedError, 405
+            // with Allow (OPTIONS first); OPTIONS is 200 with the same header.
             let wrong = try await consul.send(.POST, "/v1/acl/token/9d2c7b0a-1e3f-4a5b-8c6d-7e8f9a0b1c2d", token: management)
             #expect(wrong.status == 405 && wrong.body == "method POST not allowed", "\(wrong.status) \(wrong.body)")
-            #expect(wrong.header("Allow") == "GET,PUT,DELETE")
+            #expect(wrong.header("Allow") == "OPTIONS,GET,PUT,DELETE")
             let create = try await consul.send(.POST, "/v1/acl/token", token: management, body: "{}")
-            #expect(create.status == 405 && create.header("Allow") == "PUT")
+            #expect(create.status == 405 && create.header("Allow") == "OPTIONS,PUT")
+            for path in ["/v1/acl/bootstrap", "/v1/status/leader", "/v1/jaco/revoke-leaked", "/v1/acl/role/name/web"] {
+                let trace = try await consul.send(.TRACE, path)
+                #expect(trace.status == 405 && trace.body == "method TRACE not allowed", "TRACE \(path): \(trace.status) \(trace.body)")
+            }
+            let options = try await consul.send(.OPTIONS, "/v1/acl/tokens")
+            #expect(options.status == 200 && options.header("Allow") == "OPTIONS,GET" && options.body.isEmpty, "\(options.status) \(options.body)")
 
             // agent/consul/state/acl.go aclTokenList: one filter at a time.
             let both = try await consul.get("/v1/acl/tokens?policy=\(BuiltIn.globalManagementPolicyID)&servicename=web", token: management)

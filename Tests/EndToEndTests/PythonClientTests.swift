@@ -74,3 +74,26 @@ struct OpenAPISpecTests {
     }
 }
 
+
+/// The Consul HTTP API against its spec: schemathesis (from the venv) runs every check in every
+/// phase (examples, coverage, fuzzing, stateful) over docs/openapi.yaml against a real jacod
+/// over HTTPS (scripts/schemathesis-run.sh, with scripts/schemathesis.toml).
+@Suite("OpenAPI conformance (schemathesis)")
+struct SchemathesisTests {
+    @Test("schemathesis finds no failure, no server error and no crash")
+    func conformance() async throws {
+        let python = try await PythonClientTests.python()
+        let schemathesis = python.deletingLastPathComponent().appendingPathComponent("schemathesis")
+        let environment = Build.environmentWithoutJacoSettings.merging(["SCHEMATHESIS": schemathesis.path, "JACO_BIN": Build.products.path]) { $1 }
+        let run = try await offPool {
+            try runToCompletion(
+                URL(fileURLWithPath: "/bin/bash"), [Build.root.appendingPathComponent("scripts/schemathesis-run.sh").path, "-n", "20"],
+                environment: environment, timeout: 600)
+        }
+        #expect(run.status == 0, "\(run.stdout.suffix(6000))\n\(run.stderr)")
+        // A run that tested nothing would pass too: every operation of the spec must be tested.
+        let selected = run.stdout.firstMatch(of: /Selected: (\d+)\/(\d+)/).map { (Int($0.1) ?? -1, Int($0.2) ?? -2) }
+        let tested = run.stdout.firstMatch(of: /Tested: (\d+)/).flatMap { Int($0.1) }
+        #expect(selected != nil && selected?.0 == selected?.1 && tested == selected?.1 && (tested ?? 0) >= 25, "\(run.stdout.suffix(3000))")
+    }
+}

@@ -90,7 +90,9 @@ struct TokenLifecycleTests {
         #expect(try await daemon.jaco(["token", "list"], token: rotated.lastWord).status == 0)
         let again = try await daemon.jaco(["token", "rotate", "alice"], token: bootstrap)
         #expect(again.stderr.hasPrefix("failed_precondition: the token for 'alice' is inside a rotation's grace window until"), "\(again.stderr)")
-        try await Self.sleep(until: rotatedAt.addingTimeInterval(6.5))
+        // Past the grace end the daemon printed (later than rotatedAt + 6 s when the call was slow).
+        let graceEnd = rotated.stdout.firstMatch(of: /works until (\S+)/).flatMap { ISO8601DateFormatter().date(from: String($0.1)) } ?? rotatedAt.addingTimeInterval(6)
+        try await Self.sleep(until: graceEnd.addingTimeInterval(1.2))
         let old = try await daemon.jaco(["token", "list"], token: alice.lastWord)
         #expect(old.status == 1)
         #expect(old.stderr.hasPrefix("token_revoked:") || old.stderr.hasPrefix("token_invalid:"), "\(old.stderr)")
@@ -201,7 +203,9 @@ struct TokenLifecycleTests {
             #expect(try await daemon.jaco(["token", "list"], token: alice.lastWord, caCertificate: ca).status == 0)
             #expect(try await daemon.jaco(["token", "list"], token: rotated.lastWord, caCertificate: ca).status == 0)
         }
-        try await Self.sleep(until: rotatedAt.addingTimeInterval(6.5))
+        // Past the grace end the daemon printed (later than rotatedAt + 6 s when the call was slow).
+        let graceEnd = rotated.stdout.firstMatch(of: /works until (\S+)/).flatMap { ISO8601DateFormatter().date(from: String($0.1)) } ?? rotatedAt.addingTimeInterval(6)
+        try await Self.sleep(until: graceEnd.addingTimeInterval(1.2))
         for daemon in daemons {
             #expect(try await daemon.jaco(["token", "list"], token: alice.lastWord, caCertificate: ca).status == 1)
             #expect(try await daemon.jaco(["token", "list"], token: rotated.lastWord, caCertificate: ca).status == 0)

@@ -72,6 +72,10 @@ struct AuditEventDocsTests {
         var short = TokenRequest()
         short.expirationTTL = 0.3
         _ = try await kernel.acl.createToken(short, by: op)
+        // Failed authentications, tallied per listener.
+        let throttle = kernel.authThrottle(listener: "grpc+tls://127.0.0.1:7400", limits: AuthThrottle.Limits())
+        _ = try? throttle.verify(secret: "jaco_notatoken", from: "10.0.0.7") { secret throws(JacoError) in try kernel.tokens.verify(secret: secret) }
+        try await kernel.auditAuthFailures()
         // Admission, certificates, and finally a restore.
         let privileged = try kernel.tokens.verify(secret: admin.secret)
         _ = try await kernel.deployments.apply(deployment: "shop", manifest: Array("web".utf8), by: privileged)

@@ -7,12 +7,13 @@ import Testing
 /// What a daemon's kernel does when etcd goes away and comes back, on a real etcd.
 @Suite("etcd outage", .serialized)
 struct EtcdOutageTests {
+    /// A kernel on `etcd`; a 2.5 s call timeout (1 s timed out reads on a loaded 2-core CI run).
     static func kernel(_ etcd: EtcdCluster, downPolicy: String, directory: URL) async throws -> Kernel {
         let config = try JacoConfig.parse("""
             [storage]
             engine = "etcd"
             endpoints = ["\(etcd.members[0].clientURL)"]
-            timeout_ms = 1000
+            timeout_ms = 2500
             down_policy = "\(downPolicy)"
             """, source: "outage.toml")
         return try await Runtime.startKernel(config, dataDirectory: directory)

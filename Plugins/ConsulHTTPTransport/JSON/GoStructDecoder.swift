@@ -95,8 +95,11 @@ struct GoStructDecoder {
         guard let value = value(field) else { return [] }
         guard case .array(let items) = value else { throw mismatch(field, value, goType: "[]*structs.\(nested)") }
         var out: [T] = []
-        for item in items {
-            if case .null = item { continue }
+        for (index, item) in items.enumerated() {
+            // Go would decode a nil pointer, which Consul then dereferences: refused instead.
+            if case .null = item {
+                throw Failure(message: "\(path.isEmpty ? field : "\(path).\(field)")[\(index)] is null: each element must be an object")
+            }
             guard case .object(let members) = item else { throw mismatch(field, item, goType: "structs.\(nested)") }
             out.append(try read(GoStructDecoder(members: members, structName: structName, path: path.isEmpty ? field : "\(path).\(field)")))
         }
@@ -127,9 +130,15 @@ struct GoStructDecoder {
         }
     }
 
-    /// Refuses a field Jaco does not implement when a non-empty value would grant rights.
-    func refuse(_ field: String, because reason: String) throws(Failure) {
-        if let value = value(field), !value.isEmpty {
+    /// Refuses a field Jaco does not implement when a non-empty value would grant rights; a
+    /// value of another JSON type than `goType` is Go's unmarshal error.
+    func refuse(_ field: String, goType: String, because reason: String) throws(Failure) {
+        guard let value = value(field) else { return }
+        switch (value, goType.hasPrefix("[]")) {
+        case (.array, true), (.string, false): break
+        default: throw mismatch(field, value, goType: goType)
+        }
+        if !value.isEmpty {
             throw Failure(message: "\(field) is not supported by Jaco (\(reason)); remove it from the request")
         }
     }

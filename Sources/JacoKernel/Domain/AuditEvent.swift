@@ -77,11 +77,13 @@ public enum AuditEventType {
     public static let apply = "apply"
     /// A service that needs privileges was admitted (one event per such service).
     public static let privilegedWorkloadAdmitted = "privileged_workload_admitted"
+    /// Failed authentications on a listener over one period, in aggregate (never a secret).
+    public static let authFailures = "auth_failures"
     /// Every type the kernel writes, for validating filters.
     public static let all = [
         clusterBootstrap, tokenIssue, tokenRevoke, tokenUpdate, tokenDelete, tokenExpire, policyCreate, policyUpdate,
         policyDelete, roleCreate, roleUpdate, roleDelete, apply, privilegedWorkloadAdmitted, clientCertificateIssue,
-        tokenRotate, tokenRotateFinished, tokenRevokeLeaked, snapshotRestore,
+        tokenRotate, tokenRotateFinished, tokenRevokeLeaked, snapshotRestore, authFailures,
     ]
 }
 

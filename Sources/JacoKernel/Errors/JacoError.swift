@@ -51,6 +51,8 @@ public struct JacoError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let failedPrecondition = Code("failed_precondition")
         /// A write was sent but not confirmed: it may or may not have been applied.
         public static let outcomeUnknown = Code("outcome_unknown")
+        /// Too many failed authentications from the caller's address: try again later.
+        public static let rateLimited = Code("rate_limited")
     }
 
     /// The stable code.
@@ -59,6 +61,8 @@ public struct JacoError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     /// A description of the underlying cause, if any.
     public var cause: String?
+    /// For `rate_limited`: how long to wait before trying again.
+    public var retryAfter: Duration?
 
     /// Creates an error.
     public init(_ code: Code, _ message: String, cause: String? = nil) {

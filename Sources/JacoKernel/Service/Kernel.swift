@@ -22,6 +22,7 @@ public final class Kernel: Sendable {
     public let metrics: KernelMetrics
 
     private let background = Mutex<[Task<Void, Never>]>([])
+    private let throttles = Mutex<[AuthThrottle]>([])
 
     /// Starts a kernel on `storage`: loads the verification cache, then follows the change feed.
     public static func start(
@@ -35,6 +36,7 @@ public final class Kernel: Sendable {
             $0 = [
                 Task { await kernel.followChanges() }, Task { await kernel.reapExpiredTokens() },
                 Task { await kernel.tickUseClock() }, Task { await kernel.flushLastUsedPeriodically() },
+                Task { await kernel.auditAuthFailuresPeriodically() },
             ]
         }
         return kernel
@@ -80,6 +82,29 @@ public final class Kernel: Sendable {
     /// Writes last-used times every `[tokens] last_used_flush` until cancelled.
     private func flushLastUsedPeriodically() async {
         await repeatUntilCancelled(every: tokens.settings.lastUsedFlush) { try await self.tokens.flushLastUsed() }
+    }
+
+    /// A throttle of failed authentications for `listener` (a transport makes one per TCP
+    /// listener); the kernel writes its tallies to the audit log every `[tokens]
+    /// failed_auth_audit`.
+    public func authThrottle(listener: String, limits: AuthThrottle.Limits) -> AuthThrottle {
+        let throttle = AuthThrottle(listener: listener, limits: limits)
+        throttles.withLock { $0.append(throttle) }
+        return throttle
+    }
+
+    /// Writes one `auth_failures` event for each listener that saw failed authentications or
+    /// refused calls since the last time.
+    public func auditAuthFailures() async throws {
+        for throttle in throttles.withLock({ $0 }) {
+            guard let tally = throttle.takeTally() else { continue }
+            try await tokens.recordAuthFailures(tally, listener: throttle.listener, period: tokens.settings.failedAuthAudit)
+        }
+    }
+
+    /// Audits failed authentications every `[tokens] failed_auth_audit` until cancelled.
+    private func auditAuthFailuresPeriodically() async {
+        await repeatUntilCancelled(every: tokens.settings.failedAuthAudit) { try await self.auditAuthFailures() }
     }
 
     /// Deletes expired tokens and ends rotations whose grace is over, every `reapInterval`,

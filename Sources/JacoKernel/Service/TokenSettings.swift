@@ -8,6 +8,8 @@ public struct TokenSettings: Sendable {
     public var minTTL: TimeInterval = 60
     /// How often last-used times are written to the store (at most once per token per period).
     public var lastUsedFlush: Duration = .seconds(60)
+    /// How often failed authentications are written to the audit log, in aggregate.
+    public var failedAuthAudit: Duration = .seconds(60)
     /// The longest rotation grace window.
     public var maxGrace: TimeInterval = 30 * 86_400
 

@@ -91,6 +91,10 @@ public nonisolated enum Jaco_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIterabl
 
   /// A listener cannot take its address (daemon start-up only).
   case listenFailed // = 20
+
+  /// Too many failed authentications from the caller's address (RESOURCE_EXHAUSTED, with a
+  /// google.rpc.RetryInfo saying when to try again).
+  case rateLimited // = 21
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -120,6 +124,7 @@ public nonisolated enum Jaco_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIterabl
     case 18: self = .compacted
     case 19: self = .outcomeUnknown
     case 20: self = .listenFailed
+    case 21: self = .rateLimited
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -147,6 +152,7 @@ public nonisolated enum Jaco_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIterabl
     case .compacted: return 18
     case .outcomeUnknown: return 19
     case .listenFailed: return 20
+    case .rateLimited: return 21
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -174,6 +180,7 @@ public nonisolated enum Jaco_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIterabl
     .compacted,
     .outcomeUnknown,
     .listenFailed,
+    .rateLimited,
   ]
 
 }
@@ -181,5 +188,5 @@ public nonisolated enum Jaco_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIterabl
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 nonisolated extension Jaco_V1_ErrorCode: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ERROR_CODE_UNSPECIFIED\0\u{1}ERROR_CODE_TOKEN_INVALID\0\u{1}ERROR_CODE_TOKEN_REVOKED\0\u{1}ERROR_CODE_TOKEN_EXPIRED\0\u{1}ERROR_CODE_PERMISSION_DENIED\0\u{1}ERROR_CODE_VALIDATION_FAILED\0\u{1}ERROR_CODE_DUPLICATE_IDENTITY\0\u{1}ERROR_CODE_NOT_FOUND\0\u{1}ERROR_CODE_CLUSTER_UNINITIALIZED\0\u{1}ERROR_CODE_ALREADY_INITIALIZED\0\u{1}ERROR_CODE_CONFLICT\0\u{1}ERROR_CODE_STORE_FULL\0\u{1}ERROR_CODE_STORAGE_FAILURE\0\u{1}ERROR_CODE_UNAVAILABLE\0\u{1}ERROR_CODE_FAILED_PRECONDITION\0\u{1}ERROR_CODE_AUDIT_CHAIN_BROKEN\0\u{1}ERROR_CODE_CLOSED\0\u{1}ERROR_CODE_CONFIG_INVALID\0\u{1}ERROR_CODE_COMPACTED\0\u{1}ERROR_CODE_OUTCOME_UNKNOWN\0\u{1}ERROR_CODE_LISTEN_FAILED\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ERROR_CODE_UNSPECIFIED\0\u{1}ERROR_CODE_TOKEN_INVALID\0\u{1}ERROR_CODE_TOKEN_REVOKED\0\u{1}ERROR_CODE_TOKEN_EXPIRED\0\u{1}ERROR_CODE_PERMISSION_DENIED\0\u{1}ERROR_CODE_VALIDATION_FAILED\0\u{1}ERROR_CODE_DUPLICATE_IDENTITY\0\u{1}ERROR_CODE_NOT_FOUND\0\u{1}ERROR_CODE_CLUSTER_UNINITIALIZED\0\u{1}ERROR_CODE_ALREADY_INITIALIZED\0\u{1}ERROR_CODE_CONFLICT\0\u{1}ERROR_CODE_STORE_FULL\0\u{1}ERROR_CODE_STORAGE_FAILURE\0\u{1}ERROR_CODE_UNAVAILABLE\0\u{1}ERROR_CODE_FAILED_PRECONDITION\0\u{1}ERROR_CODE_AUDIT_CHAIN_BROKEN\0\u{1}ERROR_CODE_CLOSED\0\u{1}ERROR_CODE_CONFIG_INVALID\0\u{1}ERROR_CODE_COMPACTED\0\u{1}ERROR_CODE_OUTCOME_UNKNOWN\0\u{1}ERROR_CODE_LISTEN_FAILED\0\u{1}ERROR_CODE_RATE_LIMITED\0")
 }
