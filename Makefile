@@ -3,15 +3,22 @@
 #
 #   make run                                  # jacod on the built-in default (./data)
 #   make run ARGS="--config Configs/lmdb.toml"
-#   make test                                 # the whole suite, as CI runs it
+#   make test                                 # the whole suite, then a short fuzzing run per parser, as CI runs it
+#   make fuzz FUZZ_SECONDS=600                    # longer fuzzing (scripts/fuzz.sh)
 
-.PHONY: run test build setup-run setup-test
+.PHONY: run test build fuzz setup-run setup-test
+
+FUZZ_SECONDS ?= 60
 
 run: setup-run
 	swift run jacod $(ARGS)
 
 test: setup-test
 	swift test $(ARGS)
+	scripts/fuzz.sh --smoke
+
+fuzz: setup-run
+	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 build: setup-run
 	swift build

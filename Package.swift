@@ -1,6 +1,13 @@
 // swift-tools-version:6.2
 import PackageDescription
 
+// `JACO_FUZZ=1 swift build --scratch-path .build-fuzz` (scripts/fuzz.sh): the parsers' modules
+// and jaco-fuzz are built with libFuzzer's coverage and AddressSanitizer, and jaco-fuzz is a
+// libFuzzer binary. Dependencies are built as usual.
+let fuzzing = Context.environment["JACO_FUZZ"] == "1"
+let fuzzedTargets: Set<String> = ["JacoKernel", "JacoConfigFile", "ConsulHTTPTransport", "ComposeAdmission", "jaco-fuzz"]
+let fuzzSettings: [SwiftSetting] = [.unsafeFlags(["-sanitize=fuzzer,address", "-parse-as-library"]), .define("JACO_FUZZING")]
+
 let package = Package(
     name: "Jaco",
     platforms: [.macOS(.v15)],
@@ -13,10 +20,10 @@ let package = Package(
         .executable(name: "jacod", targets: ["jacod"]),
         .executable(name: "jaco", targets: ["jaco"]),
         .executable(name: "jaco-bench", targets: ["jaco-bench"]),
+        .executable(name: "jaco-fuzz", targets: ["jaco-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
-        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
@@ -113,12 +120,16 @@ let package = Package(
             ],
             path: "Plugins/ConsulHTTPTransport"),
 
+        // The config file (TOML, read by Jaco's own parser) into sections: its own target so the
+        // fuzzer builds it alone.
+        .target(name: "JacoConfigFile", dependencies: ["JacoKernel"]),
+
         // The composition root: config file -> plugin instances, shared by daemon and CLI.
         .target(
             name: "JacoRuntime",
             dependencies: [
-                "JacoKernel", "JacoNIOSSL", "MemoryStore", "SQLiteStore", "LMDBStore", "EtcdStore", "SHA256Hasher", "OpenSSLHasher", "ClusterTLS", "GRPCTransport", "ConsulHTTPTransport",
-                "ComposeAdmission", "PrometheusMetrics", "TOMLKit",
+                "JacoKernel", "JacoConfigFile", "JacoNIOSSL", "MemoryStore", "SQLiteStore", "LMDBStore", "EtcdStore", "SHA256Hasher", "OpenSSLHasher", "ClusterTLS", "GRPCTransport", "ConsulHTTPTransport",
+                "ComposeAdmission", "PrometheusMetrics",
             ]),
 
         // The daemon and the CLI.
@@ -168,6 +179,11 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),
+        // libFuzzer targets for every parser of outside bytes (scripts/fuzz.sh). A normal build
+        // makes a replayer that runs inputs through the same targets (FuzzCorpusTests).
+        .executableTarget(
+            name: "jaco-fuzz", dependencies: ["JacoKernel", "JacoConfigFile", "ConsulHTTPTransport", "ComposeAdmission"], path: "Fuzz/JacoFuzz",
+            linkerSettings: fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address"])] : []),
         .testTarget(name: "ComposeAdmissionTests", dependencies: ["ComposeAdmission", "JacoKernel", "JacoTestKit"]),
         .testTarget(name: "ConsulHTTPTransportTests", dependencies: ["ConsulHTTPTransport", "JacoKernel"]),
         .testTarget(name: "EtcdStoreTests", dependencies: ["EtcdStore", "JacoKernel", "JacoRuntime", "JacoTestKit"]),
@@ -176,7 +192,8 @@ let package = Package(
 
 // One loop applies the same strict settings to every Swift target.
 for target in package.targets where target.type != .system {
-    target.swiftSettings = (target.swiftSettings ?? []) + [
+    let instrumented = fuzzing && fuzzedTargets.contains(target.name)
+    target.swiftSettings = (target.swiftSettings ?? []) + (instrumented ? fuzzSettings : []) + [
         .swiftLanguageMode(.v6),
         .enableUpcomingFeature("ExistentialAny"),
         .enableUpcomingFeature("MemberImportVisibility"),

@@ -2,7 +2,7 @@ import Foundation
 import JacoKernel
 
 /// Consul's JSON shapes for tokens, policies and roles, both ways.
-enum ConsulJSON {
+package enum ConsulJSON {
     /// What the API shows instead of a secret: Jaco keeps only its hash.
     static let hiddenSecret = "<hidden>"
 
@@ -146,7 +146,7 @@ enum ConsulJSON {
     // MARK: - Decoding
 
     /// A token create/update body, as Consul's `structs.ACLToken`.
-    static func tokenRequest(_ body: JSONValue) throws(GoStructDecoder.Failure) -> TokenRequest {
+    package static func tokenRequest(_ body: JSONValue) throws(GoStructDecoder.Failure) -> TokenRequest {
         let d = try GoStructDecoder(body, structName: "ACLToken", goType: "structs.ACLToken")
         try d.rejectUnknownFields(Fields.token)
         try refuseUnsupportedGrants(d)
@@ -175,7 +175,7 @@ enum ConsulJSON {
     }
 
     /// A policy create/update body, as Consul's `structs.ACLPolicy`.
-    static func policyRequest(_ body: JSONValue) throws(GoStructDecoder.Failure) -> PolicyRequest {
+    package static func policyRequest(_ body: JSONValue) throws(GoStructDecoder.Failure) -> PolicyRequest {
         let d = try GoStructDecoder(body, structName: "ACLPolicy", goType: "structs.ACLPolicy")
         try d.rejectUnknownFields(Fields.policy)
         var request = PolicyRequest()
@@ -189,7 +189,7 @@ enum ConsulJSON {
     }
 
     /// A role create/update body, as Consul's `structs.ACLRole`.
-    static func roleRequest(_ body: JSONValue) throws(GoStructDecoder.Failure) -> RoleRequest {
+    package static func roleRequest(_ body: JSONValue) throws(GoStructDecoder.Failure) -> RoleRequest {
         let d = try GoStructDecoder(body, structName: "ACLRole", goType: "structs.ACLRole")
         try d.rejectUnknownFields(Fields.role)
         try refuseUnsupportedGrants(d)

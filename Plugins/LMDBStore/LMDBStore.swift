@@ -74,7 +74,7 @@ final class LMDBStore: Storage, FaultInjecting, @unchecked Sendable {
     }
 
     private func check(_ rc: Int32, _ context: @autoclosure () -> String) throws(JacoError) {
-        try LMDB.check(rc, context(), mapSize: options.mapSize)
+        try LMDB.check(rc, context(), mapSize: options.mapSize, path: options.directory.path)
     }
 
     // MARK: Reads

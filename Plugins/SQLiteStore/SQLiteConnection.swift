@@ -63,7 +63,10 @@ final class SQLiteConnection: @unchecked Sendable {  // one user at a time, enfo
     /// Maps an SQLite result code to a Jaco error: a full disk is `store_full`.
     func error(_ rc: Int32, _ message: String, while context: String) -> JacoError {
         if rc & 0xFF == SQLITE_FULL {
-            return JacoError(.storeFull, "the SQLite database '\(path)' is full: free disk space or raise the limit", cause: message)
+            return JacoError(.storeFull, "the SQLite database '\(path)' is full: free disk space or raise the limit; writes resume by themselves", cause: message)
+        }
+        if rc & 0xFF == SQLITE_READONLY {
+            return JacoError(.storageFailure, "the SQLite database '\(path)' cannot be written (\(message)): is the disk read-only?", cause: context)
         }
         return JacoError(.storageFailure, "SQLite failed on '\(path)': \(message)", cause: context)
     }

@@ -6,9 +6,9 @@ import JacoKernel
 /// wins; null leaves the zero value; unknown keys are refused by ``rejectUnknownFields(_:)``
 /// (Consul decodes with `DisallowUnknownFields`); a wrong type is an error worded
 /// as Go words it (`json: cannot unmarshal string into Go struct field ACLToken.Local of type bool`).
-struct GoStructDecoder {
+package struct GoStructDecoder {
     /// A decoding error; `message` is what follows Consul's "Token decoding failed: ".
-    struct Failure: Error {
+    package struct Failure: Error {
         var message: String
     }
 

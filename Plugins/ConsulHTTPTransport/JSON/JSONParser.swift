@@ -1,8 +1,8 @@
 /// Parses JSON text into ``JSONValue``, with Go's error wording for syntax errors.
-struct JSONParser {
+package struct JSONParser {
     /// A syntax error, worded as Go's `encoding/json` words it.
-    struct SyntaxError: Error {
-        var message: String
+    package struct SyntaxError: Error {
+        package var message: String
     }
 
     /// The deepest nesting accepted.
@@ -14,7 +14,7 @@ struct JSONParser {
 
     /// Parses one JSON value from `bytes`; trailing non-space text is an error. Empty input is
     /// Go's `EOF`.
-    static func parse(_ bytes: [UInt8]) throws(SyntaxError) -> JSONValue {
+    package static func parse(_ bytes: [UInt8]) throws(SyntaxError) -> JSONValue {
         var parser = JSONParser(bytes: bytes)
         parser.skipSpace()
         if parser.i == bytes.count { throw SyntaxError(message: "EOF") }

@@ -1,6 +1,6 @@
 /// A JSON document as Go's decoder sees it: object members keep their order and duplicates
 /// (the last one wins when decoding), numbers keep their text.
-enum JSONValue: Equatable, Sendable {
+package enum JSONValue: Equatable, Sendable {
     case null
     case bool(Bool)
     case number(String)
@@ -8,7 +8,7 @@ enum JSONValue: Equatable, Sendable {
     case array([JSONValue])
     case object([(key: String, value: JSONValue)])
 
-    static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+    package static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): true
         case (.bool(let a), .bool(let b)): a == b
@@ -49,7 +49,7 @@ enum JSONValue: Equatable, Sendable {
     var text: String { String(decoding: bytes, as: UTF8.self) }
 
     /// Compact JSON as UTF-8 bytes.
-    var bytes: [UInt8] {
+    package var bytes: [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(512)
         write(to: &out)

@@ -1,5 +1,5 @@
 /// The newest audit event's position, kept under `KeySpace.auditHead`.
-struct AuditHead {
+package struct AuditHead {
     var sequence: UInt64
     var hash: Digest256
 }

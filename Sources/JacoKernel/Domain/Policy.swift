@@ -69,7 +69,7 @@ extension Policy: StoredRecord {
         return w.data
     }
 
-    init(decoding data: Data, key: String) throws(JacoError) {
+    package init(decoding data: Data, key: String) throws(JacoError) {
         var r = try RecordReader(data, key: key)
         self.init(id: try r.string(), name: try r.string(), description: try r.string(), rules: try r.string(), datacenters: try r.strings())
     }
@@ -86,7 +86,7 @@ extension Role: StoredRecord {
         return w.data
     }
 
-    init(decoding data: Data, key: String) throws(JacoError) {
+    package init(decoding data: Data, key: String) throws(JacoError) {
         var r = try RecordReader(data, key: key)
         self.init(id: try r.string(), name: try r.string(), description: try r.string(), policyIDs: try r.strings())
         if r.version >= 2 { serviceIdentities = try r.serviceIdentities() }

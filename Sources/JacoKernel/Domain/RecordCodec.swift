@@ -177,7 +177,7 @@ extension Token: StoredRecord {
         return w.data
     }
 
-    init(decoding data: Data, key: String) throws(JacoError) {
+    package init(decoding data: Data, key: String) throws(JacoError) {
         var r = try RecordReader(data, key: key)
         self.init(
             accessorID: try r.string(), identity: try r.optionalString(), secretDigest: try r.digest(),
@@ -207,7 +207,7 @@ extension AuditEvent: StoredRecord {
         return w.data
     }
 
-    init(decoding data: Data, key: String) throws(JacoError) {
+    package init(decoding data: Data, key: String) throws(JacoError) {
         var r = try RecordReader(data, key: key)
         self.init(
             sequence: try r.uint64(), time: try r.date(), identity: try r.string(), type: try r.string(),
@@ -223,7 +223,7 @@ extension AuditHead: StoredRecord {
         return w.data
     }
 
-    init(decoding data: Data, key: String) throws(JacoError) {
+    package init(decoding data: Data, key: String) throws(JacoError) {
         var r = try RecordReader(data, key: key)
         self.init(sequence: try r.uint64(), hash: try r.digest())
     }

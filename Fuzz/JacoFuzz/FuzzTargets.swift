@@ -1,0 +1,90 @@
+import ComposeAdmission
+import ConsulHTTPTransport
+import Foundation
+import JacoConfigFile
+import JacoKernel
+
+/// One parser of outside bytes, as a fuzz target: it must return (accepting or refusing the
+/// input with an error) and never crash, hang or break an invariant it states.
+struct FuzzTarget: Sendable {
+    /// The name `JACO_FUZZ_TARGET` and the corpus directory use.
+    let name: String
+    /// What it feeds the input to.
+    let summary: String
+    /// Runs one input.
+    let run: @Sendable ([UInt8]) -> Void
+}
+
+/// Every fuzz target (scripts/fuzz.sh runs each; Fuzz/corpus/<name>/ holds its seeds).
+enum FuzzTargets {
+    static let all: [FuzzTarget] = [consulJSON, compose, config, secret, record, snapshot]
+
+    static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
+
+    /// The Consul API's JSON reader (Go's syntax and errors) and the Go-struct decoders of
+    /// token, policy and role bodies. Invariant: what parses re-encodes to text that parses
+    /// back to the same value.
+    static let consulJSON = FuzzTarget(name: "consul-json", summary: "JSONParser + ConsulJSON token/policy/role decoding") { bytes in
+        guard let value = try? JSONParser.parse(bytes) else { return }
+        guard let again = try? JSONParser.parse(value.bytes), again == value else {
+            fatalError("JSON round trip changed the value: \(String(decoding: value.bytes, as: UTF8.self).prefix(200))")
+        }
+        _ = try? ConsulJSON.tokenRequest(value)
+        _ = try? ConsulJSON.policyRequest(value)
+        _ = try? ConsulJSON.roleRequest(value)
+    }
+
+    /// `jaco apply` manifests: the compose prescan and schema checks of the privileged gate.
+    static let compose = FuzzTarget(name: "compose", summary: "ComposeAdmission prescan + validator") { bytes in
+        _ = try? ComposeAdmissionPlugin.privilegedGate().validate(bytes)
+    }
+
+    /// Config files: the TOML reader and the section typing.
+    static let config = FuzzTarget(name: "config", summary: "JacoConfig.parse (TOML)") { bytes in
+        guard let config = try? JacoConfig.parse(String(decoding: bytes, as: UTF8.self), source: "fuzz.toml") else { return }
+        for name in ["storage", "hashing", "tokens", "tls", "admission", "client"] {
+            let section = config.section(name)
+            for key in section.values.keys {
+                _ = try? section.string(key, default: "")
+                _ = try? section.integer(key, default: 0, range: Int.min...Int.max)
+                _ = try? section.bool(key, default: false)
+            }
+        }
+    }
+
+    /// Presented secrets: the shape and checksum checks that run before any hashing.
+    static let secret = FuzzTarget(name: "secret", summary: "SecretFormat shape and checksum checks") { bytes in
+        _ = bytes.withUnsafeBufferPointer { SecretFormat.shapeProblem(of: $0) }
+        _ = bytes.withUnsafeBufferPointer { SecretFormat.problem(with: $0) }
+        _ = SecretFormat.isUUID(String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// Stored records (a corrupt store must be an error, never a crash). Input: the key, a
+    /// newline, the value; the key's prefix picks the decoder.
+    static let record = FuzzTarget(name: "record", summary: "RecordCodec: token, policy, role, audit event, audit head") { bytes in
+        let newline = bytes.firstIndex(of: 10) ?? bytes.endIndex
+        let key = String(decoding: bytes[..<newline], as: UTF8.self)
+        let value = Data(bytes[min(newline + 1, bytes.endIndex)...])
+        if key.hasPrefix("t/") { _ = try? Token(decoding: value, key: key) }
+        if key.hasPrefix("p/") { _ = try? Policy(decoding: value, key: key) }
+        if key.hasPrefix("r/") { _ = try? Role(decoding: value, key: key) }
+        if key.hasPrefix("a/") { _ = try? AuditEvent(decoding: value, key: key) }
+        if key == "m/audit-head" { _ = try? AuditHead(decoding: value, key: key) }
+    }
+
+    /// Snapshot files. The checksum is SHA-256 over blocks, which a fuzzer cannot forge, so
+    /// this target hashes with a stand-in whose every hash is zero and appends the matching
+    /// 32-byte checksum: the input is a snapshot's body, and the reader past the checksum is
+    /// what gets fuzzed.
+    static let snapshot = FuzzTarget(name: "snapshot", summary: "SnapshotFile.read past its checksum") { bytes in
+        _ = try? SnapshotFile.read(Data(bytes + [UInt8](repeating: 0, count: 32)), hasher: ZeroHasher())
+    }
+}
+
+/// A hasher whose every digest is zero (the snapshot target's stand-in for SHA-256).
+struct ZeroHasher: SecretHasher {
+    static let zero = [UInt8](repeating: 0, count: 32).withUnsafeBytes { Digest256(bytes: $0) }
+    var algorithm: String { "sha256" }
+    func digest(ofSecret bytes: UnsafeRawBufferPointer) -> Digest256 { Self.zero }
+    func contentHash(_ bytes: UnsafeRawBufferPointer) -> Digest256 { Self.zero }
+}
