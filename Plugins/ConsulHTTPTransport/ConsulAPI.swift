@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import JacoKernel
+import JacoNIOSSL
 import NIOCore
 
 /// The Consul ACL endpoints over the kernel. Each handler reads the call, checks the caller's
@@ -11,6 +12,8 @@ struct ConsulAPI: Sendable {
     let drain: ShutdownDrain
     /// Failed authentications per caller address on this listener.
     let throttle: AuthThrottle?
+    /// Blocking queries waiting at once, against `max_blocking_queries`.
+    let blockingQueries: ConnectionGate
     /// What `/v1/status/leader` answers: this listener's address.
     let leaderAddress: @Sendable () -> String
 
@@ -340,7 +343,10 @@ struct ConsulAPI: Sendable {
     /// taken before the read so the data is at least as new as it says.
     private func waitForChange(_ call: ConsulCall, _ resource: ACLResource) async throws -> (index: StoreIndex, consistency: String) {
         let options = try call.readOptions()
-        if options.index > 0, kernel.cache.index(of: resource) <= options.index {
+        // Past `max_blocking_queries` a query answers at once, as if its wait had run out:
+        // clients poll again, and connections stay free for other calls.
+        if options.index > 0, kernel.cache.index(of: resource) <= options.index, blockingQueries.admit() {
+            defer { blockingQueries.release() }
             let cache = kernel.cache
             await drain.run { _ = await cache.waitForChange(of: resource, after: options.index, timeout: options.wait) }
         }

@@ -15,6 +15,8 @@ struct ConsulHTTPListener: KernelTransport {
     var limits = ConnectionLimits()
     /// The limits on failed authentications per address and in all.
     var authFailureLimits = AuthThrottle.Limits()
+    /// Blocking queries that may wait at once; more answer at once.
+    var maxBlockingQueries = 2048
 
     var endpointDescription: String { "\(tls == nil ? "http" : "https")://\(HostPort.format(host: host, port: port))" }
 
@@ -23,7 +25,8 @@ struct ConsulHTTPListener: KernelTransport {
         let bound = Mutex<String>(endpointDescription)
         let router = Router(context: ConsulRequestContext.self)
         let throttle = kernel.authThrottle(listener: endpointDescription, limits: authFailureLimits)
-        ConsulAPI(kernel: kernel, drain: drain, throttle: throttle, leaderAddress: { bound.withLock { $0 } }).register(on: router)
+        ConsulAPI(
+            kernel: kernel, drain: drain, throttle: throttle, blockingQueries: ConnectionGate(limit: maxBlockingQueries), leaderAddress: { bound.withLock { $0 } }).register(on: router)
         try await HTTPServing.run(router, host: host, port: port, tls: tls, label: "jacod.consul-http", drain: drain, limits: limits) { scheme, address in
             bound.withLock { $0 = address }
             onListening("\(scheme)://\(address)")

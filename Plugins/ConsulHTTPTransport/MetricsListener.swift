@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import JacoKernel
+import JacoNIOSSL
 import NIOCore
 
 /// The `metrics` listener: `GET /metrics` in the exporter's format (Prometheus text), plus the
@@ -11,6 +12,8 @@ struct MetricsListener: KernelTransport {
     let port: Int
     let tls: TLSSettings?
     let exporter: any MetricsExporter
+    /// The connection cap, TLS handshake deadline and idle timeout.
+    var limits = ConnectionLimits()
 
     var endpointDescription: String { "metrics+\(tls == nil ? "http" : "https")://\(HostPort.format(host: host, port: port))" }
 
@@ -23,7 +26,7 @@ struct MetricsListener: KernelTransport {
                 status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(bytes: exporter.render())))
         }
         HealthRoutes(kernel: kernel).register(on: router)
-        try await HTTPServing.run(router, host: host, port: port, tls: tls, label: "jacod.metrics", drain: nil) { scheme, address in
+        try await HTTPServing.run(router, host: host, port: port, tls: tls, label: "jacod.metrics", drain: nil, limits: limits) { scheme, address in
             onListening("metrics+\(scheme)://\(address)")
         }
     }

@@ -73,6 +73,36 @@ struct ConnectionLimitTests {
         }
     }
 
+    @Test("The metrics listener has a connection cap too: the connection past max_connections is closed; scrapes go on once places are free")
+    func metricsCap() async throws {
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-limits-\(UUID().uuidString).toml")
+        defer { try? FileManager.default.removeItem(at: config) }
+        let base = try String(contentsOfFile: Build.config("memory.toml"), encoding: .utf8)
+        try base.replacingOccurrences(of: "address = \"127.0.0.1:9400\"", with: "address = \"127.0.0.1:9400\"\nmax_connections = 2")
+            .write(to: config, atomically: true, encoding: .utf8)
+        let daemon = try Daemon(config: config.path)
+        defer { daemon.remove() }
+        try await daemon.start()
+        let port = daemon.metricsPort
+        let extraClosed = try await offPool { () -> Double? in
+            let held = try (0..<2).map { _ in try Self.idleConnection(port: port) }
+            defer { for fd in held { close(fd) } }
+            usleep(200_000)
+            let extra = try Self.idleConnection(port: port)
+            defer { close(extra) }
+            return Self.secondsUntilClosed(extra, limit: 0.9)
+        }
+        #expect(extraClosed != nil, "the connection past max_connections stayed open")
+        var scraped = ""
+        for _ in 0..<20 where scraped != "200" {
+            scraped = try await offPool {
+                try runToCompletion(URL(fileURLWithPath: "/usr/bin/curl"), ["-s", "-o", "/dev/null", "-w", "%{http_code}", "\(daemon.metricsBase)/metrics"], timeout: 30)
+            }.stdout
+            if scraped != "200" { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(scraped == "200")
+    }
+
     @Test("A bad limit is a config error naming the key")
     func badLimits() async throws {
         for (line, expected) in [

@@ -49,6 +49,34 @@ struct ConsulBlockingTests {
         }
     }
 
+    @Test("Past max_blocking_queries a blocking query answers at once with the current index; a place freed blocks again")
+    func blockingCap() async throws {
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-blocking-\(UUID().uuidString).toml")
+        defer { try? FileManager.default.removeItem(at: config) }
+        let base = try String(contentsOfFile: Build.config("memory.toml"), encoding: .utf8)
+        try base.replacingOccurrences(of: "address = \"127.0.0.1:8501\"", with: "address = \"127.0.0.1:8501\"\nmax_blocking_queries = 1")
+            .write(to: config, atomically: true, encoding: .utf8)
+        try await withConsulDaemon(config: config.path) { _, consul, management in
+            let index = try #require(try await consul.get("/v1/acl/tokens", token: management).index)
+            let clock = ContinuousClock()
+            async let held = consul.get("/v1/acl/tokens?index=\(index)&wait=60s", token: management)
+            try await Task.sleep(for: .milliseconds(500))
+            // The one place is taken: this query answers at once, unchanged.
+            let start = clock.now
+            let full = try await consul.get("/v1/acl/tokens?index=\(index)&wait=30s", token: management)
+            #expect(full.status == 200 && full.index == index)
+            #expect(clock.now - start < .seconds(5), "a query past the cap waited \(clock.now - start)")
+            // A write wakes the held query; its place is free again and the next one blocks.
+            _ = try await consul.put("/v1/acl/token", token: management, body: #"{"Description": "wakes the holder"}"#)
+            let woken = try await held
+            let next = try #require(woken.index)
+            #expect(next > index)
+            let again = clock.now
+            let blocked = try await consul.get("/v1/acl/tokens?index=\(next)&wait=1s", token: management)
+            #expect(blocked.index == next && clock.now - again >= .seconds(1), "\(clock.now - again)")
+        }
+    }
+
     @Test("An expired token stops authenticating at once and the reaper deletes it, audited")
     func expiry() async throws {
         try await withConsulDaemon(environment: ["JACO_TEST_MIN_EXPIRATION_TTL": "1"]) { daemon, consul, management in
