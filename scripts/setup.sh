@@ -5,8 +5,9 @@
 #   scripts/setup.sh run     # liblmdb-dev libsqlite3-dev libssl-dev, and curl (the README's
 #                            # quickstart reads the metrics and the Consul API with it)
 #   scripts/setup.sh test    # the same, plus etcd-server (the etcd tests start real members),
-#                            # openssl (its s_client checks the listeners' TLS) and python3-venv
-#                            # (a Python grpcio client, from PyPI, drives the gRPC API)
+#                            # openssl (its s_client checks the listeners' TLS), python3-venv
+#                            # (a Python grpcio client and schemathesis, from PyPI) and iproute2
+#                            # (`ip netns`: the etcd partition tests)
 #
 # As root it calls apt-get directly; otherwise through sudo. Used by `make run`, `make test`
 # and .ci/run.
@@ -19,7 +20,7 @@ purpose="${1:-test}"
 run_packages=(liblmdb-dev libsqlite3-dev libssl-dev curl)
 case "$purpose" in
 run) wanted=("${run_packages[@]}") ;;
-test) wanted=("${run_packages[@]}" etcd-server openssl python3-venv) ;;
+test) wanted=("${run_packages[@]}" etcd-server openssl python3-venv iproute2) ;;
 *) echo "setup.sh: unknown purpose '$purpose' (valid: run, test)" >&2; exit 64 ;;
 esac
 

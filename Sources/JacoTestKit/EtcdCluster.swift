@@ -35,10 +35,10 @@ public final class EtcdCluster: @unchecked Sendable {
     /// Starts `size` members and waits until the cluster answers. With `tls`, clients reach it
     /// over HTTPS only and must present a client certificate signed by the test CA.
     /// A port taken by another process between ``freePort()`` and etcd's bind means new ports
-    /// and another try (up to three).
-    public static func start(size: Int = 1, tls: Bool = false) async throws -> EtcdCluster {
+    /// and another try (up to three). `host` is the address members listen on (a local one).
+    public static func start(size: Int = 1, tls: Bool = false, host: String = "127.0.0.1") async throws -> EtcdCluster {
         for attempt in 1...3 {
-            let cluster = try EtcdCluster(size: size, tls: tls)
+            let cluster = try EtcdCluster(size: size, tls: tls, host: host)
             do {
                 for index in cluster.members.indices { try cluster.launch(index) }
                 try await cluster.waitUntilServing()
@@ -51,14 +51,14 @@ public final class EtcdCluster: @unchecked Sendable {
         preconditionFailure("unreachable: the last attempt returns or throws")
     }
 
-    private init(size: Int, tls: Bool) throws {
+    private init(size: Int, tls: Bool, host: String) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-etcd-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         self.directory = directory
         certificates = tls ? try TestCertificates.create(in: directory.appendingPathComponent("pki")) : nil
         members = (1...size).map { i in
             Member(
-                name: "m\(i)", clientURL: "\(tls ? "https" : "http")://127.0.0.1:\(freePort())", peerURL: "http://127.0.0.1:\(freePort())",
+                name: "m\(i)", clientURL: "\(tls ? "https" : "http")://\(host):\(freePort())", peerURL: "http://\(host):\(freePort())",
                 dataDirectory: directory.appendingPathComponent("m\(i)"))
         }
     }

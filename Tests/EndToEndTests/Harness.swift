@@ -106,7 +106,11 @@ final class Daemon: @unchecked Sendable {
     /// The daemon's current directory (default: the test process's).
     let workingDirectory: URL?
 
-    init(config: String, environment: [String: String] = [:], extraArguments: [String] = [], workingDirectory: URL? = nil) throws {
+    /// A command the daemon runs under, e.g. `ip netns exec NAME` (empty: run directly).
+    let launcher: [String]
+
+    init(config: String, environment: [String: String] = [:], extraArguments: [String] = [], workingDirectory: URL? = nil, launcher: [String] = []) throws {
+        self.launcher = launcher
         self.config = config
         self.environment = environment
         self.extraArguments = extraArguments
@@ -122,11 +126,18 @@ final class Daemon: @unchecked Sendable {
     /// Starts the daemon and waits until it accepts calls.
     func start() async throws {
         let process = Process()
-        process.executableURL = Build.products.appendingPathComponent("jacod")
-        process.arguments = [
+        let jacod = Build.products.appendingPathComponent("jacod")
+        let arguments = [
             "--config", Build.config(config), "--data-dir", dataDirectory.path, "--grpc-listen", server, "--socket", socket,
             "--http-listen", "127.0.0.1:\(httpPort)", "--metrics-listen", "127.0.0.1:\(metricsPort)",
         ] + extraArguments
+        if let command = launcher.first {
+            process.executableURL = URL(fileURLWithPath: command)
+            process.arguments = Array(launcher.dropFirst()) + [jacod.path] + arguments
+        } else {
+            process.executableURL = jacod
+            process.arguments = arguments
+        }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         if let workingDirectory { process.currentDirectoryURL = workingDirectory }
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
