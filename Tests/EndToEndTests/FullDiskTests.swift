@@ -4,10 +4,11 @@ import Testing
 /// A full disk under the real daemon, on a small tmpfs data directory (needs root to mount;
 /// skipped with a message where mount is refused): writes fail `store_full` naming the store,
 /// the daemon stays up, verifies and reads keep working, and once space is back writes resume
-/// with nothing acknowledged lost and the audit chain intact, also across a restart. (A disk
-/// turning read-only under a running daemon is not tested: Linux refuses to remount a file
-/// system read-only while files on it are open for writing.)
-@Suite("Full disk end to end", .serialized)
+/// with nothing acknowledged lost and the audit chain intact, also across a restart. A disk that
+/// turns read-only under the running daemon (ext4 on a loop device, made to fail as
+/// `errors=remount-ro` does on a disk error) fails writes naming the store while reads and
+/// verifies go on; after a repair and a restart nothing acknowledged is lost.
+@Suite("Full and read-only disks end to end", .serialized)
 struct FullDiskTests {
     /// Whether this process may mount a tmpfs (root in a sandbox that allows it).
     static let canMount: Bool = {
@@ -22,6 +23,29 @@ struct FullDiskTests {
     static func mount(_ arguments: [String]) async throws {
         let result = try await offPool { try runToCompletion(URL(fileURLWithPath: "/bin/mount"), arguments) }
         #expect(result.status == 0, "mount \(arguments): \(result.stderr)")
+    }
+
+    /// Whether this process may make and mount an ext4 file system on a loop device.
+    static let canMountLoop: Bool = {
+        guard canMount, FileManager.default.isExecutableFile(atPath: "/usr/sbin/mkfs.ext4"), FileManager.default.fileExists(atPath: "/dev/loop-control") else { return false }
+        return true
+    }()
+
+    static func run(_ tool: String, _ arguments: [String]) async throws -> CommandResult {
+        try await offPool { try runToCompletion(URL(fileURLWithPath: tool), arguments, timeout: 120) }
+    }
+
+    /// Bootstraps `daemon` and issues five tokens: the bootstrap secret, and each issued
+    /// token's secret by name.
+    static func initializeAndIssue(_ daemon: Daemon) async throws -> (bootstrap: String, issued: [String: String]) {
+        let bootstrap = try await daemon.jaco(["cluster", "init"]).lastWord
+        var issued: [String: String] = [:]
+        for n in 0..<5 {
+            let result = try await daemon.jaco(["token", "issue", "--name", "before-\(n)"], token: bootstrap)
+            #expect(result.status == 0, "\(result.stderr)")
+            issued["before-\(n)"] = result.lastWord
+        }
+        return (bootstrap, issued)
     }
 
     /// Fills the file system under `directory` with a filler file until a write fails.
@@ -42,20 +66,15 @@ struct FullDiskTests {
         "store_full on a full disk naming the store; reads and verifies go on; writes resume; nothing acknowledged is lost",
         .enabled(if: canMount, "needs root to mount a tmpfs (mount -t tmpfs was refused here)"),
         arguments: ["sqlite.toml", "lmdb.toml"])
-    func fullAndReadOnly(config: String) async throws {
+    func full(config: String) async throws {
         let daemon = try Daemon(config: config)
         defer { daemon.remove() }
         let data = daemon.dataDirectory
         try await Self.mount(["-t", "tmpfs", "-o", "size=6m,mode=0700", "tmpfs", data.path])
         defer { _ = try? runToCompletion(URL(fileURLWithPath: "/bin/umount"), ["-l", data.path]) }
         try await daemon.start()
-        let bootstrap = try await daemon.jaco(["cluster", "init"]).lastWord
-        var acknowledged: [String: String] = [:]
-        for n in 0..<5 {
-            let issued = try await daemon.jaco(["token", "issue", "--name", "before-\(n)"], token: bootstrap)
-            #expect(issued.status == 0, "\(issued.stderr)")
-            acknowledged["before-\(n)"] = issued.lastWord
-        }
+        let (bootstrap, issued) = try await Self.initializeAndIssue(daemon)
+        var acknowledged = issued
 
         // Full: a write fails store_full, naming the store; the daemon answers reads and verifies.
         let filler = try await offPool { try Self.fill(data) }
@@ -95,6 +114,55 @@ struct FullDiskTests {
             let events = (try? JSONSerialization.jsonObject(with: Data(issues.stdout.utf8)) as? [[String: Any]]) ?? []
             #expect(events.count == acknowledged.count, "\(events.count) token_issue events for \(acknowledged.count) acknowledged issues")
         }
+        _ = await daemon.stop()
+    }
+
+    @Test(
+        "A disk turning read-only: writes fail naming the store, the daemon stays up, reads and verifies go on; after a repair and a restart nothing acknowledged is lost",
+        .enabled(if: canMountLoop, "needs root, mkfs.ext4 and loop devices to mount an ext4 image"),
+        arguments: ["sqlite.toml", "lmdb.toml"])
+    func readOnly(config: String) async throws {
+        let daemon = try Daemon(config: config)
+        defer { daemon.remove() }
+        let data = daemon.dataDirectory
+        let image = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-ext4-\(UUID().uuidString).img")
+        defer { try? FileManager.default.removeItem(at: image) }
+        #expect(FileManager.default.createFile(atPath: image.path, contents: nil))
+        try FileHandle(forWritingTo: image).truncate(atOffset: 48 << 20)
+        #expect(try await Self.run("/usr/sbin/mkfs.ext4", ["-q", "-F", image.path]).status == 0)
+        try await Self.mount(["-o", "loop,errors=remount-ro", image.path, data.path])
+        defer { _ = try? runToCompletion(URL(fileURLWithPath: "/bin/umount"), ["-l", data.path]) }
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: data.path)  // jacod refuses a shared data directory
+        try await daemon.start()
+        let (bootstrap, issued) = try await Self.initializeAndIssue(daemon)
+        let acknowledged = issued
+
+        // A disk error: ext4 turns the file system read-only at once, open files included.
+        let device = try await Self.run("/usr/bin/findmnt", ["-n", "-o", "SOURCE", data.path]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trigger = "/sys/fs/ext4/\(URL(fileURLWithPath: device).lastPathComponent)/trigger_fs_error"
+        try "1".write(toFile: trigger, atomically: false, encoding: .utf8)
+        let refused = try await daemon.jaco(["token", "issue", "--name", "read-only"], token: bootstrap)
+        #expect(refused.status != 0, "a write succeeded on a read-only disk")
+        #expect(refused.stderr.contains(data.path), "the error names the store: \(refused.stderr)")
+        for (name, secret) in acknowledged {
+            let own = try await daemon.jaco(["token", "list"], token: secret)
+            #expect(own.status == 0, "\(name) on a read-only disk: \(own.stderr)")
+        }
+
+        // Repaired (unmounted, checked, mounted read-write) and restarted: nothing acknowledged is lost.
+        _ = await daemon.stop()
+        #expect(try await Self.run("/bin/umount", [data.path]).status == 0)
+        _ = try await Self.run("/usr/sbin/e2fsck", ["-f", "-y", image.path])
+        try await Self.mount(["-o", "loop,errors=remount-ro", image.path, data.path])
+        try await daemon.start()
+        for (name, secret) in acknowledged {
+            let own = try await daemon.jaco(["token", "list"], token: secret)
+            #expect(own.status == 0, "\(name) after the repair: \(own.stderr)")
+        }
+        let chain = try await daemon.jaco(["audit", "verify"], token: bootstrap)
+        #expect(chain.status == 0, "\(chain.stdout)\(chain.stderr)")
+        let after = try await daemon.jaco(["token", "issue", "--name", "after-repair"], token: bootstrap)
+        #expect(after.status == 0, "\(after.stderr)")
         _ = await daemon.stop()
     }
 }

@@ -145,6 +145,9 @@ final class Daemon: @unchecked Sendable {
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
+        // The child has its own copy: the test's is closed, so the data directory holds no
+        // file open once the daemon stops (a test may unmount it).
+        try? handle.close()
         self.process = process
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
