@@ -4,7 +4,7 @@
 #   make run                                  # jacod on the built-in default (./data)
 #   make run ARGS="--config Configs/lmdb.toml"
 #   make test                                 # the whole suite, then a short fuzzing run per parser, as CI runs it
-#   make fuzz FUZZ_SECONDS=600                    # longer fuzzing (scripts/fuzz.sh)
+#   make fuzz FUZZ_SECONDS=600                # longer fuzzing (scripts/fuzz.sh)
 
 .PHONY: run test build fuzz setup-run setup-test
 

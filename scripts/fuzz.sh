@@ -8,7 +8,7 @@
 #
 # Builds jaco-fuzz with JACO_FUZZ=1 into .build-fuzz (Package.swift instruments the parsers'
 # modules), then runs each target from its seeds in Fuzz/corpus/<target>/ plus what earlier runs
-# found (.build-fuzz/corpus/<target>/). A crash, leak, timeout or failed invariant stops the
+# found (.build-fuzz/corpus/<target>/). A crash, memory error, timeout or failed invariant stops the
 # target, leaves the input in .build-fuzz/crashes/, and makes the script exit 1: copy that input
 # to Fuzz/regressions/<target>/ and fix it; the suite replays every file there
 # (FuzzCorpusTests). Prints one line per target: executions, speed, corpus size.
