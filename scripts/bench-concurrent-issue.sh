@@ -12,9 +12,8 @@ rounds=${1:-3}
 seconds=${2:-5}
 connections=${3:-64}
 cd "$(dirname "$0")/.."
-swift build -c release --product jacod >/dev/null
-bin=$(swift build -c release --show-bin-path)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source scripts/lib/common.sh
+build_release_jacod
 lua=$(mktemp --suffix=.lua)
 cat >"$lua" <<'LUA'
 wrk.method = "PUT"

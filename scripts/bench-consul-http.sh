@@ -11,11 +11,11 @@ rounds=${1:-5}
 seconds=${2:-5}
 connections=${3:-16}
 cd "$(dirname "$0")/.."
-swift build -c release --product jacod >/dev/null
-bin=$(swift build -c release --show-bin-path)
+source scripts/lib/common.sh
+build_release_jacod
 dir=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-grpc=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
+grpc=$(free_port)
 "$bin/jacod" --config Configs/memory.toml --data-dir "$dir" --grpc-listen "127.0.0.1:$grpc" --socket "$dir/jaco.sock" \
   --http-listen "127.0.0.1:$port" >"$dir/jacod.log" 2>&1 &
 pid=$!

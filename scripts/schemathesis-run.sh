@@ -22,8 +22,8 @@ for tool in jacod jaco; do
 done
 
 work="$(mktemp -d /tmp/jaco-schemathesis.XXXXXX)"
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-grpc_port="$(port)"; http_port="$(port)"; metrics_port="$(port)"
+source "$root/scripts/lib/common.sh"
+grpc_port="$(free_port)"; http_port="$(free_port)"; metrics_port="$(free_port)"
 # schemathesis sends wrong tokens on purpose (e.g. to check that auth is not ignored): with the
 # failed-authentication throttle on, it would soon get 429 for everything from 127.0.0.1 and test
 # little else. The throttle has its own tests (AuthThrottleEndToEndTests).

@@ -91,7 +91,7 @@ struct ConsulAPI: Sendable {
     }
 
     private func call(_ request: Request, _ context: ConsulRequestContext) -> ConsulCall {
-        ConsulCall(request: request, kernel: kernel, throttle: throttle, address: context.remoteAddress?.ipAddress)
+        ConsulCall(request: request, kernel: kernel, throttle: throttle, peer: context.remoteAddress)
     }
 
     // MARK: - Bootstrap

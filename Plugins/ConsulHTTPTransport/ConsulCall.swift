@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import JacoKernel
+import NIOCore
 
 /// One request to the Consul API, read the way Consul reads it: the caller's secret from
 /// `X-Consul-Token`, `Authorization: Bearer` or `?token=`; the namespace from the body, `?ns=`
@@ -17,8 +18,8 @@ struct ConsulCall {
     let kernel: Kernel
     /// The listener's failed-authentication throttle, if any.
     var throttle: AuthThrottle? = nil
-    /// The caller's IP address, which the throttle keys on.
-    var address: String? = nil
+    /// The caller's peer, whose IP address the throttle keys on (read only when it needs it).
+    var peer: SocketAddress? = nil
 
     /// Header names, made once.
     enum Header {
@@ -66,7 +67,7 @@ struct ConsulCall {
         }
         do {
             guard let throttle else { return try kernel.tokens.verify(secret: secret) }
-            return try throttle.verify(secret: secret, from: address) { secret throws(JacoError) in try kernel.tokens.verify(secret: secret) }
+            return try throttle.verify(secret: secret, from: peer?.ipAddress) { secret throws(JacoError) in try kernel.tokens.verify(secret: secret) }
         } catch where error.code == .rateLimited {
             throw ConsulHTTPError(error)
         } catch {
@@ -83,19 +84,26 @@ struct ConsulCall {
     }
 
     /// The namespace: the body's `Namespace`, else `?ns=`, else `X-Consul-Namespace`, else
-    /// `default`. `*` (all) only where `allowWildcard`.
+    /// `default`. `*` (all) only where `allowWildcard`. Every namespace the request names is
+    /// checked, also one the body's overrides.
     func namespace(body: JSONValue? = nil, allowWildcard: Bool = false) throws(ConsulHTTPError) -> String {
-        let given = body.flatMap(ConsulJSON.namespace(in:)) ?? query("ns").flatMap { $0.isEmpty ? nil : $0 }
-            ?? request.headers[Header.namespace].flatMap { $0.isEmpty ? nil : $0 } ?? "default"
-        if given == "*" {
+        let fromQuery = query("ns").flatMap { $0.isEmpty ? nil : $0 }
+        let fromHeader = request.headers[Header.namespace].flatMap { $0.isEmpty ? nil : $0 }
+        let fromBody = body.flatMap(ConsulJSON.namespace(in:))
+        for named in [fromBody, fromQuery, fromHeader].compactMap({ $0 }) { try Self.check(namespace: named, allowWildcard: allowWildcard) }
+        return fromBody ?? fromQuery ?? fromHeader ?? "default"
+    }
+
+    private static func check(namespace: String, allowWildcard: Bool) throws(ConsulHTTPError) {
+        if namespace == "*" {
             guard allowWildcard else { throw .badRequest("Namespace '*' (all) is only valid when listing") }
-            return given
+            return
         }
-        let valid = given.count <= 64 && given.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_") }
+        let valid = namespace.count <= 64
+            && namespace.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_") }
         guard valid else {
-            throw .badRequest("Invalid namespace '\(EchoedInput.quote(given))': use up to 64 letters, digits, '-' or '_'")
+            throw .badRequest("Invalid namespace '\(EchoedInput.quote(namespace))': use up to 64 letters, digits, '-' or '_'")
         }
-        return given
     }
 
     /// The body as JSON, at most ``maxBodyBytes``; syntax errors are `400 <what> decoding failed: …`

@@ -65,7 +65,7 @@ enum EdgeRoutes {
     }
 
     /// `token`, `policy` or `role` for their item paths without an ID.
-    static func missingIDNoun(_ path: String) -> String? {
+    private static func missingIDNoun(_ path: String) -> String? {
         ["token", "policy", "role"].first { path == "/v1/acl/\($0)/" }
     }
 

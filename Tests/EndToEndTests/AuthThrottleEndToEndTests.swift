@@ -23,14 +23,11 @@ struct AuthThrottleEndToEndTests {
 
     @Test("Past failed_auth_burst an address is refused with the wait (HTTP 429 Retry-After, gRPC rate_limited); other addresses and the unix socket are not; the audit log tallies it")
     func throttling() async throws {
-        let config = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-throttle-\(UUID().uuidString).toml")
-        defer { try? FileManager.default.removeItem(at: config) }
         let limits = "failed_auth_burst = 3\nfailed_auth_per_second = 0.001"
-        var text = try String(contentsOfFile: Build.config("memory.toml"), encoding: .utf8)
-        for entry in ["address = \"127.0.0.1:7400\"", "address = \"127.0.0.1:8501\""] {
-            text = text.replacingOccurrences(of: entry, with: "\(entry)\n\(limits)")
-        }
-        try (text + "\n[tokens]\nfailed_auth_audit = \"1s\"\n").write(to: config, atomically: true, encoding: .utf8)
+        let config = try editedConfig(
+            "memory.toml", [adding(limits, after: ListenerLine.grpc), adding(limits, after: ListenerLine.consulHTTP)],
+            appending: "\n[tokens]\nfailed_auth_audit = \"1s\"\n")
+        defer { try? FileManager.default.removeItem(at: config) }
         let daemon = try Daemon(config: config.path)
         defer { daemon.remove() }
         try await daemon.start()

@@ -33,12 +33,9 @@ struct ConnectionLimitTests {
 
     @Test("handshake_timeout closes a silent connection; max_connections closes the one too many; TLS clients are served", arguments: ["grpc", "consul-http"])
     func limits(listener: String) async throws {
-        let config = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-limits-\(UUID().uuidString).toml")
+        let entry = listener == "grpc" ? ListenerLine.grpc : ListenerLine.consulHTTP
+        let config = try editedConfig("memory.toml", [adding("max_connections = 3\nhandshake_timeout = \"1s\"", after: entry)])
         defer { try? FileManager.default.removeItem(at: config) }
-        let base = try String(contentsOfFile: Build.config("memory.toml"), encoding: .utf8)
-        let entry = listener == "grpc" ? "address = \"127.0.0.1:7400\"" : "address = \"127.0.0.1:8501\""
-        try base.replacingOccurrences(of: entry, with: "\(entry)\nmax_connections = 3\nhandshake_timeout = \"1s\"")
-            .write(to: config, atomically: true, encoding: .utf8)
         let daemon = try Daemon(config: config.path)
         defer { daemon.remove() }
         try await daemon.start()
@@ -75,11 +72,8 @@ struct ConnectionLimitTests {
 
     @Test("The metrics listener has a connection cap too: the connection past max_connections is closed; scrapes go on once places are free")
     func metricsCap() async throws {
-        let config = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-limits-\(UUID().uuidString).toml")
+        let config = try editedConfig("memory.toml", [adding("max_connections = 2", after: ListenerLine.metrics)])
         defer { try? FileManager.default.removeItem(at: config) }
-        let base = try String(contentsOfFile: Build.config("memory.toml"), encoding: .utf8)
-        try base.replacingOccurrences(of: "address = \"127.0.0.1:9400\"", with: "address = \"127.0.0.1:9400\"\nmax_connections = 2")
-            .write(to: config, atomically: true, encoding: .utf8)
         let daemon = try Daemon(config: config.path)
         defer { daemon.remove() }
         try await daemon.start()
@@ -110,11 +104,8 @@ struct ConnectionLimitTests {
             ("handshake_timeout = \"soon\"", "'handshake_timeout' is 'soon'; write a duration from"),
             ("idle_timeout = \"0s\"", "'idle_timeout' is '0s'; write a duration from"),
         ] {
-            let config = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-limits-\(UUID().uuidString).toml")
+            let config = try editedConfig("memory.toml", [adding(line, after: ListenerLine.grpc)])
             defer { try? FileManager.default.removeItem(at: config) }
-            let base = try String(contentsOfFile: Build.config("memory.toml"), encoding: .utf8)
-            try base.replacingOccurrences(of: "address = \"127.0.0.1:7400\"", with: "address = \"127.0.0.1:7400\"\n\(line)")
-                .write(to: config, atomically: true, encoding: .utf8)
             let daemon = try Daemon(config: config.path)
             defer { daemon.remove() }
             await #expect(throws: (any Error).self) { try await daemon.start() }

@@ -51,11 +51,8 @@ struct ConsulBlockingTests {
 
     @Test("Past max_blocking_queries a blocking query answers at once with the current index; a place freed blocks again")
     func blockingCap() async throws {
-        let config = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-blocking-\(UUID().uuidString).toml")
+        let config = try editedConfig("memory.toml", [adding("max_blocking_queries = 1", after: ListenerLine.consulHTTP)])
         defer { try? FileManager.default.removeItem(at: config) }
-        let base = try String(contentsOfFile: Build.config("memory.toml"), encoding: .utf8)
-        try base.replacingOccurrences(of: "address = \"127.0.0.1:8501\"", with: "address = \"127.0.0.1:8501\"\nmax_blocking_queries = 1")
-            .write(to: config, atomically: true, encoding: .utf8)
         try await withConsulDaemon(config: config.path) { _, consul, management in
             let index = try #require(try await consul.get("/v1/acl/tokens", token: management).index)
             let clock = ContinuousClock()

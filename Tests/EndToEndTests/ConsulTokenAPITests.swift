@@ -198,6 +198,9 @@ struct ConsulTokenAPITests {
             #expect(header.status == 200)
             let bad = try await consul.get("/v1/acl/tokens?ns=no%20spaces", token: management)
             #expect(bad.status == 400 && bad.body.contains("Invalid namespace"))
+            // A bad ?ns= is refused even where the body's Namespace would win (found by schemathesis).
+            let overridden = try await consul.put("/v1/acl/token?ns=no%23hash", token: management, body: #"{"Namespace": "default"}"#)
+            #expect(overridden.status == 400 && overridden.body.contains("Invalid namespace 'no#hash'"), "\(overridden.status) \(overridden.body)")
         }
     }
 }

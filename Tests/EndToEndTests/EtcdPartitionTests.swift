@@ -81,12 +81,8 @@ struct EtcdPartitionTests {
         defer { net.remove() }
         let etcd = try await EtcdCluster.start(size: 1, host: net.hostAddress)
         defer { etcd.stop() }
-        let config = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-partition-\(UUID().uuidString).toml")
+        let config = try editedConfig("etcd.toml", [("down_policy = \"extend-cache\"", "down_policy = \"\(policy)\"")])
         defer { try? FileManager.default.removeItem(at: config) }
-        let base = try String(contentsOfFile: Build.config("etcd.toml"), encoding: .utf8)
-        let edited = base.replacingOccurrences(of: "down_policy = \"extend-cache\"", with: "down_policy = \"\(policy)\"")
-        #expect(edited.contains("down_policy = \"\(policy)\""))
-        try edited.write(to: config, atomically: true, encoding: .utf8)
         let outside = try Daemon(config: "etcd.toml", extraArguments: ["--etcd-endpoints", etcd.endpoints])
         defer { outside.remove() }
         let inside = try Daemon(config: config.path, extraArguments: ["--etcd-endpoints", etcd.endpoints], launcher: net.launcher)

@@ -26,6 +26,30 @@ enum Build {
     static func config(_ name: String) -> String { name.hasPrefix("/") ? name : root.appendingPathComponent("Configs/\(name)").path }
 }
 
+/// A shipped config (`Configs/<base>`) with lines edited, in a temporary file the caller
+/// removes: each `(line, replacement)` replaces a line that must be there (a test never runs on
+/// an edit that silently did nothing), then `appending` is added at the end.
+func editedConfig(_ base: String, _ edits: [(line: String, replacement: String)], appending extra: String = "") throws -> URL {
+    var text = try String(contentsOfFile: Build.config(base), encoding: .utf8)
+    for (line, replacement) in edits {
+        guard text.contains(line) else { throw DaemonError.exited("Configs/\(base) has no line '\(line)' to edit") }
+        text = text.replacingOccurrences(of: line, with: replacement)
+    }
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-config-\(UUID().uuidString).toml")
+    try (text + extra).write(to: url, atomically: true, encoding: .utf8)
+    return url
+}
+
+/// `line` followed by `added` lines: an edit for ``editedConfig(_:_:appending:)``.
+func adding(_ added: String, after line: String) -> (line: String, replacement: String) { (line, "\(line)\n\(added)") }
+
+/// The shipped configs' listener address lines.
+enum ListenerLine {
+    static let grpc = "address = \"127.0.0.1:7400\""
+    static let consulHTTP = "address = \"127.0.0.1:8501\""
+    static let metrics = "address = \"127.0.0.1:9400\""
+}
+
 /// What a finished command printed.
 struct CommandResult {
     var status: Int32

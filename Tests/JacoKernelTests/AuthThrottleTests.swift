@@ -107,6 +107,24 @@ struct AuthThrottleTests {
         #expect(throttle.takeTally() == nil, "taken: reset")
     }
 
+    @Test("While no address has failed, a verify does not read the caller's address; a failure reads it once")
+    func addressReadLazily() throws {
+        final class Reads: @unchecked Sendable { var count = 0 }
+        let reads = Reads()
+        func address() -> String? {
+            reads.count += 1
+            return "10.0.0.5"
+        }
+        let throttle = AuthThrottle(listener: "test", limits: Self.limits(address: 3))
+        for _ in 0..<10 { _ = try throttle.verify(secret: Self.good, from: address(), using: Self.verify) }
+        #expect(reads.count == 0)
+        _ = try? throttle.verify(secret: "guess", from: address(), using: Self.verify)
+        #expect(reads.count == 1)
+        // Now one address is suspect: every verify looks the caller up.
+        _ = try throttle.verify(secret: Self.good, from: address(), using: Self.verify)
+        #expect(reads.count == 2)
+    }
+
     @Test("Config keys: defaults, values, and errors naming the key")
     func config() throws {
         #expect(try AuthThrottle.Limits(ConfigSection(name: "listeners", values: [:], source: "test.toml")) == AuthThrottle.Limits())

@@ -86,6 +86,9 @@ public final class AuthThrottle: Sendable {
     public let limits: Limits
     private let now: @Sendable () -> ContinuousClock.Instant
     private let state: Mutex<State>
+    /// How many addresses have a bucket (failed recently): while none has, a verify takes no
+    /// lock and builds no address string.
+    private let suspects = Atomic<Int>(0)
 
     private struct Bucket {
         var tokens: Double
@@ -93,8 +96,7 @@ public final class AuthThrottle: Sendable {
 
         mutating func refill(at time: ContinuousClock.Instant, perSecond: Double, burst: Int) {
             let elapsed = time - updated
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            tokens = min(Double(burst), tokens + max(0, seconds) * perSecond)
+            tokens = min(Double(burst), tokens + max(0, elapsed.seconds) * perSecond)
             updated = time
         }
 
@@ -120,12 +122,16 @@ public final class AuthThrottle: Sendable {
         state = Mutex(State(listener: Bucket(tokens: Double(limits.listenerBurst), updated: now())))
     }
 
-    /// Verifies `secret` with `verify` unless `address` is throttled; counts a `token_invalid`
-    /// failure against `address` and the listener. A nil `address` (the unix socket) is exempt.
-    public func verify(secret: String, from address: String?, using verify: (String) throws(JacoError) -> Principal) throws(JacoError) -> Principal {
-        guard limits.enabled, let address else { return try verify(secret) }
-        if let wait = refusal(for: address) {
-            let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
+    /// Verifies `secret` with `verify` unless the caller's address is throttled; counts a
+    /// `token_invalid` failure against the address and the listener. `address` is evaluated
+    /// only when an address has failed recently or this verify fails; nil (the unix socket) is
+    /// exempt.
+    public func verify(
+        secret: String, from address: @autoclosure () -> String?, using verify: (String) throws(JacoError) -> Principal
+    ) throws(JacoError) -> Principal {
+        guard limits.enabled else { return try verify(secret) }
+        if suspects.load(ordering: .relaxed) > 0, let address = address(), let wait = refusal(for: address) {
+            let seconds = max(1, Int(wait.seconds.rounded(.up)))
             var error = JacoError(.rateLimited, "too many failed authentications from \(EchoedInput.quote(address)); try again in \(seconds)s")
             error.retryAfter = .seconds(seconds)
             throw error
@@ -133,7 +139,7 @@ public final class AuthThrottle: Sendable {
         do {
             return try verify(secret)
         } catch {
-            if error.code == .tokenInvalid { recordFailure(from: address) }
+            if error.code == .tokenInvalid, let address = address() { recordFailure(from: address) }
             throw error
         }
     }
@@ -146,6 +152,7 @@ public final class AuthThrottle: Sendable {
             bucket.refill(at: time, perSecond: limits.addressPerSecond, burst: limits.addressBurst)
             if bucket.tokens >= Double(limits.addressBurst) {
                 s.addresses[address] = nil  // refilled: no longer suspect
+                suspects.store(s.addresses.count, ordering: .relaxed)
                 return nil
             }
             s.addresses[address] = bucket
@@ -178,6 +185,7 @@ public final class AuthThrottle: Sendable {
                 s.bySource[address, default: (0, 0)].failures += 1
             }
             if s.addresses.count > Self.maxTrackedAddresses { prune(&s, at: time) }
+            suspects.store(s.addresses.count, ordering: .relaxed)
         }
     }
 
@@ -214,8 +222,13 @@ extension AuthThrottle.Tally {
     func auditPayload(listener: String, period: Duration) -> [String: String] {
         [
             "listener": listener, "failures": String(failures), "refused": String(refused), "addresses": String(addresses),
-            "period": DurationText.format(Double(period.components.seconds)),
+            "period": DurationText.format(period.seconds),
             "sources": sources.map { "\($0.address) failed \($0.failures), refused \($0.refused)" }.joined(separator: "; "),
         ]
     }
+}
+
+extension Duration {
+    /// The duration in seconds, fractions included.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
