@@ -5,8 +5,9 @@
 #   make run ARGS="--config Configs/lmdb.toml"
 #   make test                                 # the whole suite, then a short fuzzing run per parser, as CI runs it
 #   make fuzz FUZZ_SECONDS=600                # longer fuzzing (scripts/fuzz.sh)
+#   make fuzz-parallel FUZZ_SECONDS=7200      # every target at once, at the lowest CPU priority
 
-.PHONY: run test build fuzz setup-run setup-test
+.PHONY: run test build fuzz fuzz-parallel setup-run setup-test
 
 FUZZ_SECONDS ?= 60
 
@@ -19,6 +20,9 @@ test: setup-test
 
 fuzz: setup-run
 	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+fuzz-parallel: setup-run
+	scripts/fuzz.sh --parallel $(FUZZ_SECONDS)
 
 build: setup-run
 	swift build

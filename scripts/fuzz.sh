@@ -5,6 +5,8 @@
 #   scripts/fuzz.sh 600 consul-json # 10 minutes on one target
 #   scripts/fuzz.sh --smoke         # 30,000 runs per target from a fixed seed (a few seconds
 #                                   # each; repeatable): what `make test` runs after the suite
+#   scripts/fuzz.sh --parallel 7200 # every target at once for 2 hours, at the lowest CPU
+#                                   # priority (builds and tests beside it keep their speed)
 #
 # Builds jaco-fuzz with JACO_FUZZ=1 into .build-fuzz (Package.swift instruments the parsers'
 # modules), then runs each target from its seeds in Fuzz/corpus/<target>/ plus what earlier runs
@@ -18,6 +20,8 @@ cd "$root"
 
 seconds=60
 limit=(-max_total_time=60)
+parallel=0
+if [ "${1:-}" = "--parallel" ]; then parallel=1; shift; fi
 if [ "${1:-}" = "--smoke" ]; then limit=(-runs=30000 -seed=1); seconds="smoke"; shift
 elif [[ "${1:-}" =~ ^[0-9]+$ ]]; then seconds="$1"; limit=(-max_total_time="$1"); shift; fi
 
@@ -36,28 +40,71 @@ if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(ls Fuzz/corpus)
 fi
 
-failed=0
 mkdir -p .build-fuzz/crashes
-for target in "${targets[@]}"; do
-  [ -d "Fuzz/corpus/$target" ] || { echo "fuzz: no seed corpus Fuzz/corpus/$target" >&2; exit 64; }
+
+# Runs one target and writes its log; the exit status is the fuzzer's.
+run_target() {
+  local target="$1"
   mkdir -p ".build-fuzz/corpus/$target"
-  log=".build-fuzz/fuzz-$target.log"
-  set +e
   JACO_FUZZ_TARGET="$target" ASAN_OPTIONS="detect_leaks=0" "$binary" ".build-fuzz/corpus/$target" "Fuzz/corpus/$target" \
     "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-    -artifact_prefix=".build-fuzz/crashes/$target-" -print_final_stats=1 >"$log" 2>&1
-  status=$?
-  set -e
+    -artifact_prefix=".build-fuzz/crashes/$target-" -print_final_stats=1 >".build-fuzz/fuzz-$target.log" 2>&1
+}
+
+# Prints one line for a finished target: runs, speed, CPU time, corpus; or what failed.
+report_target() {
+  local target="$1" status="$2" log=".build-fuzz/fuzz-$1.log"
+  local runs speed took cpu corpus
   runs=$(grep -m1 -E "^stat::number_of_executed_units" "$log" | awk '{print $2}' || true)
   speed=$(grep -m1 -E "^stat::average_exec_per_sec" "$log" | awk '{print $2}' || true)
   took=$(grep -m1 -E "^Done [0-9]+ runs in [0-9]+ second" "$log" | awk '{print $5}' || true)
+  cpu=$(cat ".build-fuzz/fuzz-$target.cpu" 2>/dev/null || true)
   corpus=$(ls ".build-fuzz/corpus/$target" | wc -l)
   if [ "$status" -ne 0 ]; then
-    failed=1
     echo "fuzz: $target FAILED after ${runs:-?} runs (exit $status):"
     grep -E "ERROR|Fatal error|SUMMARY|artifact_prefix|Test unit written" "$log" | head -20
   else
-    echo "fuzz: $target ok: ${runs:-?} runs in ${took:-$seconds}s (${speed:-?}/s), corpus $corpus files"
+    echo "fuzz: $target ok: ${runs:-?} runs in ${took:-$seconds}s (${speed:-?}/s${cpu:+, ${cpu} s of CPU}), corpus $corpus files"
   fi
+}
+
+for target in "${targets[@]}"; do
+  [ -d "Fuzz/corpus/$target" ] || { echo "fuzz: no seed corpus Fuzz/corpus/$target" >&2; exit 64; }
 done
+
+failed=0
+# Records a finished target's status and prints its line.
+finish_target() {
+  [ "$2" -eq 0 ] || failed=1
+  report_target "$1" "$2"
+}
+
+if [ "$parallel" -eq 1 ]; then
+  # Each target in its own niced process; its CPU seconds (user + system) are recorded
+  # beside its log, since wall time says little when the targets share the cores.
+  declare -A pids
+  for target in "${targets[@]}"; do
+    (
+      renice -n 19 -p "$BASHPID" >/dev/null
+      status=0; run_target "$target" || status=$?
+      # `times`' second line is the children's user and system time, as 1m2.345s 0m0.678s.
+      # (Written to a file: in a pipeline `times` would run in a subshell of its own.)
+      times >".build-fuzz/fuzz-$target.times"
+      tail -1 ".build-fuzz/fuzz-$target.times" \
+        | awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); t += p[1] * 60 + p[2] } printf "%.0f", t }' \
+        >".build-fuzz/fuzz-$target.cpu"
+      exit "$status"
+    ) &
+    pids[$target]=$!
+  done
+  for target in "${targets[@]}"; do
+    status=0; wait "${pids[$target]}" || status=$?
+    finish_target "$target" "$status"
+  done
+else
+  for target in "${targets[@]}"; do
+    status=0; run_target "$target" || status=$?
+    finish_target "$target" "$status"
+  done
+fi
 exit "$failed"
