@@ -15,6 +15,7 @@ struct SecretFormatTests {
             seen.insert(secret)
         }
         #expect(seen.count == 2000)
+        #expect(SecretFormat.length == SecretFormat.prefix.utf8.count + SecretFormat.randomLength + SecretFormat.checksumLength)
         // 32 characters from a 62-letter alphabet: log2(62) * 32 ≈ 190 bits.
         #expect(Double(SecretFormat.randomLength) * log2(62.0) >= 128)
     }

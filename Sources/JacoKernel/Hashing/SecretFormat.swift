@@ -10,8 +10,9 @@ public enum SecretFormat {
     public static let randomLength = 32
     /// Number of base62 checksum characters.
     public static let checksumLength = 6
-    /// Total length of a generated secret.
-    public static let length = prefix.utf8.count + randomLength + checksumLength
+    /// Total length of a generated secret: the prefix's 5 + 32 + 6. A literal, so the verify
+    /// path reads a constant rather than a lazily initialised global (tested against the parts).
+    public static let length = 43
 
     private static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
 

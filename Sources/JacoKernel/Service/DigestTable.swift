@@ -31,6 +31,20 @@ struct DigestTable<Value: AnyObject> {
         return nil
     }
 
+    /// Calls `body` with the value for `key` in place (no reference count taken for the
+    /// lookup), or returns nil when there is none.
+    @inline(__always)
+    func withValue<Result>(for key: Digest256, _ body: (borrowing Value) -> Result) -> Result? {
+        slots.withUnsafeBufferPointer { slots in
+            var i = home(key)
+            while slots[i].value != nil {
+                if slots[i].key == key { return body(slots[i].value.unsafelyUnwrapped) }
+                i = (i + 1) & mask
+            }
+            return nil
+        }
+    }
+
     /// Sets the value for `key`, replacing any.
     mutating func set(_ value: Value, for key: Digest256) {
         if (count + 1) * 2 > slots.count { grow() }

@@ -189,7 +189,7 @@ public final class TokenService: Sendable {
     /// The principal of a presented secret, from memory; no I/O.
     public func verify(secret: String) throws(JacoError) -> Principal {
         do throws(JacoError) {
-            if let reachability, !reachability.isReachable {
+            if reachability?.isReachable == false {
                 throw JacoError(.unavailable, "the token store cannot be reached and the down policy is 'deny'; try again when it is back")
             }
             let principal = try cache.verify(secret: secret)

@@ -32,6 +32,8 @@ public final class VerificationCache: Sendable {
         let rotatedAt: Date?
         /// The token's use times, shared by its current and previous secrets' entries.
         let use: UseRecord
+        /// Whether a verify must look at the clock or a revocation (otherwise it always passes).
+        let needsCheck: Bool
 
         init(principal: Principal, revokedAt: Date?, expiresAt: Date?, rotatedAt: Date? = nil, use: UseRecord) {
             self.principal = principal
@@ -39,6 +41,7 @@ public final class VerificationCache: Sendable {
             self.expiresAt = expiresAt
             self.rotatedAt = rotatedAt
             self.use = use
+            needsCheck = revokedAt != nil || expiresAt != nil || rotatedAt != nil
         }
 
         /// The same entry with its principal's rights recomputed.
@@ -85,12 +88,14 @@ public final class VerificationCache: Sendable {
         case role(id: String, Role?)
     }
 
-    private let hasher: any SecretHasher
+    /// The hasher's secret digest, bound once: calling through the existential on every verify
+    /// copied it first.
+    private let digestOfSecret: @Sendable (UnsafeRawBufferPointer) -> Digest256
     private let state = Mutex(State())
 
     /// Creates an empty cache that hashes presented secrets with `hasher`.
     public init(hasher: any SecretHasher) {
-        self.hasher = hasher
+        digestOfSecret = { bytes in hasher.digest(ofSecret: bytes) }
     }
 
     /// The store index the cache reflects.
@@ -102,26 +107,51 @@ public final class VerificationCache: Sendable {
     /// Number of tokens (active, revoked or expired) in the cache.
     public var count: Int { state.withLock { $0.byDigest.count } }
 
+    /// What a verify found under the lock.
+    private enum Lookup {
+        /// A token that can be neither revoked nor expired: verified (its use recorded).
+        case verified(Principal)
+        /// A token with a revocation, an expiry or a grace end: checked against the clock.
+        case needsCheck(Entry)
+        /// No token has the digest.
+        case miss(Digest256)
+        /// The secret's shape is wrong; not looked up.
+        case malformed(String)
+    }
+
     /// Verifies a presented secret: the principal, or `token_invalid`, `token_revoked`, `token_expired`.
     public func verify(secret: String) throws(JacoError) -> Principal {
         var secret = secret
-        let result: Result<Principal, JacoError> = secret.withUTF8 { bytes in
-            if let problem = SecretFormat.shapeProblem(of: bytes) {
-                return .failure(Self.invalid(problem))
-            }
-            let digest = hasher.digest(ofSecret: UnsafeRawBufferPointer(bytes))
-            guard let entry = state.withLock({ $0.byDigest[digest] }) else {
-                // A miss: say why, naming a typo when the checksum shows one.
-                if let tombstone = state.withLock({ $0.expiredTombstones[digest] }) {
-                    return .failure(Self.expired(tombstone.name, at: tombstone.expiredAt))
+        let lookup: Lookup = secret.withUTF8 { bytes in
+            if let problem = SecretFormat.shapeProblem(of: bytes) { return .malformed(problem) }
+            let digest = digestOfSecret(UnsafeRawBufferPointer(bytes))
+            // The common case takes one reference, the principal's, and no clock reading.
+            return state.withLock { s in
+                s.byDigest.withValue(for: digest) { entry -> Lookup in
+                    guard entry.needsCheck else {
+                        entry.use.record()
+                        return .verified(entry.principal)
+                    }
+                    return .needsCheck(copy entry)
                 }
-                return .failure(Self.invalid(SecretFormat.problem(with: bytes) ?? "no token has this secret"))
-            }
+            } ?? .miss(digest)
+        }
+        switch lookup {
+        case .verified(let principal):
+            return principal
+        case .needsCheck(let entry):
             let checked = Self.check(entry)
             if case .success = checked { entry.use.record() }
-            return checked
+            return try checked.get()
+        case .miss(let digest):
+            // Say why, naming a typo when the checksum shows one.
+            if let tombstone = state.withLock({ $0.expiredTombstones[digest] }) {
+                throw Self.expired(tombstone.name, at: tombstone.expiredAt)
+            }
+            throw Self.invalid(secret.withUTF8 { SecretFormat.problem(with: $0) } ?? "no token has this secret")
+        case .malformed(let problem):
+            throw Self.invalid(problem)
         }
-        return try result.get()
     }
 
     /// The principal of the token with `accessorID`, if it exists and is neither revoked nor

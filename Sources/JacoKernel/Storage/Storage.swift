@@ -65,8 +65,9 @@ extension StorageFault {
 }
 
 /// A store shared by several daemons over a network, whose change feed can be cut off. While it
-/// is, each daemon's verification cache may be stale.
-public protocol ReachabilityReporting: Sendable {
+/// is, each daemon's verification cache may be stale. Class-bound: the verify path checks it on
+/// every call, and a class existential is one reference to load.
+public protocol ReachabilityReporting: AnyObject, Sendable {
     /// Whether the change feed is currently connected.
     var isReachable: Bool { get }
     /// Whether verifies should fail `unavailable` while it is not (`deny`), rather than answer
