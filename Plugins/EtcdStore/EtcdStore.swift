@@ -235,6 +235,16 @@ struct EtcdSnapshot: StorageSnapshot {
         return response.kvs.first.map { StoredValue(bytes: $0.value, createIndex: StoreIndex($0.createRevision), modifyIndex: StoreIndex($0.modRevision)) }
     }
 
+    func count(prefix: String) async throws -> Int? {
+        var request = Etcdserverpb_RangeRequest()
+        request.key = store.key(prefix)
+        request.rangeEnd = EtcdStore.rangeEnd(ofPrefix: store.key(prefix))
+        request.revision = revision
+        request.serializable = store.consistency == .serializable
+        request.countOnly = true
+        return Int(try await store.range(request, what: "a count of '\(prefix)'").count)
+    }
+
     func scan(prefix: String, startingAfter: String?, limit: Int) async throws -> [StoredEntry] {
         var entries: [StoredEntry] = []
         let end = EtcdStore.rangeEnd(ofPrefix: store.key(prefix))

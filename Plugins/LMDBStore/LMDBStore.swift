@@ -148,6 +148,28 @@ final class LMDBStore: Storage, FaultInjecting, @unchecked Sendable {
         return entries
     }
 
+    fileprivate func count(prefix: String, txn: OpaquePointer?) throws(JacoError) -> Int {
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(txn, kv, &cursor), "opening a cursor")
+        defer { mdb_cursor_close(cursor) }
+        let prefixBytes = Array(prefix.utf8)
+        var key = MDB_val()
+        var value = MDB_val()
+        var rc = LMDB.withValue(prefixBytes) { startKey in
+            key = startKey
+            return mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
+        }
+        var count = 0
+        while rc == MDB_SUCCESS {
+            let keyBytes = UnsafeRawBufferPointer(start: key.mv_data, count: key.mv_size)
+            guard keyBytes.starts(with: prefixBytes) else { break }
+            count += 1
+            rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
+        }
+        if rc != MDB_SUCCESS && rc != MDB_NOTFOUND { try check(rc, "counting '\(prefix)'") }
+        return count
+    }
+
     private struct Snapshot: StorageSnapshot {
         let index: StoreIndex
         let txn: OpaquePointer?
@@ -159,6 +181,10 @@ final class LMDBStore: Storage, FaultInjecting, @unchecked Sendable {
 
         func scan(prefix: String, startingAfter: String?, limit: Int) async throws -> [StoredEntry] {
             try store.scan(prefix: prefix, startingAfter: startingAfter, limit: limit, txn: txn)
+        }
+
+        func count(prefix: String) async throws -> Int? {
+            try store.count(prefix: prefix, txn: txn)
         }
     }
 

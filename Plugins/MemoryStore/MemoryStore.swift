@@ -89,5 +89,9 @@ final class MemoryStore: Storage, FaultInjecting {
                 .prefix(limit)
             return keys.map { StoredEntry(key: $0, value: values[$0]!) }
         }
+
+        func count(prefix: String) async throws -> Int? {
+            values.keys.count { $0.utf8.starts(with: prefix.utf8) }
+        }
     }
 }

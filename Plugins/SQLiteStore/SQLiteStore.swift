@@ -114,6 +114,18 @@ final class SQLiteStore: Storage, FaultInjecting, @unchecked Sendable {
             }
             return entries
         }
+
+        func count(prefix: String) async throws -> Int? {
+            let prefixBytes = Array(prefix.utf8)
+            let upper = KeyRange.upperBound(ofPrefix: prefixBytes)
+            let statement = try connection.statement("SELECT count(*) FROM kv WHERE key >= ?1\(upper == nil ? "" : " AND key < ?2")")
+            // Reset at once: a statement left mid-result would pin this connection's read
+            // transaction, and its later reads would not see newer commits.
+            defer { statement.reset() }
+            statement.bind(1, prefixBytes)
+            if let upper { statement.bind(2, upper) }
+            return try statement.step() ? Int(statement.int64(0)) : 0
+        }
     }
 
     private static func currentIndex(on connection: SQLiteConnection) throws(JacoError) -> StoreIndex {

@@ -145,6 +145,11 @@ public enum StoreConformance {
         try expect(tail.map(\.key) == Array(expected.drop { $0 != "p/a0" }.dropFirst()), "A scan should start after 'startingAfter'", observed: "\(tail.map(\.key))")
         try expect(limited.map(\.key) == Array(expected.prefix(2)), "A scan should stop at 'limit'", observed: "\(limited.map(\.key))")
         try expect(empty.isEmpty, "A scan of an unused prefix should be empty")
+        let counts = try await store.read { s in (try await s.count(prefix: "p/"), try await s.count(prefix: "p"), try await s.count(prefix: "nothing/")) }
+        if let all = counts.0 {
+            try expect(all == expected.count && counts.1 == keys.filter { $0.hasPrefix("p") }.count && counts.2 == 0,
+                "A count should be the number of keys a scan of the prefix returns", observed: "\(counts)")
+        }
 
         // Walking in pages of 3, each page resuming after the last key of the one before, gives
         // every key once; the last page is short, and a scan after the last key is empty.
@@ -162,6 +167,13 @@ public enum StoreConformance {
         try expect(pages == expected.count / 3 + 1, "The walk should end on a short page", observed: "\(pages) pages")
         let afterLast = try await store.read { try await $0.scan(prefix: "p/", startingAfter: expected.last, limit: 3) }
         try expect(afterLast.isEmpty, "A scan after the last key should be empty", observed: "\(afterLast.map(\.key))")
+
+        // A count leaves nothing open that would hide later commits from later reads.
+        if counts.0 != nil {
+            try await store.commit(Transaction(writes: [.put("p/later", Data())]))
+            let later = try await store.read { s in (try await s.count(prefix: "p/"), try await s.get("p/later")) }
+            try expect(later.0 == expected.count + 1 && later.1 != nil, "Reads after a count should see later commits", observed: "\(later)")
+        }
     }
 
     static func indexIsMonotonic(_ store: any Storage & FaultInjecting) async throws {

@@ -206,6 +206,28 @@ struct TokenServiceTests {
         }
     }
 
+    @Test("A kernel started on a full store loads every token, shares equal link lists among them and keeps last-used times")
+    func startupLoad() async throws {
+        try await withJaco { jaco in
+            let op = try jaco.operator
+            let issued = try await jaco.kernel.tokens.issue(identities: (0..<25_000).map { "load-\($0)" }, by: op)
+            _ = try jaco.kernel.tokens.verify(secret: issued[7].secret)
+            #expect(try await jaco.kernel.tokens.flushLastUsed() >= 1)
+            // A second kernel loads the store from scratch (more than two pages of tokens).
+            let loaded = try await Kernel.start(storage: jaco.store, hasher: jaco.kernel.hasher)
+            #expect(loaded.cache.count == jaco.kernel.cache.count && loaded.cache.count >= issued.count)
+            let first = try loaded.tokens.verify(secret: issued[0].secret)
+            let last = try loaded.tokens.verify(secret: issued[issued.count - 1].secret)
+            #expect(first.identity == "load-0" && last.identity == "load-24999")
+            #expect(first.policyIDs == last.policyIDs && !first.policyIDs.isEmpty)
+            let sharing = first.policyIDs.withUnsafeBufferPointer { a in last.policyIDs.withUnsafeBufferPointer { $0.baseAddress == a.baseAddress } }
+            #expect(sharing, "tokens linked to the same policies should share one list in the cache")
+            #expect(loaded.cache.lastUsed(accessorID: issued[7].token.accessorID) != nil)
+            #expect(loaded.cache.lastUsed(accessorID: issued[8].token.accessorID) == nil)
+            try await loaded.shutdown()
+        }
+    }
+
     @Test("Concurrent issues all succeed with distinct identities and an intact audit chain")
     func concurrentIssues() async throws {
         try await withJaco { jaco in

@@ -31,11 +31,12 @@ struct ACLTable {
         return level
     }
 
-    /// The principal a token verifies as.
-    func principal(for token: Token) -> Principal {
+    /// The principal a token verifies as, holding the given link lists (equal to the token's;
+    /// possibly shared with other principals).
+    func principal(for token: Token, policyIDs: [String], roleIDs: [String]) -> Principal {
         Principal(
-            accessorID: token.accessorID, identity: token.identity, policyIDs: token.policyIDs, roleIDs: token.roleIDs,
-            allowsPrivileged: token.allowsPrivileged, acl: level(policyIDs: token.policyIDs, roleIDs: token.roleIDs))
+            accessorID: token.accessorID, identity: token.identity, policyIDs: policyIDs, roleIDs: roleIDs,
+            allowsPrivileged: token.allowsPrivileged, acl: level(policyIDs: policyIDs, roleIDs: roleIDs))
     }
 
     /// The same principal with its level recomputed against this table.

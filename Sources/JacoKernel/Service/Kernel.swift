@@ -134,6 +134,13 @@ public final class Kernel: Sendable {
         }
     }
 
+    /// A snapshot handed to the task that reads the next page. Invariant behind `@unchecked
+    /// Sendable`: one task at a time uses it (a page is fetched only after the one before it
+    /// was), all inside the `read` that opened it.
+    private struct SnapshotHandle: @unchecked Sendable {
+        let snapshot: any StorageSnapshot
+    }
+
     /// Loads the verification cache from one snapshot, tokens a page at a time.
     private func reloadCache() async throws {
         let (loader, index) = try await storage.read { snapshot in
@@ -144,13 +151,10 @@ public final class Kernel: Sendable {
                 try Role(decoding: $0.value.bytes, key: $0.key)
             }
             var loader = VerificationCache.Loader(policies: policies, roles: roles)
+            // Sized before the load where the engine can count: growing tables rehash every key.
+            if let count = try await snapshot.count(prefix: KeySpace.tokenPrefix) { loader.expect(tokens: count) }
+            try await Self.loadTokens(from: snapshot, into: &loader)
             var after: String? = nil
-            repeat {
-                let page = try await snapshot.scan(prefix: KeySpace.tokenPrefix, startingAfter: after, limit: 10_000)
-                loader.add(try page.map { try Token(decoding: $0.value.bytes, key: $0.key) })
-                after = page.count == 10_000 ? page.last?.key : nil
-            } while after != nil
-            after = nil
             repeat {
                 let page = try await snapshot.scan(prefix: KeySpace.lastUsedPrefix, startingAfter: after, limit: 10_000)
                 loader.addLastUsed(page.compactMap { entry in
@@ -161,6 +165,27 @@ public final class Kernel: Sendable {
             return (loader, snapshot.index)
         }
         cache.install(loader, at: index)
+    }
+
+    /// Reads and decodes token pages one ahead of the cache's inserts: the store read and the
+    /// decode of page N + 1 run on another core while page N goes into the tables. (Making the
+    /// cache entries there too was slower: glibc's malloc then frees across threads.)
+    private static func loadTokens(from snapshot: any StorageSnapshot, into loader: inout VerificationCache.Loader) async throws {
+        let source = SnapshotHandle(snapshot: snapshot)
+        let pageSize = 10_000
+        func fetch(after: String?) -> Task<(tokens: [Token], last: String?), any Error> {
+            Task {
+                let page = try await source.snapshot.scan(prefix: KeySpace.tokenPrefix, startingAfter: after, limit: pageSize)
+                let tokens = try page.map { try Token(decoding: $0.value.bytes, key: $0.key) }
+                return (tokens, page.count == pageSize ? page.last?.key : nil)
+            }
+        }
+        var pending: Task<(tokens: [Token], last: String?), any Error>? = fetch(after: nil)
+        while let current = pending {
+            let (tokens, last) = try await current.value
+            pending = last.map(fetch(after:))
+            loader.add(tokens)
+        }
     }
 
     /// Applies the change feed to the cache until cancelled; resumes after errors, and reloads

@@ -65,10 +65,14 @@ public final class VerificationCache: Sendable {
         var expiries: [String: Date] = [:]
         /// When each rotation's grace ends, by accessor ID (for the finisher).
         var graceEnds: [String: Date] = [:]
+        /// Policy and role ID lists, shared by the tokens that have the same one.
+        var linkLists = LinkListInterner()
         /// Each identity's newest token (the one `ti/` names once writes settle).
         var identityHolders: [String: (accessorID: String, issuedAt: Date)] = [:]
-        /// Use times by accessor ID, kept across entry replacements.
-        var uses: [String: UseRecord] = [:]
+        /// The use record of the token with `accessorID` (its current secret's entry holds it).
+        func use(of accessorID: String) -> UseRecord? {
+            digestByAccessor[accessorID].flatMap { byDigest[$0]?.use }
+        }
         /// Expired tokens the reaper deleted: who and when, so their secrets still fail
         /// `token_expired` with the time rather than as unknown (bounded; lost on restart).
         var expiredTombstones: [Digest256: (name: String, expiredAt: Date)] = [:]
@@ -180,12 +184,16 @@ public final class VerificationCache: Sendable {
     /// The last time a token verified, as this daemon knows it (its own uses, and the newest
     /// time in the store); nil when never.
     public func lastUsed(accessorID: String) -> Date? {
-        state.withLock { $0.uses[accessorID] }?.newest.map { Date(timeIntervalSince1970: TimeInterval($0)) }
+        state.withLock { $0.use(of: accessorID) }?.newest.map { Date(timeIntervalSince1970: TimeInterval($0)) }
     }
 
     /// Use times not yet written to the store, by accessor ID (for the last-used flusher).
     func unflushedUses() -> [(accessorID: String, use: UseRecord)] {
-        state.withLock { s in s.uses.compactMap { $0.value.needsFlush ? ($0.key, $0.value) : nil } }
+        state.withLock { s in
+            s.digestByAccessor.compactMap { accessorID, digest in
+                s.byDigest[digest].flatMap { $0.use.needsFlush ? (accessorID, $0.use) : nil }
+            }
+        }
     }
 
     /// The accessor IDs of tokens whose expiration time is at or before `now`.
@@ -258,6 +266,13 @@ public final class VerificationCache: Sendable {
     /// The most deleted expired tokens remembered for their error message.
     static let maxTombstones = 10_000
 
+    /// A token with its cache entries made, ready to be placed in the tables.
+    private struct PreparedToken {
+        let token: Token
+        let entry: Entry
+        let previous: Entry?
+    }
+
     /// New contents built off the lock, a page of tokens at a time, then swapped in whole by
     /// ``install(_:at:)``: verifies see the old contents until then, and no step holds every
     /// decoded token record at once.
@@ -270,14 +285,29 @@ public final class VerificationCache: Sendable {
             for role in roles { state.table.setRole(id: role.id, role) }
         }
 
+        /// How many tokens the load will add, when known.
+        private var expectedTokens: Int?
+
+        /// Sizes the tables for `count` tokens.
+        mutating func expect(tokens count: Int) {
+            expectedTokens = count
+            state.byDigest = DigestTable(capacity: count)
+            state.digestByAccessor.reserveCapacity(count)
+        }
+
         /// Adds a page of tokens.
-        mutating func add(_ tokens: [Token]) {
-            for token in tokens { VerificationCache.insert(token, into: &state) }
+        mutating func add(_ page: [Token]) {
+            let first = state.digestByAccessor.isEmpty
+            for token in page { VerificationCache.insert(token, into: &state) }
+            // Identities: sized after the first page, by the share of its tokens that had one.
+            if first, let expected = expectedTokens, !page.isEmpty {
+                state.identityHolders.reserveCapacity(expected * state.identityHolders.count / page.count)
+            }
         }
 
         /// Adds stored last-used times (seconds since 1970) by accessor ID.
         mutating func addLastUsed(_ times: [(accessorID: String, seconds: Int64)]) {
-            for (accessorID, seconds) in times { VerificationCache.use(of: accessorID, in: &state).stored(seconds) }
+            for (accessorID, seconds) in times { state.use(of: accessorID)?.stored(seconds) }
         }
     }
 
@@ -286,7 +316,9 @@ public final class VerificationCache: Sendable {
         var fresh = loader.state
         let ready = state.withLock { s in
             // Uses this daemon saw and has not written yet survive the reload.
-            for (accessorID, old) in s.uses { fresh.uses[accessorID]?.absorb(old) }
+            for accessorID in s.digestByAccessor.keys {
+                if let old = s.use(of: accessorID) { fresh.use(of: accessorID)?.absorb(old) }
+            }
             fresh.applied = s.applied
             fresh.waiters = s.waiters
             fresh.blockers = s.blockers
@@ -394,6 +426,8 @@ public final class VerificationCache: Sendable {
         for update in updates {
             switch update {
             case .token(let accessorID, let token):
+                // A new version of a token keeps its use record.
+                let use = s.use(of: accessorID)
                 if let old = s.digestByAccessor.removeValue(forKey: accessorID) {
                     if token == nil, let entry = s.byDigest[old], let expiry = entry.expiresAt, expiry <= Date() {
                         if s.expiredTombstones.count >= maxTombstones { s.expiredTombstones.removeAll(keepingCapacity: true) }
@@ -404,43 +438,52 @@ public final class VerificationCache: Sendable {
                 if let old = s.previousDigestByAccessor.removeValue(forKey: accessorID) { s.byDigest.remove(old) }
                 s.expiries.removeValue(forKey: accessorID)
                 s.graceEnds.removeValue(forKey: accessorID)
-                if let token { insert(token, into: &s) } else { s.uses.removeValue(forKey: accessorID) }
-            case .lastUsed(let accessorID, let seconds):
-                use(of: accessorID, in: &s).stored(seconds)
-            case .policy, .role: break
+                if let token { insert(token, into: &s, use: use ?? UseRecord()) }
+            case .lastUsed, .policy, .role: break
             }
+        }
+        // Times after tokens: a change that writes both (a restore) lists `lu/` keys first.
+        for case .lastUsed(let accessorID, let seconds) in updates {
+            s.use(of: accessorID)?.stored(seconds)
         }
     }
 
-    private static func use(of accessorID: String, in s: inout State) -> UseRecord {
-        if let existing = s.uses[accessorID] { return existing }
-        let made = UseRecord()
-        s.uses[accessorID] = made
-        return made
+    private static func insert(_ token: Token, into s: inout State, use: UseRecord = UseRecord()) {
+        place(prepare(token, table: s.table, links: &s.linkLists, use: use), into: &s)
     }
 
-    private static func insert(_ token: Token, into s: inout State) {
-        let use = use(of: token.accessorID, in: &s)
-        let principal = s.table.principal(for: token)
-        s.byDigest.set(Entry(principal: principal, revokedAt: token.revokedAt, expiresAt: token.expirationTime, use: use), for: token.secretDigest)
+    /// A token's entries (its principal, linked through `table`), not yet in any table.
+    private static func prepare(_ token: Token, table: ACLTable, links: inout LinkListInterner, use: UseRecord) -> PreparedToken {
+        let principal = table.principal(for: token, policyIDs: links.intern(token.policyIDs), roleIDs: links.intern(token.roleIDs))
+        let entry = Entry(principal: principal, revokedAt: token.revokedAt, expiresAt: token.expirationTime, use: use)
+        // The previous secret verifies as the same principal until the grace ends (or the token
+        // expires first).
+        let previous = token.rotation.map { rotation in
+            Entry(principal: principal, revokedAt: token.revokedAt, expiresAt: token.expirationTime.map { min($0, rotation.graceEndsAt) } ?? rotation.graceEndsAt,
+                rotatedAt: rotation.rotatedAt, use: use)
+        }
+        return PreparedToken(token: token, entry: entry, previous: previous)
+    }
+
+    /// Puts a prepared token into the tables.
+    private static func place(_ prepared: PreparedToken, into s: inout State) {
+        let token = prepared.token
+        s.byDigest.set(prepared.entry, for: token.secretDigest)
         s.digestByAccessor[token.accessorID] = token.secretDigest
         if let expiry = token.expirationTime { s.expiries[token.accessorID] = expiry }
-        if let rotation = token.rotation {
-            // The previous secret verifies as the same principal until the grace ends (or the
-            // token expires first).
-            let end = token.expirationTime.map { min($0, rotation.graceEndsAt) } ?? rotation.graceEndsAt
-            s.byDigest.set(
-                Entry(principal: principal, revokedAt: token.revokedAt, expiresAt: end, rotatedAt: rotation.rotatedAt, use: use),
-                for: rotation.previousDigest)
+        if let rotation = token.rotation, let previous = prepared.previous {
+            s.byDigest.set(previous, for: rotation.previousDigest)
             s.previousDigestByAccessor[token.accessorID] = rotation.previousDigest
             s.graceEnds[token.accessorID] = rotation.graceEndsAt
         }
         if let identity = token.identity {
-            let holder = s.identityHolders[identity]
-            if holder == nil || holder!.issuedAt <= token.issuedAt || holder!.accessorID == token.accessorID {
-                s.identityHolders[identity] = (token.accessorID, token.issuedAt)
-            }
+            // One lookup: the optional is modified in place.
+            Self.keepNewest(&s.identityHolders[identity], accessorID: token.accessorID, issuedAt: token.issuedAt)
         }
+    }
+
+    private static func keepNewest(_ holder: inout (accessorID: String, issuedAt: Date)?, accessorID: String, issuedAt: Date) {
+        if holder == nil || holder!.issuedAt <= issuedAt || holder!.accessorID == accessorID { holder = (accessorID, issuedAt) }
     }
 
     private static func advance(_ s: inout State, to index: StoreIndex, touched: Set<ACLResource>) -> [CheckedContinuation<Void, Never>] {

@@ -28,9 +28,16 @@ public protocol StorageSnapshot {
     func get(_ key: String) async throws -> StoredValue?
     /// Entries whose key starts with `prefix`, in key order, after `startingAfter`, at most `limit`.
     func scan(prefix: String, startingAfter: String?, limit: Int) async throws -> [StoredEntry]
+    /// How many keys start with `prefix`, or nil when the engine cannot tell without a full
+    /// scan. A sizing hint (the cache reserves its tables before loading), so counting should
+    /// read keys only.
+    func count(prefix: String) async throws -> Int?
 }
 
 extension StorageSnapshot {
+    /// No count: the caller sizes its tables as it goes.
+    public func count(prefix: String) async throws -> Int? { nil }
+
     /// All entries whose key starts with `prefix`, in key order.
     public func scan(prefix: String) async throws -> [StoredEntry] {
         try await scan(prefix: prefix, startingAfter: nil, limit: .max)
