@@ -1,24 +1,6 @@
 import Foundation
 import Synchronization
 
-/// The ACL data a blocking query can wait on; each has its own index, the store index of the
-/// last change that touched it.
-public enum ACLResource: Sendable, CaseIterable {
-    /// Tokens.
-    case tokens
-    /// Policies.
-    case policies
-    /// Roles.
-    case roles
-
-    init?(key: String) {
-        if key.hasPrefix(KeySpace.tokenPrefix) { self = .tokens }
-        else if key.hasPrefix(KeySpace.policyPrefix) { self = .policies }
-        else if key.hasPrefix(KeySpace.rolePrefix) { self = .roles }
-        else { return nil }
-    }
-}
-
 /// The in-memory digest → principal map that verification reads. It does no I/O: it is loaded
 /// at start and kept current from the store's change feed. It also holds the policies' `acl`
 /// levels (so rights follow policy edits at once), the expiry times the reaper needs, and the

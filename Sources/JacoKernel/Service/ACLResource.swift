@@ -1,0 +1,17 @@
+/// The ACL data a blocking query can wait on; each has its own index, the store index of the
+/// last change that touched it.
+public enum ACLResource: Sendable, CaseIterable {
+    /// Tokens.
+    case tokens
+    /// Policies.
+    case policies
+    /// Roles.
+    case roles
+
+    init?(key: String) {
+        if key.hasPrefix(KeySpace.tokenPrefix) { self = .tokens }
+        else if key.hasPrefix(KeySpace.policyPrefix) { self = .policies }
+        else if key.hasPrefix(KeySpace.rolePrefix) { self = .roles }
+        else { return nil }
+    }
+}
