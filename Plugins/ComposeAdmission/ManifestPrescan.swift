@@ -51,5 +51,6 @@ enum ManifestPrescan {
             default: break
             }
         }
+        try ManifestKeyCheck.check(manifest)
     }
 }

@@ -112,6 +112,47 @@ struct ManifestPrescanTests {
         #expect(error?.message.contains("nested too deeply") == true, "\(String(describing: error))")
     }
 
+    @Test("Keys that are not scalars are refused before the parser sees them", arguments: [
+        ("services:\n  web:\n    image: nginx\n? [a]\n: b\n", "an explicit key ('? ') as a mapping key (line 4)"),
+        ("services:\n  web:\n    image: nginx\n[a, [b]]: c\n", "a [ ] or { } collection as a mapping key (line 4)"),
+        ("services: {web: {image: nginx}, {x: 1}: 2}\n", "a [ ] or { } collection"),
+        ("base: &b [x]\nservices:\n  web:\n    image: nginx\n*b : 1\n", "an alias ('*name') as a mapping key (line 5)"),
+        ("services:\n  - ? - ? - x\n", "an explicit key"),
+    ])
+    func complexKeys(text: String, expected: String) {
+        let error = validationError(text)
+        #expect(error?.code == .validationFailed)
+        #expect(error?.message.contains(expected) == true, "\(String(describing: error))")
+    }
+
+    @Test("Duplicate deep keys cannot make the parser's duplicate check exponential")
+    func exponentialDuplicateCheck() {
+        // Yams sorts duplicate keys with a comparison that doubles per level of nesting: at depth
+        // 30 this took hours before the key check. Now refused at once.
+        let deep = String(repeating: "[", count: 30) + "a" + String(repeating: "]", count: 30)
+        let text = "services:\n  web:\n    image: nginx\n" + ["[\(deep), 1]: 1", "[\(deep), 1]: 1", "[\(deep), 2]: 2", "[\(deep), 2]: 2"].joined(separator: "\n")
+        #expect(validationError(text)?.message.contains("collection as a mapping key") == true)
+    }
+
+    @Test("Look-alikes in strings, comments and block scalars are not keys")
+    func lookAlikes() {
+        let text = """
+            services:
+              web:
+                image: nginx
+                command: "echo [a]: b"
+                entrypoint: ['sh', '-c', 'x ? y', 'it''s [1]: 2']
+                labels:
+                  note: a ? b # {x}: y
+                  script: |
+                    ? not a key
+                    [a]: b
+                  after: "*x : y"
+                environment: {A: "[1]: 2", B: 'x'}
+            """
+        #expect(validationError(text) == nil, "\(String(describing: validationError(text)))")
+    }
+
     @Test("Brackets in comments do not count")
     func comments() {
         let text = "# " + String(repeating: "[", count: 500) + "\nservices:\n  web:\n    image: nginx # {{{{\n"
