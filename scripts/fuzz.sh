@@ -60,9 +60,11 @@ report_target() {
   took=$(grep -m1 -E "^Done [0-9]+ runs in [0-9]+ second" "$log" | awk '{print $5}' || true)
   cpu=$(cat ".build-fuzz/fuzz-$target.cpu" 2>/dev/null || true)
   corpus=$(ls ".build-fuzz/corpus/$target" | wc -l)
-  if [ "$status" -ne 0 ]; then
+  if [ "$status" -eq 72 ]; then
+    echo "fuzz: $target interrupted after ${runs:-?} runs (${cpu:+${cpu} s of CPU, }corpus $corpus files)"
+  elif [ "$status" -ne 0 ]; then
     echo "fuzz: $target FAILED after ${runs:-?} runs (exit $status):"
-    grep -E "ERROR|Fatal error|SUMMARY|artifact_prefix|Test unit written" "$log" | head -20
+    grep -E "ERROR|Fatal error|SUMMARY|artifact_prefix|Test unit written" "$log" | head -20 || true
   else
     echo "fuzz: $target ok: ${runs:-?} runs in ${took:-$seconds}s (${speed:-?}/s${cpu:+, ${cpu} s of CPU}), corpus $corpus files"
   fi
@@ -73,15 +75,21 @@ for target in "${targets[@]}"; do
 done
 
 failed=0
-# Records a finished target's status and prints its line.
+# Records a finished target's status and prints its line (72: libFuzzer was interrupted, e.g.
+# by Ctrl-C or `pkill -INT`; what it found until then is kept).
 finish_target() {
-  [ "$2" -eq 0 ] || failed=1
+  [ "$2" -eq 0 ] || [ "$2" -eq 72 ] || failed=1
   report_target "$1" "$2"
 }
 
 if [ "$parallel" -eq 1 ]; then
   # Each target in its own niced process; its CPU seconds (user + system) are recorded
-  # beside its log, since wall time says little when the targets share the cores.
+  # beside its log, since wall time says little when the targets share the cores. Started in
+  # a session of its own (setsid), the script also lowers its session's autogroup: Linux
+  # shares the CPU between sessions first, so per-process nice alone does not yield to builds
+  # run elsewhere. Do not SIGSTOP the targets to pause them: libFuzzer's per-input timeout is
+  # wall-clock, and each stopped target ends with a false "timeout".
+  if [ "$(ps -o sid= -p $$ | tr -d ' ')" = "$$" ]; then echo 19 >"/proc/$$/autogroup" 2>/dev/null || true; fi
   declare -A pids
   for target in "${targets[@]}"; do
     (
