@@ -45,6 +45,7 @@ mkdir -p .build-fuzz/crashes
 # Runs one target and writes its log; the exit status is the fuzzer's.
 run_target() {
   local target="$1"
+  rm -f ".build-fuzz/fuzz-$target.cpu"  # only a --parallel run writes it; none is stale
   mkdir -p ".build-fuzz/corpus/$target"
   JACO_FUZZ_TARGET="$target" ASAN_OPTIONS="detect_leaks=0" "$binary" ".build-fuzz/corpus/$target" "Fuzz/corpus/$target" \
     "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \

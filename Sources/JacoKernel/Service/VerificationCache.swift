@@ -248,13 +248,6 @@ public final class VerificationCache: Sendable {
     /// The most deleted expired tokens remembered for their error message.
     static let maxTombstones = 10_000
 
-    /// A token with its cache entries made, ready to be placed in the tables.
-    private struct PreparedToken {
-        let token: Token
-        let entry: Entry
-        let previous: Entry?
-    }
-
     /// New contents built off the lock, a page of tokens at a time, then swapped in whole by
     /// ``install(_:at:)``: verifies see the old contents until then, and no step holds every
     /// decoded token record at once.
@@ -431,30 +424,18 @@ public final class VerificationCache: Sendable {
     }
 
     private static func insert(_ token: Token, into s: inout State, use: UseRecord = UseRecord()) {
-        place(prepare(token, table: s.table, links: &s.linkLists, use: use), into: &s)
-    }
-
-    /// A token's entries (its principal, linked through `table`), not yet in any table.
-    private static func prepare(_ token: Token, table: ACLTable, links: inout LinkListInterner, use: UseRecord) -> PreparedToken {
-        let principal = table.principal(for: token, policyIDs: links.intern(token.policyIDs), roleIDs: links.intern(token.roleIDs))
-        let entry = Entry(principal: principal, revokedAt: token.revokedAt, expiresAt: token.expirationTime, use: use)
-        // The previous secret verifies as the same principal until the grace ends (or the token
-        // expires first).
-        let previous = token.rotation.map { rotation in
-            Entry(principal: principal, revokedAt: token.revokedAt, expiresAt: token.expirationTime.map { min($0, rotation.graceEndsAt) } ?? rotation.graceEndsAt,
-                rotatedAt: rotation.rotatedAt, use: use)
-        }
-        return PreparedToken(token: token, entry: entry, previous: previous)
-    }
-
-    /// Puts a prepared token into the tables.
-    private static func place(_ prepared: PreparedToken, into s: inout State) {
-        let token = prepared.token
-        s.byDigest.set(prepared.entry, for: token.secretDigest)
+        let principal = s.table.principal(
+            for: token, policyIDs: s.linkLists.intern(token.policyIDs), roleIDs: s.linkLists.intern(token.roleIDs))
+        s.byDigest.set(Entry(principal: principal, revokedAt: token.revokedAt, expiresAt: token.expirationTime, use: use), for: token.secretDigest)
         s.digestByAccessor[token.accessorID] = token.secretDigest
         if let expiry = token.expirationTime { s.expiries[token.accessorID] = expiry }
-        if let rotation = token.rotation, let previous = prepared.previous {
-            s.byDigest.set(previous, for: rotation.previousDigest)
+        if let rotation = token.rotation {
+            // The previous secret verifies as the same principal until the grace ends (or the
+            // token expires first).
+            let end = token.expirationTime.map { min($0, rotation.graceEndsAt) } ?? rotation.graceEndsAt
+            s.byDigest.set(
+                Entry(principal: principal, revokedAt: token.revokedAt, expiresAt: end, rotatedAt: rotation.rotatedAt, use: use),
+                for: rotation.previousDigest)
             s.previousDigestByAccessor[token.accessorID] = rotation.previousDigest
             s.graceEnds[token.accessorID] = rotation.graceEndsAt
         }
