@@ -42,6 +42,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
     ],
     targets: [
         // The kernel: protocols and domain logic. Depends on no plugin; records metrics through
@@ -110,6 +111,14 @@ let package = Package(
             ],
             path: "Plugins/EtcdStore"),
         .target(
+            name: "JWTAuthMethod",
+            dependencies: [
+                "JacoKernel", .product(name: "JWTKit", package: "jwt-kit"), .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Plugins/JWTAuthMethod"),
+        .target(
             name: "ConsulHTTPTransport",
             dependencies: [
                 "JacoKernel", "JacoNIOSSL", .product(name: "Hummingbird", package: "hummingbird"),
@@ -129,7 +138,7 @@ let package = Package(
             name: "JacoRuntime",
             dependencies: [
                 "JacoKernel", "JacoConfigFile", "JacoNIOSSL", "MemoryStore", "SQLiteStore", "LMDBStore", "EtcdStore", "SHA256Hasher", "OpenSSLHasher", "ClusterTLS", "GRPCTransport", "ConsulHTTPTransport",
-                "ComposeAdmission", "PrometheusMetrics",
+                "ComposeAdmission", "PrometheusMetrics", "JWTAuthMethod",
             ]),
 
         // The daemon and the CLI.
@@ -177,7 +186,8 @@ let package = Package(
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"), .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "JWTKit", package: "jwt-kit"), .product(name: "CryptoExtras", package: "swift-crypto"),
             ]),
         // libFuzzer targets for every parser of outside bytes (scripts/fuzz.sh). A normal build
         // makes a replayer that runs inputs through the same targets (FuzzCorpusTests).

@@ -71,6 +71,8 @@ struct ConsulAPI: Sendable {
         }
         router.get("/v1/acl/roles") { request, context in await respond { try await listRoles(call(request, context)) } }
 
+        registerLoginRoutes(on: router)
+
         router.get("/v1/acl/replication") { _, _ in Self.response(.ok, json: EdgeRoutes.replicationStatus) }
         // Templated policies grant rights Jaco does not model: an empty catalogue.
         router.get("/v1/acl/templated-policies") { request, context in
@@ -90,7 +92,7 @@ struct ConsulAPI: Sendable {
         router.add(middleware: EdgeRoutes.MethodNotAllowedMiddleware(respond: respond))
     }
 
-    private func call(_ request: Request, _ context: ConsulRequestContext) -> ConsulCall {
+    func call(_ request: Request, _ context: ConsulRequestContext) -> ConsulCall {
         ConsulCall(request: request, kernel: kernel, throttle: throttle, peer: context.remoteAddress)
     }
 
@@ -200,7 +202,7 @@ struct ConsulAPI: Sendable {
     }
 
     /// The token as stored after a write, with the new secret when there is one.
-    private func writtenToken(_ accessorID: String, namespace: String, secret: String?) async throws -> Response {
+    func writtenToken(_ accessorID: String, namespace: String, secret: String?) async throws -> Response {
         guard let entry = try await kernel.acl.token(accessorID: accessorID, namespace: namespace) else {
             throw ConsulHTTPError(status: .internalServerError, message: "Failed to retrieve token after insertion", code: .storageFailure)
         }
@@ -301,7 +303,7 @@ struct ConsulAPI: Sendable {
 
     /// Serves a read: with `?index=` it first waits (woken by the change feed) until `resource`
     /// changes past that index or `?wait=` runs out. Sets Consul's query-meta headers.
-    private func blockingRead(_ call: ConsulCall, _ resource: ACLResource, _ read: () async throws -> JSONValue) async throws -> Response {
+    func blockingRead(_ call: ConsulCall, _ resource: ACLResource, _ read: () async throws -> JSONValue) async throws -> Response {
         let (index, consistency) = try await waitForChange(call, resource)
         return withQueryMeta(Self.response(.ok, json: try await read()), index: index, consistency: consistency)
     }
@@ -310,7 +312,7 @@ struct ConsulAPI: Sendable {
     /// the daemon's memory does not grow with the number of records. The first page is read
     /// before the answer starts, so a failure there still gets its status code; `page` reads
     /// the page after a cursor and `render` appends one item's JSON.
-    private func blockingList<Item: Sendable>(
+    func blockingList<Item: Sendable>(
         _ call: ConsulCall, _ resource: ACLResource, _ page: @escaping @Sendable (_ after: String?) async throws -> ListPage<Item>,
         render: @escaping @Sendable (Item, inout [UInt8]) -> Void
     ) async throws -> Response {
@@ -364,7 +366,7 @@ struct ConsulAPI: Sendable {
         return response
     }
 
-    private func decode<T>(_ what: String, _ body: () throws(GoStructDecoder.Failure) -> T) throws(ConsulHTTPError) -> T {
+    func decode<T>(_ what: String, _ body: () throws(GoStructDecoder.Failure) -> T) throws(ConsulHTTPError) -> T {
         do {
             return try body()
         } catch {
@@ -384,7 +386,9 @@ struct ConsulAPI: Sendable {
         } catch let error as JacoError {
             kernel.metrics.countDenial(error.code)
             let mapped = ConsulHTTPError(error)
-            return Self.response(mapped.status, text: EchoedInput.bounded(mapped.message))
+            var response = Self.response(mapped.status, text: EchoedInput.bounded(mapped.message))
+            if let retryAfter = mapped.retryAfter { response.headers[.retryAfter] = String(retryAfter.components.seconds) }
+            return response
         } catch let error as HTTPError {
             return Self.response(error.status, text: error.body ?? "\(error.status)")
         } catch {

@@ -2,6 +2,7 @@ import ComposeAdmission
 import ConsulHTTPTransport
 import EtcdStore
 import GRPCTransport
+import JWTAuthMethod
 import JacoKernel
 import LMDBStore
 import MemoryStore
@@ -30,6 +31,10 @@ public enum PluginRegistry {
 
     /// The admission chain when `[admission]` names none.
     public static let defaultAdmissionPolicies = ["privileged"]
+
+    /// The auth-method types logins can use (`Type` of `/v1/acl/auth-method`): a fresh
+    /// instance each, as they cache fetched keys.
+    public static func authMethodTypes() -> [any AuthMethodType] { [JWTAuthMethodType()] }
 
     /// The default storage engine when `[storage]` names none.
     public static let defaultEngine = "sqlite"

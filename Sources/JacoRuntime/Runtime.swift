@@ -113,12 +113,14 @@ public enum Runtime {
 
     /// `[tokens]`: `max_ttl` (the longest `jaco token issue --ttl`; default none) and
     /// `last_used_flush` (how often last-used times are written; default `"1m"`, 1s to 1h),
-    /// `failed_auth_audit` (how often failed authentications are audited; `"1m"`, 1s to 1h).
+    /// `failed_auth_audit` (how often failed authentications are audited; `"1m"`, 1s to 1h),
+    /// `max_login_tokens_per_method` (live tokens one auth method's logins may hold; 10000).
     /// `JACO_TEST_MIN_EXPIRATION_TTL` lowers the shortest TTL, for tests only.
     public static func tokenSettings(_ config: JacoConfig, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> TokenSettings {
         let section = config.section("tokens")
-        try section.rejectUnknownKeys(allowed: ["max_ttl", "last_used_flush", "failed_auth_audit"])
+        try section.rejectUnknownKeys(allowed: ["max_ttl", "last_used_flush", "failed_auth_audit", "max_login_tokens_per_method"])
         var settings = TokenSettings()
+        settings.maxLoginTokensPerMethod = try section.integer("max_login_tokens_per_method", default: settings.maxLoginTokensPerMethod, range: 1...10_000_000)
         settings.minTTL = aclSettings(environment: environment).minExpirationTTL
         if let text = try section.optionalString("max_ttl") {
             guard let seconds = DurationText.parse(text), seconds >= settings.minTTL else {
@@ -159,7 +161,9 @@ public enum Runtime {
         let kernelMetrics = try metrics.map { KernelMetrics(factory: $0.factory, engine: try daemonInfo(config).storageEngine) } ?? .discarded
         let storage = try await openStorage(config, dataDirectory: dataDirectory)
         do {
-            return try await Kernel.start(storage: storage, hasher: hasher, admission: admission, acl: aclSettings(), tokens: tokens, metrics: kernelMetrics)
+            return try await Kernel.start(
+                storage: storage, hasher: hasher, admission: admission, acl: aclSettings(), tokens: tokens, metrics: kernelMetrics,
+                authMethodTypes: PluginRegistry.authMethodTypes())
         } catch {
             try? await storage.close()
             throw error

@@ -34,7 +34,7 @@ struct AuditEventDocsTests {
 
         let kernel = try await Kernel.start(
             storage: MemoryStorePlugin.makeStore(), hasher: InProcessJaco.defaultHasher, admission: AdmissionChain([GatesWeb()]),
-            acl: ACLSettings(minExpirationTTL: 0.2))
+            acl: ACLSettings(minExpirationTTL: 0.2), authMethodTypes: [FixedIdentityType()])
         defer { Task { try? await kernel.shutdown() } }
         let bootstrap = try await kernel.tokens.bootstrap()
         let op = try kernel.tokens.verify(secret: bootstrap.secret)
@@ -72,6 +72,20 @@ struct AuditEventDocsTests {
         var short = TokenRequest()
         short.expirationTTL = 0.3
         _ = try await kernel.acl.createToken(short, by: op)
+        // Auth methods, binding rules, login and logout.
+        var methodRequest = AuthMethodRequest()
+        (methodRequest.name, methodRequest.type, methodRequest.maxTokenTTL) = ("ci", "fixed", 600)
+        _ = try await kernel.login.writeAuthMethod(methodRequest, by: op)
+        _ = try await kernel.login.writeAuthMethod(methodRequest, by: op)
+        var ruleRequest = BindingRuleRequest()
+        (ruleRequest.authMethod, ruleRequest.bindType, ruleRequest.bindName) = ("ci", "service", "svc-${value.team}")
+        let rule = try await kernel.login.writeBindingRule(id: nil, ruleRequest, by: op)
+        _ = try await kernel.login.writeBindingRule(id: rule.record.id, ruleRequest, by: op)
+        let loggedIn = try await kernel.login.login(method: "ci", credential: "anything")
+        try await kernel.login.logout(try kernel.tokens.verify(secret: loggedIn.secret))
+        _ = try await kernel.login.login(method: "ci", credential: "anything")
+        _ = try await kernel.login.deleteBindingRule(id: rule.record.id, by: op)
+        _ = try await kernel.login.deleteAuthMethod(name: "ci", by: op)
         // Failed authentications, tallied per listener.
         let throttle = kernel.authThrottle(listener: "grpc+tls://127.0.0.1:7400", limits: AuthThrottle.Limits())
         _ = try? throttle.verify(secret: "jaco_notatoken", from: "10.0.0.7") { secret throws(JacoError) in try kernel.tokens.verify(secret: secret) }
@@ -106,4 +120,14 @@ private struct GatesWeb: AdmissionPolicy {
     var name: String { "gates-web" }
     func validate(_ manifest: [UInt8]) throws(JacoError) -> AdmissionReview { AdmissionReview(services: ["web"], gatedServices: ["web"]) }
     func admit(_ review: AdmissionReview, for principal: Principal) throws(JacoError) {}
+}
+
+/// An auth-method type that accepts any credential as the same identity (unit tests only).
+struct FixedIdentityType: AuthMethodType {
+    let name = "fixed"
+    func validate(_ method: AuthMethod) async throws {}
+    func blankIdentity(for method: AuthMethod) throws -> VerifiedIdentity { VerifiedIdentity(values: ["team": ""]) }
+    func verify(_ credential: String, for method: AuthMethod, modifyIndex: StoreIndex) async throws -> VerifiedIdentity {
+        VerifiedIdentity(values: ["team": "web"])
+    }
 }

@@ -348,13 +348,13 @@ public final class ACLService: Sendable {
         }
     }
 
-    private func linkPayload(_ token: Token) -> [String: String] {
+    func linkPayload(_ token: Token) -> [String: String] {
         var payload = ["accessor_id": token.accessorID, "policies": token.policyIDs.joined(separator: ","), "roles": token.roleIDs.joined(separator: ",")]
         if !token.serviceIdentities.isEmpty { payload["service_identities"] = token.serviceIdentities.map(\.serviceName).joined(separator: ",") }
         return payload
     }
 
-    private func insertPlan(_ issued: IssuedToken, caller: Principal, payload extra: [String: String]) -> PlannedWrite<IssuedToken> {
+    func insertPlan(_ issued: IssuedToken, caller: Principal, payload extra: [String: String]) -> PlannedWrite<IssuedToken> {
         let token = issued.token
         var payload = linkPayload(token).merging(extra) { $1 }
         if let expiry = token.expirationTime { payload["expires_at"] = expiry.rfc3339 }
@@ -370,9 +370,9 @@ public final class ACLService: Sendable {
     }
 
     /// Deletes tokens with their indexes: the digests (a rotation's previous one too), the
-    /// last-used time, and the identity when it still names this token (a revoked identity
-    /// may have been issued again since).
-    private func deletePlan<R>(_ entries: [Indexed<Token>], type: String, caller: String, result: R, in snapshot: any StorageSnapshot) async throws -> PlannedWrite<R> {
+    /// last-used time, a login token's entry under its auth method, and the identity when it
+    /// still names this token (a revoked identity may have been issued again since).
+    func deletePlan<R>(_ entries: [Indexed<Token>], type: String, caller: String, result: R, in snapshot: any StorageSnapshot) async throws -> PlannedWrite<R> {
         var transaction = Transaction(writes: [])
         var audit: [AuditRecord] = []
         for entry in entries {
@@ -382,6 +382,7 @@ public final class ACLService: Sendable {
             transaction.writes.append(.delete(KeySpace.digest(token.secretDigest)))
             if let rotation = token.rotation { transaction.writes.append(.delete(KeySpace.digest(rotation.previousDigest))) }
             transaction.writes.append(.delete(KeySpace.lastUsed(token.accessorID)))
+            if !token.authMethod.isEmpty { transaction.writes.append(.delete(KeySpace.loginToken(token.accessorID, of: token.authMethod))) }
             if let identity = token.identity, let holder = try await snapshot.get(KeySpace.identity(identity)),
                 String(decoding: holder.bytes, as: UTF8.self) == token.accessorID
             {

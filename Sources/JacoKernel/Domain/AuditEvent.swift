@@ -83,7 +83,8 @@ public enum AuditEventType {
     public static let all = [
         clusterBootstrap, tokenIssue, tokenRevoke, tokenUpdate, tokenDelete, tokenExpire, policyCreate, policyUpdate,
         policyDelete, roleCreate, roleUpdate, roleDelete, apply, privilegedWorkloadAdmitted, clientCertificateIssue,
-        tokenRotate, tokenRotateFinished, tokenRevokeLeaked, snapshotRestore, authFailures,
+        tokenRotate, tokenRotateFinished, tokenRevokeLeaked, snapshotRestore, authFailures, authMethodCreate, authMethodUpdate,
+        authMethodDelete, bindingRuleCreate, bindingRuleUpdate, bindingRuleDelete, login, logout,
     ]
 }
 

@@ -17,6 +17,13 @@ enum KeySpace {
     static let rolePrefix = "r/"
     /// `rn/<name>` → role ID (name index).
     static let roleNamePrefix = "rn/"
+    /// `am/<name>` → auth method record.
+    static let authMethodPrefix = "am/"
+    /// `br/<id>` → binding rule record.
+    static let bindingRulePrefix = "br/"
+    /// `lm/<auth method>/<accessor>` → empty: the login tokens of each auth method, so they can
+    /// be counted (the per-method bound) and found (deleting a method deletes its tokens).
+    static let loginTokenPrefix = "lm/"
     /// `d/<deployment>` → the deployment's latest revision number.
     static let deploymentPrefix = "d/"
     /// `dr/<deployment>/<revision, 16 hex digits>` → the manifest of that revision.
@@ -35,7 +42,8 @@ enum KeySpace {
     /// Every top-level prefix, in key order: together they cover every key the kernel writes
     /// (whole-store walks scan these, as some engines cannot scan an empty prefix).
     static let allPrefixes = [
-        auditPrefix, deploymentPrefix, revisionPrefix, lastUsedPrefix, metadataPrefix, policyPrefix, policyNamePrefix,
+        auditPrefix, authMethodPrefix, bindingRulePrefix, deploymentPrefix, revisionPrefix, loginTokenPrefix, lastUsedPrefix,
+        metadataPrefix, policyPrefix, policyNamePrefix,
         rolePrefix, roleNamePrefix, tokenPrefix, digestPrefix, identityPrefix,
     ]
 
@@ -47,6 +55,10 @@ enum KeySpace {
     static func policyName(_ name: String) -> String { policyNamePrefix + name }
     static func role(_ id: String) -> String { rolePrefix + id }
     static func roleName(_ name: String) -> String { roleNamePrefix + name }
+    static func authMethod(_ name: String) -> String { authMethodPrefix + name }
+    static func bindingRule(_ id: String) -> String { bindingRulePrefix + id }
+    static func loginTokens(of method: String) -> String { loginTokenPrefix + method + "/" }
+    static func loginToken(_ accessorID: String, of method: String) -> String { loginTokens(of: method) + accessorID }
 
     static func deployment(_ name: String) -> String { deploymentPrefix + name }
     static func revision(_ name: String, _ revision: UInt64) -> String { revisionPrefix + name + "/" + hex16(revision) }

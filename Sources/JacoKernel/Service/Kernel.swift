@@ -18,6 +18,8 @@ public final class Kernel: Sendable {
     public let deployments: DeploymentService
     /// Consul's ACL model: tokens with links and expiry, policies, roles.
     public let acl: ACLService
+    /// Auth methods, binding rules, login and logout.
+    public let login: LoginService
     /// The kernel's metrics (verifications, writes, commit latency, cache and feed gauges).
     public let metrics: KernelMetrics
 
@@ -28,9 +30,11 @@ public final class Kernel: Sendable {
     public static func start(
         storage: any Storage, hasher: any SecretHasher, admission: AdmissionChain = AdmissionChain([]),
         acl settings: ACLSettings = ACLSettings(), tokens tokenSettings: TokenSettings = TokenSettings(), metrics: KernelMetrics = .discarded,
-        clock: @escaping @Sendable () -> Date = { Date.nowMilliseconds() }
+        authMethodTypes: [any AuthMethodType] = [], clock: @escaping @Sendable () -> Date = { Date.nowMilliseconds() }
     ) async throws -> Kernel {
-        let kernel = Kernel(storage: storage, hasher: hasher, admission: admission, settings: settings, tokenSettings: tokenSettings, metrics: metrics, clock: clock)
+        let kernel = Kernel(
+            storage: storage, hasher: hasher, admission: admission, settings: settings, tokenSettings: tokenSettings, metrics: metrics,
+            authMethodTypes: authMethodTypes, clock: clock)
         try await kernel.reloadCache()
         kernel.background.withLock {
             $0 = [
@@ -44,7 +48,7 @@ public final class Kernel: Sendable {
 
     private init(
         storage: any Storage, hasher: any SecretHasher, admission: AdmissionChain, settings: ACLSettings, tokenSettings: TokenSettings,
-        metrics: KernelMetrics, clock: @escaping @Sendable () -> Date
+        metrics: KernelMetrics, authMethodTypes: [any AuthMethodType], clock: @escaping @Sendable () -> Date
     ) {
         let cache = VerificationCache(hasher: hasher)
         let pipeline = WritePipeline(storage: storage, hasher: hasher, cache: cache, metrics: metrics, clock: clock)
@@ -56,6 +60,7 @@ public final class Kernel: Sendable {
         self.audit = AuditLog(storage: storage, hasher: hasher)
         self.deployments = DeploymentService(storage: storage, pipeline: pipeline, admission: admission)
         self.acl = ACLService(storage: storage, hasher: hasher, cache: cache, pipeline: pipeline, settings: settings, clock: clock)
+        self.login = LoginService(acl: acl, types: authMethodTypes, maxTokensPerMethod: tokenSettings.maxLoginTokensPerMethod)
     }
 
     /// Stops following the change feed and the reaper, and closes the store.

@@ -42,6 +42,17 @@ final class OverlaySnapshot: StorageSnapshot {
         return Array(merged.prefix(limit))
     }
 
+    /// The base's count with the batch-mates' puts of new keys and deletes of existing ones
+    /// counted in; nil where the base cannot count.
+    func count(prefix: String) async throws -> Int? {
+        guard var count = try await base.count(prefix: prefix) else { return nil }
+        for (key, value) in written where key.hasPrefix(prefix) {
+            let inBase = try await base.get(key) != nil
+            if value == nil && inBase { count -= 1 } else if value != nil && !inBase { count += 1 }
+        }
+        return count
+    }
+
     /// Whether `condition` holds here (``Condition/check(against:)`` on the overlaid value);
     /// the pending index of a batch-mate's write counts as its modify index.
     func holds(_ condition: Condition) async throws -> Bool {

@@ -12,6 +12,9 @@ public struct TokenSettings: Sendable {
     public var failedAuthAudit: Duration = .seconds(60)
     /// The longest rotation grace window.
     public var maxGrace: TimeInterval = 30 * 86_400
+    /// The most live tokens one auth method's logins may hold at once, so a login storm cannot
+    /// fill the store (expired ones count until the reaper deletes them).
+    public var maxLoginTokensPerMethod = 10_000
 
     /// The defaults: no TTL bound, a one-minute minimum, last-used written every minute.
     public init() {}

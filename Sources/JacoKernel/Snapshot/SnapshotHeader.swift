@@ -34,6 +34,8 @@ public struct SnapshotHeader: Codable, Sendable, Equatable {
         if key.hasPrefix(KeySpace.auditPrefix) { return "audit_events" }
         if key.hasPrefix(KeySpace.revisionPrefix) { return "revisions" }
         if key.hasPrefix(KeySpace.deploymentPrefix) { return "deployments" }
+        if key.hasPrefix(KeySpace.authMethodPrefix) { return "auth_methods" }
+        if key.hasPrefix(KeySpace.bindingRulePrefix) { return "binding_rules" }
         return "other"
     }
 }

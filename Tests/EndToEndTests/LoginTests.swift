@@ -1,0 +1,225 @@
+import Foundation
+import NIOHTTP1
+import Testing
+
+/// JWT login end to end: the real daemon, its Consul API over HTTPS, JWTs signed in the test by
+/// generated keys, and an identity provider served over HTTPS by the test with its own CA.
+@Suite("JWT auth methods, binding rules and login end to end")
+struct LoginTests {
+    static let issuer = "https://issuer.example"
+
+    /// Creates the policy `acl-reader` (acl = read) and the role `ci-role` linking it.
+    static func readerRole(_ consul: ConsulClient, _ management: String) async throws {
+        _ = try await ConsulTokenAPITests.policy(consul, management, name: "acl-reader", rules: #"acl = "read""#)
+        let role = try await consul.put("/v1/acl/role", token: management, body: #"{"Name": "ci-role", "Policies": [{"Name": "acl-reader"}]}"#)
+        try #require(role.status == 200, "\(role.body)")
+    }
+
+    static func login(_ consul: ConsulClient, method: String, jwt: String, meta: String = "null") async throws -> ConsulClient.Answer {
+        try await consul.send(.POST, "/v1/acl/login", body: #"{"AuthMethod": "\#(method)", "BearerToken": "\#(jwt)", "Meta": \#(meta)}"#)
+    }
+
+    static func loginTokens(_ consul: ConsulClient, _ management: String, method: String) async throws -> [[String: Any]] {
+        try await consul.get("/v1/acl/tokens?authmethod=\(method)", token: management).objects
+    }
+
+    @Test("A JWKS method: rules of each bind type, rights of login tokens, every refusal, a key rotation, logout, delete")
+    func jwksLogin() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-jwks-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let idp = try await JWKSServer(directory: directory)
+        let first = try await TestSigningKey.rsa(kid: "k1")
+        idp.serve("/jwks", TestSigningKey.jwks([first]))
+        try await withConsulDaemon { _, consul, management in
+            try await Self.readerRole(consul, management)
+            let config = #"{"JWKSURL": "\#(idp.base)/jwks", "JWKSCACert": \#(jsonLiteral(idp.caPEM)), "BoundIssuer": "\#(Self.issuer)", "BoundAudiences": ["jaco"], "ClaimMappings": {"namespace": "namespace", "sub": "subject"}, "ListClaimMappings": {"groups": "groups"}}"#
+            let created = try await consul.put("/v1/acl/auth-method", token: management, body: #"{"Name": "ci", "Type": "jwt", "DisplayName": "CI jobs", "MaxTokenTTL": "10m", "Config": \#(config)}"#)
+            try #require(created.status == 200, "\(created.body)")
+            #expect(created.object["MaxTokenTTL"] as? String == "10m0s")
+            #expect((created.object["Config"] as? [String: Any])?["BoundIssuer"] as? String == Self.issuer)
+            let listed = try await consul.get("/v1/acl/auth-methods", token: management)
+            #expect(listed.objects.map { $0["Name"] as? String } == ["ci"])
+            #expect(listed.objects.first?["Config"] == nil, "a list holds stubs, without Config")
+
+            for (selector, type, name) in [
+                (#"value.namespace == ci and \"deployers\" in list.groups"#, "role", "ci-role"),
+                ("value.namespace == ci", "service", "svc-${value.subject}"),
+                (#"\"admins\" in list.groups"#, "policy", "acl-reader"),
+            ] {
+                let rule = try await consul.put("/v1/acl/binding-rule", token: management, body: #"{"AuthMethod": "ci", "Selector": "\#(selector)", "BindType": "\#(type)", "BindName": "\#(name)"}"#)
+                try #require(rule.status == 200, "\(rule.body)")
+                #expect(rule.object["BindType"] as? String == type)
+            }
+            #expect(try await consul.get("/v1/acl/binding-rules?authmethod=ci", token: management).objects.count == 3)
+
+            // A deployer's login: the role and the service identity, expiring with MaxTokenTTL.
+            let answer = try await Self.login(consul, method: "ci", jwt: try await first.sign(.valid(iss: Self.issuer)), meta: #"{"job": "7"}"#)
+            try #require(answer.status == 200, "\(answer.body)")
+            let token = answer.object
+            #expect(token["AuthMethod"] as? String == "ci")
+            #expect(token["Description"] as? String == #"token created via login: {"job":"7"}"#)
+            #expect((token["Roles"] as? [[String: Any]])?.compactMap { $0["Name"] as? String } == ["ci-role"])
+            #expect((token["ServiceIdentities"] as? [[String: Any]])?.compactMap { $0["ServiceName"] as? String } == ["svc-build-7"])
+            #expect(token["Policies"] == nil)
+            #expect(token["Local"] as? Bool == true)
+            let expires = try #require((token["ExpirationTime"] as? String).flatMap { ISO8601DateFormatter().date(from: $0.replacingOccurrences(of: #"\.\d+"#, with: "", options: .regularExpression)) })
+            #expect(abs(expires.timeIntervalSinceNow - 600) < 30)
+            let secret = try #require(token["SecretID"] as? String)
+            // Its rights are the role's: acl:read, not acl:write.
+            #expect(try await consul.get("/v1/acl/token/self", token: secret).object["AuthMethod"] as? String == "ci")
+            #expect(try await consul.get("/v1/acl/policies", token: secret).status == 200)
+            #expect(try await consul.put("/v1/acl/policy", token: secret, body: #"{"Name": "nope"}"#).status == 403)
+
+            // An admin from another namespace: only the policy rule matches.
+            let admin = try await Self.login(consul, method: "ci", jwt: try await first.sign(.valid(iss: Self.issuer, namespace: "ops", groups: ["admins"])))
+            try #require(admin.status == 200, "\(admin.body)")
+            #expect((admin.object["Policies"] as? [[String: Any]])?.compactMap { $0["Name"] as? String } == ["acl-reader"])
+            #expect(admin.object["Roles"] == nil && admin.object["ServiceIdentities"] == nil)
+            #expect(try await Self.loginTokens(consul, management, method: "ci").count == 2)
+
+            // Every refusal: 403 naming the check, and nothing stored.
+            let other = try await TestSigningKey.rsa(kid: "k1")
+            let now = Int(Date().timeIntervalSince1970)
+            var expired = TestClaims.valid(iss: Self.issuer)
+            (expired.exp, expired.iat, expired.nbf) = (now - 3600, now - 7200, now - 7200)
+            var early = TestClaims.valid(iss: Self.issuer)
+            (early.nbf, early.iat) = (now + 3600, now)
+            let refusals: [(String, String, String)] = [
+                ("expired", try await first.sign(expired), "has expired"),
+                ("not yet valid", try await first.sign(early), "not valid yet"),
+                ("another audience", try await first.sign(.valid(iss: Self.issuer, aud: ["someone-else"])), "BoundAudiences"),
+                ("another issuer", try await first.sign(.valid(iss: "https://evil.example")), "BoundIssuer"),
+                ("wrongly signed", try await other.sign(.valid(iss: Self.issuer)), "signature does not verify"),
+                ("alg none", try unsignedJWT(.valid(iss: Self.issuer)), #"alg "none""#),
+                ("no rule matches", try await first.sign(.valid(iss: Self.issuer, namespace: "prod", groups: [])), "no binding rule"),
+                ("not a JWT", "not-a-jwt", "not a JWT"),
+            ]
+            for (what, jwt, reason) in refusals {
+                let refused = try await Self.login(consul, method: "ci", jwt: jwt)
+                #expect(refused.status == 403, "\(what): \(refused.status) \(refused.body)")
+                #expect(refused.body.hasPrefix("Permission denied: ") && refused.body.contains(reason), "\(what): \(refused.body)")
+                #expect(!refused.body.contains(jwt), "\(what): the credential is echoed")
+            }
+            let unknown = try await Self.login(consul, method: "no-such-method", jwt: try await first.sign(.valid(iss: Self.issuer)))
+            #expect(unknown.status == 403 && unknown.body == #"ACL not found: auth method "no-such-method" not found"#, "\(unknown.body)")
+            #expect(try await Self.loginTokens(consul, management, method: "ci").count == 2)
+
+            // The provider rotates to a new EC key: a JWT naming the new kid makes Jaco refetch.
+            let second = try await TestSigningKey.es256(kid: "k2")
+            idp.serve("/jwks", TestSigningKey.jwks([second]))
+            let fetchesBefore = idp.fetches(of: "/jwks")
+            try await Task.sleep(for: .milliseconds(1100))  // the least time between refetches
+            let rotated = try await Self.login(consul, method: "ci", jwt: try await second.sign(.valid(iss: Self.issuer)))
+            #expect(rotated.status == 200, "\(rotated.body)")
+            #expect(idp.fetches(of: "/jwks") == fetchesBefore + 1)
+
+            // Logout deletes the caller's login token; a token not made by login cannot log out.
+            #expect(try await consul.send(.POST, "/v1/acl/logout", token: secret).body == "true")
+            #expect(try await consul.get("/v1/acl/token/self", token: secret).status == 403)
+            let notLogin = try await consul.send(.POST, "/v1/acl/logout", token: management)
+            #expect(notLogin.status == 403, "\(notLogin.body)")
+            #expect(try await consul.send(.POST, "/v1/acl/logout").status == 403)
+
+            // Deleting the method deletes its rules and its tokens.
+            let adminSecret = try #require(admin.object["SecretID"] as? String)
+            #expect(try await consul.delete("/v1/acl/auth-method/ci", token: management).body == "true")
+            #expect(try await consul.get("/v1/acl/auth-method/ci", token: management).status == 404)
+            #expect(try await consul.get("/v1/acl/binding-rules", token: management).objects.isEmpty)
+            #expect(try await Self.loginTokens(consul, management, method: "ci").isEmpty)
+            #expect(try await consul.get("/v1/acl/token/self", token: adminSecret).status == 403)
+        }
+        try await idp.stop()
+    }
+
+    @Test("Static keys (EdDSA, ES256) and OIDC discovery; bad configs and rules are refused by name")
+    func staticKeysAndDiscovery() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-oidc-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let idp = try await JWKSServer(directory: directory)
+        let rsa = try await TestSigningKey.rsa(kid: "r1")
+        idp.serve("/.well-known/openid-configuration", #"{"issuer": "\#(idp.base)", "jwks_uri": "\#(idp.base)/keys", "id_token_signing_alg_values_supported": ["RS256"]}"#)
+        idp.serve("/keys", TestSigningKey.jwks([rsa]))
+        let ed = try await TestSigningKey.eddsa(kid: "e1")
+        let ec = try await TestSigningKey.es256(kid: "c1")
+        try await withConsulDaemon { _, consul, management in
+            try await Self.readerRole(consul, management)
+            let keys = [ed.publicPEM, ec.publicPEM].map(jsonLiteral).joined(separator: ",")
+            let statics = try await consul.put("/v1/acl/auth-method", token: management, body: #"{"Name": "static", "Type": "jwt", "Config": {"JWTValidationPubKeys": [\#(keys)], "BoundAudiences": ["jaco"], "ClaimMappings": {"namespace": "namespace"}}}"#)
+            try #require(statics.status == 200, "\(statics.body)")
+            let discovery = try await consul.put("/v1/acl/auth-method", token: management, body: #"{"Name": "oidc", "Type": "jwt", "Config": {"OIDCDiscoveryURL": "\#(idp.base)", "OIDCDiscoveryCACert": \#(jsonLiteral(idp.caPEM)), "BoundAudiences": ["jaco"], "ClaimMappings": {"namespace": "namespace"}}}"#)
+            try #require(discovery.status == 200, "\(discovery.body)")
+            for method in ["static", "oidc"] {
+                let rule = try await consul.put("/v1/acl/binding-rule", token: management, body: #"{"AuthMethod": "\#(method)", "Selector": "value.namespace != prod", "BindType": "role", "BindName": "ci-role"}"#)
+                try #require(rule.status == 200, "\(rule.body)")
+            }
+            for key in [ed, ec] {
+                let answer = try await Self.login(consul, method: "static", jwt: try await key.sign(.valid(iss: "anyone")))
+                #expect(answer.status == 200, "\(key.kid): \(answer.body)")
+            }
+            let viaDiscovery = try await Self.login(consul, method: "oidc", jwt: try await rsa.sign(.valid(iss: idp.base)))
+            #expect(viaDiscovery.status == 200, "\(viaDiscovery.body)")
+            let foreignIssuer = try await Self.login(consul, method: "oidc", jwt: try await rsa.sign(.valid(iss: "https://elsewhere.example")))
+            #expect(foreignIssuer.status == 403 && foreignIssuer.body.contains("OIDC provider"), "\(foreignIssuer.body)")
+            // ES256 is not among the provider's algorithms.
+            let wrongAlg = try await Self.login(consul, method: "oidc", jwt: try await ec.sign(.valid(iss: idp.base)))
+            #expect(wrongAlg.status == 403 && wrongAlg.body.contains("ES256"), "\(wrongAlg.body)")
+
+            // Bad methods and rules: 400 naming what is wrong; nothing stored.
+            let badMethods: [(String, String)] = [
+                (#"{"Name": "k8s", "Type": "kubernetes", "Config": {}}"#, "not supported"),
+                (#"{"Name": "browser", "Type": "oidc", "Config": {}}"#, "not supported"),
+                (#"{"Name": "odd", "Type": "ldap", "Config": {}}"#, "Type should be one of: [jwt]"),
+                (#"{"Name": "plain", "Type": "jwt", "Config": {"JWKSURL": "http://127.0.0.1:1/jwks"}}"#, "https://"),
+                (#"{"Name": "both", "Type": "jwt", "Config": {"JWKSURL": "https://127.0.0.1:1/jwks", "JWTValidationPubKeys": [\#(jsonLiteral(ec.publicPEM))]}}"#, "exactly one of"),
+                (#"{"Name": "gone", "Type": "jwt", "Config": {"JWKSURL": "https://127.0.0.1:1/jwks"}}"#, "error checking JWKSURL"),
+                (#"{"Name": "nokey", "Type": "jwt", "Config": {"JWTValidationPubKeys": ["not a key"]}}"#, "JWTValidationPubKeys[0]"),
+                (#"{"Name": "typo", "Type": "jwt", "Config": {"JWTValidationPubkeys": []}}"#, "JWTValidationPubkeys"),
+                (#"{"Name": "alg", "Type": "jwt", "Config": {"JWTValidationPubKeys": [\#(jsonLiteral(ec.publicPEM))], "JWTSupportedAlgs": ["HS256"]}}"#, "HS256"),
+                (#"{"Name": "bad name!", "Type": "jwt", "Config": {}}"#, "invalid Name"),
+            ]
+            for (body, reason) in badMethods {
+                let refused = try await consul.put("/v1/acl/auth-method", token: management, body: body)
+                #expect(refused.status == 400 && refused.body.contains(reason), "\(body): \(refused.status) \(refused.body)")
+            }
+            let badRules: [(String, String)] = [
+                (#"{"AuthMethod": "static", "Selector": "value.team == a", "BindType": "role", "BindName": "x"}"#, "value.team"),
+                (#"{"AuthMethod": "static", "Selector": "value.namespace ==", "BindType": "role", "BindName": "x"}"#, "Selector is invalid"),
+                (#"{"AuthMethod": "static", "BindType": "node", "BindName": "x"}"#, "not supported"),
+                (#"{"AuthMethod": "static", "BindType": "role", "BindName": "${value.team}"}"#, "value.team"),
+                (#"{"AuthMethod": "static", "BindType": "service", "BindName": "Not Valid"}"#, "invalid BindName"),
+                (#"{"AuthMethod": "missing", "BindType": "role", "BindName": "x"}"#, "cannot find auth method"),
+            ]
+            for (body, reason) in badRules {
+                let refused = try await consul.put("/v1/acl/binding-rule", token: management, body: body)
+                #expect(refused.status == 400 && refused.body.contains(reason), "\(body): \(refused.status) \(refused.body)")
+            }
+            #expect(try await consul.get("/v1/acl/auth-methods", token: management).objects.count == 2)
+            #expect(try await consul.get("/v1/acl/binding-rules", token: management).objects.count == 2)
+        }
+        try await idp.stop()
+    }
+
+    @Test("A method holds at most [tokens] max_login_tokens_per_method live tokens")
+    func loginTokenBound() async throws {
+        let config = try editedConfig("memory.toml", [], appending: "\n[tokens]\nmax_login_tokens_per_method = 2\n")
+        let key = try await TestSigningKey.es256(kid: "c1")
+        try await withConsulDaemon(config: config.path) { _, consul, management in
+            let method = try await consul.put("/v1/acl/auth-method", token: management, body: #"{"Name": "ci", "Type": "jwt", "Config": {"JWTValidationPubKeys": [\#(jsonLiteral(key.publicPEM))], "BoundAudiences": ["jaco"]}}"#)
+            try #require(method.status == 200, "\(method.body)")
+            let rule = try await consul.put("/v1/acl/binding-rule", token: management, body: #"{"AuthMethod": "ci", "BindType": "service", "BindName": "web"}"#)
+            try #require(rule.status == 200, "\(rule.body)")
+            var secrets: [String] = []
+            for _ in 0..<2 {
+                let answer = try await Self.login(consul, method: "ci", jwt: try await key.sign(.valid(iss: "x")))
+                try #require(answer.status == 200, "\(answer.body)")
+                secrets.append(try #require(answer.object["SecretID"] as? String))
+            }
+            let third = try await Self.login(consul, method: "ci", jwt: try await key.sign(.valid(iss: "x")))
+            #expect(third.status == 429 && third.body.contains("max_login_tokens_per_method"), "\(third.status) \(third.body)")
+            #expect(third.header("Retry-After") != nil)
+            #expect(try await Self.loginTokens(consul, management, method: "ci").count == 2)
+            #expect(try await consul.send(.POST, "/v1/acl/logout", token: secrets[0]).status == 200)
+            #expect(try await Self.login(consul, method: "ci", jwt: try await key.sign(.valid(iss: "x"))).status == 200)
+        }
+    }
+}
