@@ -107,6 +107,10 @@ check("allows_privileged round-trips", leak.token.allows_privileged)
 outcomes = tokens.RevokeLeakedSecrets(tokens_pb2.RevokeLeakedSecretsRequest(secrets=[leak.secret, "nonsense"]))
 check("TokenService.RevokeLeakedSecrets (no token)",
       [o.result for o in outcomes.outcomes] == [Outcome.RESULT_REVOKED, Outcome.RESULT_MALFORMED], outcomes)
+fails_with("TokenService.Login with an unknown auth method (no token)", "not_found",
+           lambda: tokens.Login(tokens_pb2.LoginRequest(auth_method="py-none", bearer_token="e.e.e")))
+fails_with("TokenService.Logout with a token not made by login", "permission_denied",
+           lambda: tokens.Logout(tokens_pb2.LogoutRequest(), metadata=auth))
 
 review = deploy.ValidateManifest(deploy_pb2.ValidateManifestRequest(manifest=b"services:\n  web:\n    image: nginx\n"))
 check("DeployService.ValidateManifest (no token)", list(review.services) == ["web"])

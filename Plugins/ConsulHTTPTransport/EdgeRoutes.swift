@@ -18,6 +18,9 @@ enum EdgeRoutes {
         ("/v1/acl/policies", [.get]),
         ("/v1/acl/role", [.put]), ("/v1/acl/role/:id", [.get, .put, .delete]), ("/v1/acl/role/name/:name", [.get]),
         ("/v1/acl/roles", [.get]),
+        ("/v1/acl/auth-method", [.put]), ("/v1/acl/auth-method/:name", [.get, .put, .delete]), ("/v1/acl/auth-methods", [.get]),
+        ("/v1/acl/binding-rule", [.put]), ("/v1/acl/binding-rule/:id", [.get, .put, .delete]), ("/v1/acl/binding-rules", [.get]),
+        ("/v1/acl/login", [.post]), ("/v1/acl/logout", [.post]),
         ("/v1/acl/replication", [.get]), ("/v1/acl/templated-policies", [.get]), ("/v1/status/leader", [.get]),
         ("/v1/jaco/health", [.get]), ("/v1/jaco/ready", [.get]), ("/v1/jaco/revoke-leaked", [.post]),
     ]

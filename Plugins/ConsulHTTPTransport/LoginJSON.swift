@@ -46,7 +46,9 @@ enum LoginJSON {
         request.selector = try d.string("Selector")
         request.bindType = try d.string("BindType")
         request.bindName = try d.string("BindName")
-        try d.refuse("BindVars", goType: "*structs.ACLTemplatedPolicyVariables", because: "templated policies grant rights Jaco does not model")
+        if let bindVars = d.value("BindVars"), bindVars != .null {
+            throw GoStructDecoder.Failure(message: "BindVars is not supported by Jaco (templated policies grant rights Jaco does not model); remove it from the request")
+        }
         _ = try d.string("Namespace")
         _ = try d.string("Partition")
         try d.checkUInt64("CreateIndex")

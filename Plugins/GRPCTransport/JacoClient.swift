@@ -231,6 +231,18 @@ public struct JacoSession: Sendable {
         return try await tokens.revokeLeakedSecrets(request, metadata: metadata, options: options).outcomes
     }
 
+    /// Logs in with auth method `method` and `credential` (a JWT); no token needed.
+    public func login(method: String, credential: String, meta: [String: String]) async throws -> Jaco_V1_LoginResponse {
+        var request = Jaco_V1_LoginRequest()
+        (request.authMethod, request.bearerToken, request.meta) = (method, credential, meta)
+        return try await tokens.login(request, metadata: metadata, options: options)
+    }
+
+    /// Deletes the calling login token.
+    public func logout() async throws {
+        _ = try await tokens.logout(Jaco_V1_LogoutRequest(), metadata: metadata, options: options)
+    }
+
     /// Revokes the token bound to `identity`.
     public func revoke(identity: String) async throws -> Jaco_V1_Token {
         var request = Jaco_V1_RevokeTokenRequest()
@@ -322,6 +334,16 @@ extension JacoClient {
     /// Reports leaked secrets; see the connection's method.
     public func revokeLeaked(secrets: [String]) async throws(JacoError) -> [Jaco_V1_LeakedSecretOutcome] {
         try await connected { try await $0.revokeLeaked(secrets: secrets) }
+    }
+
+    /// Logs in; see the connection's method.
+    public func login(method: String, credential: String, meta: [String: String] = [:]) async throws(JacoError) -> Jaco_V1_LoginResponse {
+        try await connected { try await $0.login(method: method, credential: credential, meta: meta) }
+    }
+
+    /// Deletes the calling login token.
+    public func logout() async throws(JacoError) {
+        try await connected { try await $0.logout() }
     }
 
     /// Revokes the token bound to `identity`.

@@ -17,6 +17,7 @@ extension Jaco_V1_Token {
         if let time = token.rotatedAt { rotateTime = Google_Protobuf_Timestamp(date: time) }
         if let time = token.graceEndsAt { graceEndTime = Google_Protobuf_Timestamp(date: time) }
         superseded = token.superseded
+        authMethod = token.authMethod ?? ""
         displayName = token.identity ?? (token.accessorID == BuiltIn.anonymousTokenID ? "anonymous" : token.description.isEmpty ? token.accessorID : token.description)
     }
 

@@ -4,7 +4,7 @@ import JacoKernel
 import SwiftProtobuf
 
 /// `jaco.v1.TokenService`: issue, revoke, rotate, list, attributed to the calling token's
-/// identity; and leak reports, which need no token.
+/// identity; leak reports and logins, which need no token; logout.
 struct TokensService: Jaco_V1_TokenService.ServiceProtocol {
     let kernel: Kernel
     let caller: CallerResolver
@@ -86,6 +86,29 @@ struct TokensService: Jaco_V1_TokenService.ServiceProtocol {
             var response = Jaco_V1_RevokeLeakedSecretsResponse()
             response.outcomes = try await kernel.tokens.revokeLeaked(secrets: secrets).map(Jaco_V1_LeakedSecretOutcome.init)
             return ServerResponse(message: response)
+        }
+    }
+
+    func login(request: ServerRequest<Jaco_V1_LoginRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_LoginResponse> {
+        try await handlingErrors {
+            // No caller token: the credential is the authentication.
+            let message = request.message
+            let issued = try await kernel.login.login(method: message.authMethod, credential: message.bearerToken, meta: message.meta)
+            var response = Jaco_V1_LoginResponse()
+            response.token = Jaco_V1_Token(issued.token.summary)
+            response.secret = issued.secret
+            return ServerResponse(message: response)
+        }
+    }
+
+    func logout(request: ServerRequest<Jaco_V1_LogoutRequest>, context: ServerContext) async throws -> ServerResponse<Jaco_V1_LogoutResponse> {
+        try await handlingErrors {
+            let principal = try await caller.principal(request.metadata, peer: context.remotePeer)
+            if principal.accessorID == CallerResolver.local.accessorID {
+                throw JacoError(.validationFailed, "log out with the login token itself (over TLS, with --token), not on the unix socket")
+            }
+            try await kernel.login.logout(principal)
+            return ServerResponse(message: Jaco_V1_LogoutResponse())
         }
     }
 

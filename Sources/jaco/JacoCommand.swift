@@ -17,7 +17,7 @@ struct JacoCommand: AsyncParsableCommand {
             """,
         version: Jaco.version,
         subcommands: [
-            ClusterCommand.self, TokenCommand.self, AuditCommand.self, ValidateCommand.self, ApplyCommand.self, SnapshotCommand.self,
+            ClusterCommand.self, TokenCommand.self, LoginCommand.self, LogoutCommand.self, AuditCommand.self, ValidateCommand.self, ApplyCommand.self, SnapshotCommand.self,
             StoreCommand.self, VersionCommand.self,
         ])
 }

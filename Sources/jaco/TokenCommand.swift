@@ -90,18 +90,7 @@ struct TokenCommand: AsyncParsableCommand {
         }
 
         private func revokeLeaked(_ path: String) async throws {
-            let data: Data
-            if path == "-" {
-                data = FileHandle.standardInput.readDataToEndOfFile()
-            } else {
-                guard let read = FileManager.default.contents(atPath: path) else {
-                    throw JacoError(.validationFailed, "cannot read --secret-file '\(path)': \(FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")")
-                }
-                data = read
-            }
-            guard data.count <= 1 << 20 else {
-                throw JacoError(.validationFailed, "--secret-file '\(path)' is \(data.count) bytes; a leak report may be at most 1 MiB: split it")
-            }
+            let data = try readInputFile(path, flag: "--secret-file", limit: 1 << 20, tooLarge: "a leak report may be at most 1 MiB: split it")
             let secrets = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
             guard !secrets.isEmpty else { throw JacoError(.validationFailed, "--secret-file '\(path)' holds no secrets") }
@@ -133,7 +122,8 @@ struct TokenCommand: AsyncParsableCommand {
             discussion: """
                 By default one row per jaco identity: its current token. --all adds the rest — \
                 Consul-made tokens and the anonymous token (labelled by their description), and \
-                tokens whose name was issued again. -o wide adds EXPIRES and LAST USED (when the \
+                tokens whose name was issued again; login tokens read "<accessor> (login: <method>)", \
+                and --method <name> lists one auth method's. -o wide adds EXPIRES and LAST USED (when the \
                 token last verified; the daemons write it to the store once a minute); -o json \
                 carries every field. Filters combine: --active, --revoked, --unused 30d (never used, \
                 or not within 30 days), --expiring 7d (expires within 7 days). Tokens come in \
@@ -146,6 +136,7 @@ struct TokenCommand: AsyncParsableCommand {
         @Flag(help: "Only revoked tokens.") var revoked = false
         @Option(help: "Only tokens not used within this long, e.g. 30d (never-used ones included).") var unused: String?
         @Option(help: "Only tokens that expire within this long, e.g. 7d.") var expiring: String?
+        @Option(help: "Only the tokens logins with this auth method created.") var method: String?
         @Option(help: "Stop after this many tokens.") var limit: Int?
         @Option(help: "Tokens per request (at most 5000).") var pageSize: Int = Paging.maxPageSize
         @OptionGroup var connection: ConnectionOptions
@@ -159,7 +150,7 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 let filter = TokenListFilter(
-                    all: all, active: active, revoked: revoked, now: Date(),
+                    all: all, active: active, revoked: revoked, now: Date(), method: method,
                     unused: try unused.map { try Duration.seconds(parsing: $0, flag: "--unused") },
                     expiring: try expiring.map { try Duration.seconds(parsing: $0, flag: "--expiring") })
                 let client = try connection.client()
@@ -198,6 +189,7 @@ struct TokenCommand: AsyncParsableCommand {
                 "allows_privileged": token.allowsPrivileged, "issued_at": token.issuedAt.rfc3339,
                 "revoked_at": time(token.revokedAt), "expires_at": time(token.expiresAt), "last_used": time(token.lastUsed),
                 "rotated_at": time(token.rotatedAt), "grace_ends_at": time(token.graceEndsAt), "superseded": token.superseded,
+                "auth_method": token.authMethod.isEmpty ? NSNull() : token.authMethod,
             ]
         }
     }
@@ -214,11 +206,17 @@ struct TokenListFilter {
     var active: Bool
     var revoked: Bool
     var now: Date
+    /// Only login tokens of this auth method (they need no --all).
+    var method: String? = nil
     var unused: TimeInterval?
     var expiring: TimeInterval?
 
     func includes(_ token: Jaco_V1_Token) -> Bool {
-        if !all, token.identity.isEmpty || token.superseded { return false }
+        if let method {
+            if token.authMethod != method { return false }
+        } else if !all, token.identity.isEmpty || token.superseded {
+            return false
+        }
         let expired = token.expiresAt.map { $0 <= now } ?? false
         if active, token.revokedAt != nil || expired { return false }
         if revoked, token.revokedAt == nil { return false }
@@ -231,6 +229,7 @@ struct TokenListFilter {
     static func label(_ token: Jaco_V1_Token) -> String {
         if !token.identity.isEmpty { return token.superseded ? "\(token.identity) (replaced)" : token.identity }
         if token.accessorID == BuiltIn.anonymousTokenID { return "anonymous" }
+        if !token.authMethod.isEmpty { return "\(token.accessorID) (login: \(token.authMethod))" }
         return token.description_p.isEmpty ? token.accessorID : "\(token.accessorID) (\(token.description_p))"
     }
 }

@@ -222,4 +222,49 @@ struct LoginTests {
             #expect(try await Self.login(consul, method: "ci", jwt: try await key.sign(.valid(iss: "x"))).status == 200)
         }
     }
+
+    @Test("jaco login over gRPC prints a secret; jaco token list shows login tokens with their method; jaco logout")
+    func cliLogin() async throws {
+        let key = try await TestSigningKey.rsa(kid: "r1")
+        let jwtFile = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-jwt-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: jwtFile) }
+        try await withConsulDaemon { daemon, consul, management in
+            try await Self.readerRole(consul, management)
+            let method = try await consul.put("/v1/acl/auth-method", token: management, body: #"{"Name": "ci", "Type": "jwt", "MaxTokenTTL": "1h", "Config": {"JWTValidationPubKeys": [\#(jsonLiteral(key.publicPEM))], "BoundAudiences": ["jaco"], "ClaimMappings": {"namespace": "namespace"}}}"#)
+            try #require(method.status == 200, "\(method.body)")
+            let rule = try await consul.put("/v1/acl/binding-rule", token: management, body: #"{"AuthMethod": "ci", "Selector": "value.namespace == ci", "BindType": "role", "BindName": "ci-role"}"#)
+            try #require(rule.status == 200, "\(rule.body)")
+            try (try await key.sign(.valid(iss: "x"))).write(to: jwtFile, atomically: true, encoding: .utf8)
+
+            let login = try await daemon.jaco(["login", "--method", "ci", "--jwt-file", jwtFile.path, "--meta", "job=42", "-o", "json"])
+            try #require(login.status == 0, "\(login.stderr)")
+            let answer = try #require(try JSONSerialization.jsonObject(with: Data(login.stdout.utf8)) as? [String: Any])
+            let secret = try #require(answer["secret"] as? String)
+            let accessor = try #require(answer["accessor_id"] as? String)
+            #expect(answer["auth_method"] as? String == "ci" && answer["expires_at"] is String)
+            // The login token has the role's acl:read: it may list tokens, and sees itself by method.
+            let listed = try await daemon.jaco(["token", "list", "--method", "ci"], token: secret)
+            #expect(listed.status == 0, "\(listed.stderr)")
+            #expect(listed.stdout.contains("\(accessor) (login: ci)"), "\(listed.stdout)")
+            let json = try await daemon.jaco(["token", "list", "--all", "-o", "json"], token: management)
+            let rows = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+            #expect(rows.first { $0["accessor_id"] as? String == accessor }?["auth_method"] as? String == "ci")
+            #expect(rows.filter { $0["auth_method"] as? String == "ci" }.count == 1)
+
+            // Refusals reach the CLI with their reason and a non-zero exit; nothing is stored.
+            try unsignedJWT(.valid(iss: "x")).write(to: jwtFile, atomically: true, encoding: .utf8)
+            let refused = try await daemon.jaco(["login", "--method", "ci", "--jwt-file", jwtFile.path])
+            #expect(refused.status != 0 && refused.stderr.contains("permission_denied") && refused.stderr.contains("unsigned"), "\(refused.stderr)")
+            let missing = try await daemon.jaco(["login", "--method", "ci", "--jwt-file", "/nonexistent/jwt"])
+            #expect(missing.status != 0 && missing.stderr.contains("no such file"), "\(missing.stderr)")
+            let unknown = try await daemon.jaco(["login", "--method", "nope", "--jwt-file", jwtFile.path])
+            #expect(unknown.status != 0 && unknown.stderr.contains("not found"), "\(unknown.stderr)")
+
+            let logout = try await daemon.jaco(["logout"], token: secret)
+            #expect(logout.status == 0, "\(logout.stderr)")
+            #expect(try await consul.get("/v1/acl/token/self", token: secret).status == 403)
+            let notLogin = try await daemon.jaco(["logout"], token: management)
+            #expect(notLogin.status != 0 && notLogin.stderr.contains("permission_denied"), "\(notLogin.stderr)")
+        }
+    }
 }

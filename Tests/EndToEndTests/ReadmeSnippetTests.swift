@@ -43,6 +43,16 @@ struct ReadmeSnippetTests {
         #expect(result.stdout.contains("\"AccessorID\""))
     }
 
+    @Test("Login quickstart: a JWT signed with openssl, jaco login, the Consul login, logout")
+    func loginQuickstart() async throws {
+        let result = try await Self.run(try Self.snippet("login", in: "docs/login.md"))
+        #expect(result.status == 0, "stdout:\n\(result.stdout)\nstderr:\n\(result.stderr)")
+        #expect(result.stdout.contains(#""Name":"ci""#) && result.stdout.contains(#""BindType":"role""#))
+        #expect(result.stdout.contains("(login: ci)"))
+        #expect(result.stdout.contains(#""AuthMethod":"ci""#) || result.stdout.contains(#""AccessorID""#))
+        #expect(result.stdout.contains("Logged out"))
+    }
+
     @Test("etcd quickstart", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/etcd"), "needs etcd-server"))
     func etcdQuickstart() async throws {
         let result = try await Self.run(try Self.snippet("etcd", in: "docs/etcd.md"))

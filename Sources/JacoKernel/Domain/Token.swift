@@ -68,7 +68,8 @@ public struct Token: Codable, Sendable, Equatable {
         TokenSummary(
             accessorID: accessorID, identity: identity, description: description,
             allowsPrivileged: allowsPrivileged, issuedAt: issuedAt,
-            expirationTime: expirationTime, revokedAt: revokedAt, rotatedAt: rotation?.rotatedAt, graceEndsAt: rotation?.graceEndsAt)
+            expirationTime: expirationTime, revokedAt: revokedAt, rotatedAt: rotation?.rotatedAt, graceEndsAt: rotation?.graceEndsAt,
+            authMethod: authMethod.isEmpty ? nil : authMethod)
     }
 }
 
@@ -114,6 +115,8 @@ public struct TokenSummary: Codable, Sendable, Equatable {
     public var lastUsed: Date? = nil
     /// Whether a newer token holds its identity (it was revoked or expired, then issued again).
     public var superseded = false
+    /// The auth method whose login made it, if one did.
+    public var authMethod: String? = nil
 }
 
 /// A freshly issued token: the only place its plaintext secret ever appears.

@@ -100,6 +100,32 @@ public enum Jaco_V1_TokenService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "Login" metadata.
+        public enum Login: Sendable {
+            /// Request type for "Login".
+            public typealias Input = Jaco_V1_LoginRequest
+            /// Response type for "Login".
+            public typealias Output = Jaco_V1_LoginResponse
+            /// Descriptor for "Login".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.TokenService"),
+                method: "Login",
+                type: .unary
+            )
+        }
+        /// Namespace for "Logout" metadata.
+        public enum Logout: Sendable {
+            /// Request type for "Logout".
+            public typealias Input = Jaco_V1_LogoutRequest
+            /// Response type for "Logout".
+            public typealias Output = Jaco_V1_LogoutResponse
+            /// Descriptor for "Logout".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaco.v1.TokenService"),
+                method: "Logout",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "jaco.v1.TokenService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             IssueToken.descriptor,
@@ -107,7 +133,9 @@ public enum Jaco_V1_TokenService: Sendable {
             ListTokens.descriptor,
             GetToken.descriptor,
             RotateToken.descriptor,
-            RevokeLeakedSecrets.descriptor
+            RevokeLeakedSecrets.descriptor,
+            Login.descriptor,
+            Logout.descriptor
         ]
     }
 }
@@ -137,7 +165,7 @@ extension Jaco_V1_TokenService {
     /// > Source IDL Documentation:
     /// >
     /// > Token management. Every call needs an operator token in the "authorization" metadata
-    /// > ("Bearer <secret>"), except on the local unix socket and RevokeLeakedSecrets.
+    /// > ("Bearer <secret>"), except on the local unix socket, RevokeLeakedSecrets and Login.
     public protocol StreamingServiceProtocol: GRPCCore.RegistrableRPCService {
         /// Handle the "IssueToken" method.
         ///
@@ -252,6 +280,46 @@ extension Jaco_V1_TokenService {
             request: GRPCCore.StreamingServerRequest<Jaco_V1_RevokeLeakedSecretsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_RevokeLeakedSecretsResponse>
+
+        /// Handle the "Login" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Trades a credential the caller already holds (a JWT) for a token, through an auth method
+        /// > and its binding rules, as the Consul API's /v1/acl/login. Needs NO token. Fails
+        /// > permission_denied naming the check that failed, or when no binding rule matches; not_found
+        /// > for an unknown method; rate_limited when the method holds [tokens]
+        /// > max_login_tokens_per_method live tokens. Audited login (never the credential).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Jaco_V1_LoginRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Jaco_V1_LoginResponse` messages.
+        func login(
+            request: GRPCCore.StreamingServerRequest<Jaco_V1_LoginRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_LoginResponse>
+
+        /// Handle the "Logout" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Deletes the caller's own token, which must come from a login. Audited logout.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Jaco_V1_LogoutRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Jaco_V1_LogoutResponse` messages.
+        func logout(
+            request: GRPCCore.StreamingServerRequest<Jaco_V1_LogoutRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_LogoutResponse>
     }
 
     /// Service protocol for the "jaco.v1.TokenService" service.
@@ -265,7 +333,7 @@ extension Jaco_V1_TokenService {
     /// > Source IDL Documentation:
     /// >
     /// > Token management. Every call needs an operator token in the "authorization" metadata
-    /// > ("Bearer <secret>"), except on the local unix socket and RevokeLeakedSecrets.
+    /// > ("Bearer <secret>"), except on the local unix socket, RevokeLeakedSecrets and Login.
     public protocol ServiceProtocol: Jaco_V1_TokenService.StreamingServiceProtocol {
         /// Handle the "IssueToken" method.
         ///
@@ -380,6 +448,46 @@ extension Jaco_V1_TokenService {
             request: GRPCCore.ServerRequest<Jaco_V1_RevokeLeakedSecretsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Jaco_V1_RevokeLeakedSecretsResponse>
+
+        /// Handle the "Login" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Trades a credential the caller already holds (a JWT) for a token, through an auth method
+        /// > and its binding rules, as the Consul API's /v1/acl/login. Needs NO token. Fails
+        /// > permission_denied naming the check that failed, or when no binding rule matches; not_found
+        /// > for an unknown method; rate_limited when the method holds [tokens]
+        /// > max_login_tokens_per_method live tokens. Audited login (never the credential).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Jaco_V1_LoginRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Jaco_V1_LoginResponse` message.
+        func login(
+            request: GRPCCore.ServerRequest<Jaco_V1_LoginRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_LoginResponse>
+
+        /// Handle the "Logout" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Deletes the caller's own token, which must come from a login. Audited logout.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Jaco_V1_LogoutRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Jaco_V1_LogoutResponse` message.
+        func logout(
+            request: GRPCCore.ServerRequest<Jaco_V1_LogoutRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Jaco_V1_LogoutResponse>
     }
 
     /// Simple service protocol for the "jaco.v1.TokenService" service.
@@ -391,7 +499,7 @@ extension Jaco_V1_TokenService {
     /// > Source IDL Documentation:
     /// >
     /// > Token management. Every call needs an operator token in the "authorization" metadata
-    /// > ("Bearer <secret>"), except on the local unix socket and RevokeLeakedSecrets.
+    /// > ("Bearer <secret>"), except on the local unix socket, RevokeLeakedSecrets and Login.
     public protocol SimpleServiceProtocol: Jaco_V1_TokenService.ServiceProtocol {
         /// Handle the "IssueToken" method.
         ///
@@ -506,6 +614,46 @@ extension Jaco_V1_TokenService {
             request: Jaco_V1_RevokeLeakedSecretsRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Jaco_V1_RevokeLeakedSecretsResponse
+
+        /// Handle the "Login" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Trades a credential the caller already holds (a JWT) for a token, through an auth method
+        /// > and its binding rules, as the Consul API's /v1/acl/login. Needs NO token. Fails
+        /// > permission_denied naming the check that failed, or when no binding rule matches; not_found
+        /// > for an unknown method; rate_limited when the method holds [tokens]
+        /// > max_login_tokens_per_method live tokens. Audited login (never the credential).
+        ///
+        /// - Parameters:
+        ///   - request: A `Jaco_V1_LoginRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Jaco_V1_LoginResponse` to respond with.
+        func login(
+            request: Jaco_V1_LoginRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Jaco_V1_LoginResponse
+
+        /// Handle the "Logout" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Deletes the caller's own token, which must come from a login. Audited logout.
+        ///
+        /// - Parameters:
+        ///   - request: A `Jaco_V1_LogoutRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Jaco_V1_LogoutResponse` to respond with.
+        func logout(
+            request: Jaco_V1_LogoutRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Jaco_V1_LogoutResponse
     }
 }
 
@@ -579,6 +727,28 @@ extension Jaco_V1_TokenService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Jaco_V1_TokenService.Method.Login.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_LoginRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_LoginResponse>(),
+            handler: { request, context in
+                try await self.login(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Jaco_V1_TokenService.Method.Logout.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_LogoutRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_LogoutResponse>(),
+            handler: { request, context in
+                try await self.logout(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -645,6 +815,28 @@ extension Jaco_V1_TokenService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_RevokeLeakedSecretsResponse> {
         let response = try await self.revokeLeakedSecrets(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func login(
+        request: GRPCCore.StreamingServerRequest<Jaco_V1_LoginRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_LoginResponse> {
+        let response = try await self.login(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func logout(
+        request: GRPCCore.StreamingServerRequest<Jaco_V1_LogoutRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Jaco_V1_LogoutResponse> {
+        let response = try await self.logout(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -732,6 +924,32 @@ extension Jaco_V1_TokenService.SimpleServiceProtocol {
             metadata: [:]
         )
     }
+
+    public func login(
+        request: GRPCCore.ServerRequest<Jaco_V1_LoginRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_LoginResponse> {
+        return GRPCCore.ServerResponse<Jaco_V1_LoginResponse>(
+            message: try await self.login(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func logout(
+        request: GRPCCore.ServerRequest<Jaco_V1_LogoutRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Jaco_V1_LogoutResponse> {
+        return GRPCCore.ServerResponse<Jaco_V1_LogoutResponse>(
+            message: try await self.logout(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
 }
 
 // MARK: jaco.v1.TokenService (client)
@@ -746,7 +964,7 @@ extension Jaco_V1_TokenService {
     /// > Source IDL Documentation:
     /// >
     /// > Token management. Every call needs an operator token in the "authorization" metadata
-    /// > ("Bearer <secret>"), except on the local unix socket and RevokeLeakedSecrets.
+    /// > ("Bearer <secret>"), except on the local unix socket, RevokeLeakedSecrets and Login.
     public protocol ClientProtocol: Sendable {
         /// Call the "IssueToken" method.
         ///
@@ -891,6 +1109,56 @@ extension Jaco_V1_TokenService {
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_RevokeLeakedSecretsResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
+
+        /// Call the "Login" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Trades a credential the caller already holds (a JWT) for a token, through an auth method
+        /// > and its binding rules, as the Consul API's /v1/acl/login. Needs NO token. Fails
+        /// > permission_denied naming the check that failed, or when no binding rule matches; not_found
+        /// > for an unknown method; rate_limited when the method holds [tokens]
+        /// > max_login_tokens_per_method live tokens. Audited login (never the credential).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Jaco_V1_LoginRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_LoginRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_LoginResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func login<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_LoginRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_LoginRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_LoginResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_LoginResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Logout" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Deletes the caller's own token, which must come from a login. Audited logout.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Jaco_V1_LogoutRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_LogoutRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_LogoutResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func logout<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_LogoutRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_LogoutRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_LogoutResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_LogoutResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
     }
 
     /// Generated client for the "jaco.v1.TokenService" service.
@@ -902,7 +1170,7 @@ extension Jaco_V1_TokenService {
     /// > Source IDL Documentation:
     /// >
     /// > Token management. Every call needs an operator token in the "authorization" metadata
-    /// > ("Bearer <secret>"), except on the local unix socket and RevokeLeakedSecrets.
+    /// > ("Bearer <secret>"), except on the local unix socket, RevokeLeakedSecrets and Login.
     public struct Client<Transport>: ClientProtocol where Transport: GRPCCore.ClientTransport {
         private let client: GRPCCore.GRPCClient<Transport>
 
@@ -1123,6 +1391,78 @@ extension Jaco_V1_TokenService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "Login" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Trades a credential the caller already holds (a JWT) for a token, through an auth method
+        /// > and its binding rules, as the Consul API's /v1/acl/login. Needs NO token. Fails
+        /// > permission_denied naming the check that failed, or when no binding rule matches; not_found
+        /// > for an unknown method; rate_limited when the method holds [tokens]
+        /// > max_login_tokens_per_method live tokens. Audited login (never the credential).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Jaco_V1_LoginRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_LoginRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_LoginResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func login<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_LoginRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_LoginRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_LoginResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_LoginResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Jaco_V1_TokenService.Method.Login.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "Logout" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Deletes the caller's own token, which must come from a login. Audited logout.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Jaco_V1_LogoutRequest` message.
+        ///   - serializer: A serializer for `Jaco_V1_LogoutRequest` messages.
+        ///   - deserializer: A deserializer for `Jaco_V1_LogoutResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func logout<Result>(
+            request: GRPCCore.ClientRequest<Jaco_V1_LogoutRequest>,
+            serializer: some GRPCCore.MessageSerializer<Jaco_V1_LogoutRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Jaco_V1_LogoutResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_LogoutResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Jaco_V1_TokenService.Method.Logout.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -1304,6 +1644,68 @@ extension Jaco_V1_TokenService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_RevokeLeakedSecretsRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_RevokeLeakedSecretsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Login" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Trades a credential the caller already holds (a JWT) for a token, through an auth method
+    /// > and its binding rules, as the Consul API's /v1/acl/login. Needs NO token. Fails
+    /// > permission_denied naming the check that failed, or when no binding rule matches; not_found
+    /// > for an unknown method; rate_limited when the method holds [tokens]
+    /// > max_login_tokens_per_method live tokens. Audited login (never the credential).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Jaco_V1_LoginRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func login<Result>(
+        request: GRPCCore.ClientRequest<Jaco_V1_LoginRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_LoginResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.login(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_LoginRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_LoginResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Logout" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Deletes the caller's own token, which must come from a login. Audited logout.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Jaco_V1_LogoutRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func logout<Result>(
+        request: GRPCCore.ClientRequest<Jaco_V1_LogoutRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_LogoutResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.logout(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Jaco_V1_LogoutRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Jaco_V1_LogoutResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1511,6 +1913,76 @@ extension Jaco_V1_TokenService.ClientProtocol {
             metadata: metadata
         )
         return try await self.revokeLeakedSecrets(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Login" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Trades a credential the caller already holds (a JWT) for a token, through an auth method
+    /// > and its binding rules, as the Consul API's /v1/acl/login. Needs NO token. Fails
+    /// > permission_denied naming the check that failed, or when no binding rule matches; not_found
+    /// > for an unknown method; rate_limited when the method holds [tokens]
+    /// > max_login_tokens_per_method live tokens. Audited login (never the credential).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func login<Result>(
+        _ message: Jaco_V1_LoginRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_LoginResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Jaco_V1_LoginRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.login(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Logout" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Deletes the caller's own token, which must come from a login. Audited logout.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func logout<Result>(
+        _ message: Jaco_V1_LogoutRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaco_V1_LogoutResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Jaco_V1_LogoutRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.logout(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -121,6 +121,12 @@ public nonisolated struct Jaco_V1_Token: @unchecked Sendable {
     set {_uniqueStorage()._displayName = newValue}
   }
 
+  /// The auth method whose login made it; empty for tokens made otherwise.
+  public var authMethod: String {
+    get {_storage._authMethod}
+    set {_uniqueStorage()._authMethod = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -444,13 +450,76 @@ public nonisolated struct Jaco_V1_LeakedSecretOutcome: Sendable {
   public init() {}
 }
 
+public nonisolated struct Jaco_V1_LoginRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The auth method's name (Consul's AuthMethod).
+  public var authMethod: String = String()
+
+  /// The credential, e.g. a JWT (Consul's BearerToken): never stored, logged or echoed.
+  public var bearerToken: String = String()
+
+  /// Written into the token's description as JSON, as Consul's login meta.
+  public var meta: Dictionary<String,String> = [:]
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Jaco_V1_LoginResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var token: Jaco_V1_Token {
+    get {_token ?? Jaco_V1_Token()}
+    set {_token = newValue}
+  }
+  /// Returns true if `token` has been explicitly set.
+  public var hasToken: Bool {self._token != nil}
+  /// Clears the value of `token`. Subsequent reads from it will return its default value.
+  public mutating func clearToken() {self._token = nil}
+
+  /// The plaintext secret: shown once, never stored.
+  public var secret: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _token: Jaco_V1_Token? = nil
+}
+
+public nonisolated struct Jaco_V1_LogoutRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Jaco_V1_LogoutResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "jaco.v1"
 
 nonisolated extension Jaco_V1_Token: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Token"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}accessor_id\0\u{1}identity\0\u{1}description\0\u{3}allows_privileged\0\u{3}issue_time\0\u{3}revoke_time\0\u{3}expire_time\0\u{3}last_use_time\0\u{3}rotate_time\0\u{3}grace_end_time\0\u{1}superseded\0\u{3}display_name\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}accessor_id\0\u{1}identity\0\u{1}description\0\u{3}allows_privileged\0\u{3}issue_time\0\u{3}revoke_time\0\u{3}expire_time\0\u{3}last_use_time\0\u{3}rotate_time\0\u{3}grace_end_time\0\u{1}superseded\0\u{3}display_name\0\u{3}auth_method\0")
 
   fileprivate class _StorageClass {
     var _accessorID: String = String()
@@ -465,6 +534,7 @@ nonisolated extension Jaco_V1_Token: SwiftProtobuf.Message, SwiftProtobuf._Messa
     var _graceEndTime: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _superseded: Bool = false
     var _displayName: String = String()
+    var _authMethod: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -487,6 +557,7 @@ nonisolated extension Jaco_V1_Token: SwiftProtobuf.Message, SwiftProtobuf._Messa
       _graceEndTime = source._graceEndTime
       _superseded = source._superseded
       _displayName = source._displayName
+      _authMethod = source._authMethod
     }
   }
 
@@ -517,6 +588,7 @@ nonisolated extension Jaco_V1_Token: SwiftProtobuf.Message, SwiftProtobuf._Messa
         case 10: try { try decoder.decodeSingularMessageField(value: &_storage._graceEndTime) }()
         case 11: try { try decoder.decodeSingularBoolField(value: &_storage._superseded) }()
         case 12: try { try decoder.decodeSingularStringField(value: &_storage._displayName) }()
+        case 13: try { try decoder.decodeSingularStringField(value: &_storage._authMethod) }()
         default: break
         }
       }
@@ -565,6 +637,9 @@ nonisolated extension Jaco_V1_Token: SwiftProtobuf.Message, SwiftProtobuf._Messa
       if !_storage._displayName.isEmpty {
         try visitor.visitSingularStringField(value: _storage._displayName, fieldNumber: 12)
       }
+      if !_storage._authMethod.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._authMethod, fieldNumber: 13)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -586,6 +661,7 @@ nonisolated extension Jaco_V1_Token: SwiftProtobuf.Message, SwiftProtobuf._Messa
         if _storage._graceEndTime != rhs_storage._graceEndTime {return false}
         if _storage._superseded != rhs_storage._superseded {return false}
         if _storage._displayName != rhs_storage._displayName {return false}
+        if _storage._authMethod != rhs_storage._authMethod {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1081,4 +1157,121 @@ nonisolated extension Jaco_V1_LeakedSecretOutcome: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Jaco_V1_LeakedSecretOutcome.Result: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0RESULT_UNSPECIFIED\0\u{1}RESULT_REVOKED\0\u{1}RESULT_PREVIOUS_SECRET_STOPPED\0\u{1}RESULT_ALREADY_REVOKED\0\u{1}RESULT_UNKNOWN\0\u{1}RESULT_MALFORMED\0")
+}
+
+nonisolated extension Jaco_V1_LoginRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LoginRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}auth_method\0\u{3}bearer_token\0\u{1}meta\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.authMethod) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.bearerToken) }()
+      case 3: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.meta) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.authMethod.isEmpty {
+      try visitor.visitSingularStringField(value: self.authMethod, fieldNumber: 1)
+    }
+    if !self.bearerToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.bearerToken, fieldNumber: 2)
+    }
+    if !self.meta.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.meta, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jaco_V1_LoginRequest, rhs: Jaco_V1_LoginRequest) -> Bool {
+    if lhs.authMethod != rhs.authMethod {return false}
+    if lhs.bearerToken != rhs.bearerToken {return false}
+    if lhs.meta != rhs.meta {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jaco_V1_LoginResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LoginResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}token\0\u{1}secret\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._token) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.secret) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._token {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.secret.isEmpty {
+      try visitor.visitSingularStringField(value: self.secret, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jaco_V1_LoginResponse, rhs: Jaco_V1_LoginResponse) -> Bool {
+    if lhs._token != rhs._token {return false}
+    if lhs.secret != rhs.secret {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jaco_V1_LogoutRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LogoutRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jaco_V1_LogoutRequest, rhs: Jaco_V1_LogoutRequest) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Jaco_V1_LogoutResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LogoutResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Jaco_V1_LogoutResponse, rhs: Jaco_V1_LogoutResponse) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }
