@@ -17,7 +17,7 @@ struct FuzzTarget: Sendable {
 
 /// Every fuzz target (scripts/fuzz.sh runs each; Fuzz/corpus/<name>/ holds its seeds).
 enum FuzzTargets {
-    static let all: [FuzzTarget] = [consulJSON, compose, config, secret, record, snapshot]
+    static let all: [FuzzTarget] = [consulJSON, compose, config, secret, record, snapshot, selector]
 
     static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
 
@@ -70,6 +70,18 @@ enum FuzzTargets {
         if key.hasPrefix("r/") { _ = try? Role(decoding: value, key: key) }
         if key.hasPrefix("a/") { _ = try? AuditEvent(decoding: value, key: key) }
         if key == "m/audit-head" { _ = try? AuditHead(decoding: value, key: key) }
+        if key.hasPrefix("am/") { _ = try? AuthMethod(decoding: value, key: key) }
+        if key.hasPrefix("br/") { _ = try? BindingRule(decoding: value, key: key) }
+    }
+
+    /// Binding-rule selectors (Consul's expression syntax), as `PUT /v1/acl/binding-rule`
+    /// takes them: parsed, checked against a method's fields, and evaluated on a login's.
+    static let selector = FuzzTarget(name: "selector", summary: "BindingSelector parse, check and evaluation") { bytes in
+        guard let selector = try? BindingSelector(parsing: String(decoding: bytes, as: UTF8.self)) else { return }
+        let blank = VerifiedIdentity(values: ["namespace": "", "sub": ""], lists: ["groups": []])
+        _ = try? selector.check(against: blank)
+        _ = selector.matches(VerifiedIdentity(values: ["namespace": "ci", "sub": "build-7"], lists: ["groups": ["deployers", "admins"]]))
+        _ = selector.matches(blank)
     }
 
     /// Snapshot files. The checksum is SHA-256 over blocks, which a fuzzer cannot forge, so

@@ -62,6 +62,12 @@ struct TestSigningKey: Sendable {
         try await keys.sign(claims, kid: JWKIdentifier(string: kid))
     }
 
+    /// A JWT of the claims in `json` (an object's text), signed with this key: for claim names
+    /// no Swift type spells, such as `http://example.com/groups`.
+    func signRaw(_ json: String) async throws -> String {
+        try await keys.sign(RawClaims(json: json), kid: JWKIdentifier(string: kid))
+    }
+
     /// A JWKS of `keys`.
     static func jwks(_ keys: [TestSigningKey]) -> String { #"{"keys":[\#(keys.map(\.jwk).joined(separator: ","))]}"# }
 }
@@ -82,4 +88,35 @@ func unsignedJWT(_ claims: TestClaims) throws -> String {
 /// A string as a JSON string literal.
 func jsonLiteral(_ text: String) -> String {
     String(decoding: try! JSONSerialization.data(withJSONObject: text, options: [.fragmentsAllowed]), as: UTF8.self)
+}
+
+/// Claims given as JSON text, encoded as they are.
+struct RawClaims: JWTPayload {
+    var json: String
+
+    init(json: String) { self.json = json }
+    init(from decoder: any Decoder) throws { json = "{}" }
+
+    func encode(to encoder: any Encoder) throws {
+        let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] ?? [:]
+        var container = encoder.container(keyedBy: AnyKey.self)
+        for (key, value) in object {
+            let name = AnyKey(stringValue: key)
+            switch value {
+            case let text as String: try container.encode(text, forKey: name)
+            case let list as [String]: try container.encode(list, forKey: name)
+            case let number as NSNumber: try container.encode(number.int64Value, forKey: name)
+            default: break
+            }
+        }
+    }
+
+    func verify(using algorithm: some JWTAlgorithm) async throws {}
+
+    struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
 }

@@ -199,27 +199,40 @@ struct LoginTests {
         try await idp.stop()
     }
 
-    @Test("A method holds at most [tokens] max_login_tokens_per_method live tokens")
+    @Test("A method holds at most [tokens] max_login_tokens_per_method live tokens; logout and expiry free room")
     func loginTokenBound() async throws {
         let config = try editedConfig("memory.toml", [], appending: "\n[tokens]\nmax_login_tokens_per_method = 2\n")
         let key = try await TestSigningKey.es256(kid: "c1")
-        try await withConsulDaemon(config: config.path) { _, consul, management in
-            let method = try await consul.put("/v1/acl/auth-method", token: management, body: #"{"Name": "ci", "Type": "jwt", "Config": {"JWTValidationPubKeys": [\#(jsonLiteral(key.publicPEM))], "BoundAudiences": ["jaco"]}}"#)
-            try #require(method.status == 200, "\(method.body)")
-            let rule = try await consul.put("/v1/acl/binding-rule", token: management, body: #"{"AuthMethod": "ci", "BindType": "service", "BindName": "web"}"#)
-            try #require(rule.status == 200, "\(rule.body)")
+        // The shortest MaxTokenTTL is a minute; tests may lower it.
+        try await withConsulDaemon(config: config.path, environment: ["JACO_TEST_MIN_EXPIRATION_TTL": "1"]) { _, consul, management in
+            for (name, ttl) in [("ci", "0s"), ("short", "6s")] {
+                let method = try await consul.put("/v1/acl/auth-method", token: management, body: #"{"Name": "\#(name)", "Type": "jwt", "MaxTokenTTL": "\#(ttl)", "Config": {"JWTValidationPubKeys": [\#(jsonLiteral(key.publicPEM))], "BoundAudiences": ["jaco"]}}"#)
+                try #require(method.status == 200, "\(method.body)")
+                let rule = try await consul.put("/v1/acl/binding-rule", token: management, body: #"{"AuthMethod": "\#(name)", "BindType": "service", "BindName": "web"}"#)
+                try #require(rule.status == 200, "\(rule.body)")
+            }
+            func login(_ method: String) async throws -> ConsulClient.Answer {
+                try await Self.login(consul, method: method, jwt: try await key.sign(.valid(iss: "x")))
+            }
             var secrets: [String] = []
             for _ in 0..<2 {
-                let answer = try await Self.login(consul, method: "ci", jwt: try await key.sign(.valid(iss: "x")))
+                let answer = try await login("ci")
                 try #require(answer.status == 200, "\(answer.body)")
                 secrets.append(try #require(answer.object["SecretID"] as? String))
             }
-            let third = try await Self.login(consul, method: "ci", jwt: try await key.sign(.valid(iss: "x")))
+            let third = try await login("ci")
             #expect(third.status == 429 && third.body.contains("max_login_tokens_per_method"), "\(third.status) \(third.body)")
             #expect(third.header("Retry-After") != nil)
             #expect(try await Self.loginTokens(consul, management, method: "ci").count == 2)
             #expect(try await consul.send(.POST, "/v1/acl/logout", token: secrets[0]).status == 200)
-            #expect(try await Self.login(consul, method: "ci", jwt: try await key.sign(.valid(iss: "x"))).status == 200)
+            #expect(try await login("ci").status == 200)
+            #expect(try await login("ci").status == 429)
+
+            // Expired tokens free their place at once, reaped or not; the bound holds for new ones.
+            for _ in 0..<2 { #expect(try await login("short").status == 200) }
+            try await Task.sleep(for: .seconds(6.2))
+            for _ in 0..<2 { #expect(try await login("short").status == 200) }
+            #expect(try await login("short").status == 429)
         }
     }
 
@@ -265,6 +278,49 @@ struct LoginTests {
             #expect(try await consul.get("/v1/acl/token/self", token: secret).status == 403)
             let notLogin = try await daemon.jaco(["logout"], token: management)
             #expect(notLogin.status != 0 && notLogin.stderr.contains("permission_denied"), "\(notLogin.stderr)")
+        }
+    }
+
+    @Test("Consul's documented payloads round-trip: the jwt static-keys config, a binding rule created then updated without AuthMethod")
+    func consulPayloadsRoundTrip() async throws {
+        let key = try await TestSigningKey.es256(kid: "c1")
+        try await withConsulDaemon { _, consul, management in
+            // Consul's docs (security/acl/auth-methods/jwt, "Static Keys"), with a real key.
+            let config = #"{"BoundIssuer": "corp-issuer", "JWTValidationPubKeys": [\#(jsonLiteral(key.publicPEM))], "ClaimMappings": {"http://example.com/first_name": "first_name", "http://example.com/last_name": "last_name"}, "ListClaimMappings": {"http://example.com/groups": "groups"}}"#
+            let created = try await consul.put("/v1/acl/auth-method", token: management, body: #"{"Name": "corp", "Type": "jwt", "Description": "corp SSO", "TokenLocality": "global", "Config": \#(config)}"#)
+            try #require(created.status == 200, "\(created.body)")
+            let read = try await consul.get("/v1/acl/auth-method/corp", token: management)
+            let sent = try #require(try JSONSerialization.jsonObject(with: Data(config.utf8)) as? NSDictionary)
+            #expect((read.object["Config"] as? NSDictionary) == sent)
+            #expect(read.object["TokenLocality"] as? String == "global" && read.object["Description"] as? String == "corp SSO")
+            #expect(read.object["CreateIndex"] as? Int == created.object["CreateIndex"] as? Int)
+
+            // api-docs/acl/binding-rules: create, then the update payload, which leaves AuthMethod out.
+            let rule = try await consul.put("/v1/acl/binding-rule", token: management, body: #"{"Description": "example rule", "AuthMethod": "corp", "Selector": "value.last_name==\"\"", "BindType": "service", "BindName": "${value.first_name}"}"#)
+            try #require(rule.status == 200, "\(rule.body)")
+            let id = try #require(rule.object["ID"] as? String)
+            let updated = try await consul.put("/v1/acl/binding-rule/\(id)", token: management, body: #"{"Description": "updated rule", "Selector": "\"admins\" in list.groups", "BindType": "role", "BindName": "corp-${value.first_name}"}"#)
+            try #require(updated.status == 200, "\(updated.body)")
+            #expect(updated.object["AuthMethod"] as? String == "corp" && updated.object["ID"] as? String == id)
+            #expect((updated.object["ModifyIndex"] as? Int ?? 0) > (updated.object["CreateIndex"] as? Int ?? 0))
+            let again = try await consul.get("/v1/acl/binding-rule/\(id)", token: management)
+            for field in ["Description", "AuthMethod", "Selector", "BindType", "BindName"] {
+                #expect(again.object[field] as? String == updated.object[field] as? String, "\(field)")
+            }
+            // A read written back whole is accepted, as Consul's clients do.
+            #expect(try await consul.put("/v1/acl/binding-rule/\(id)", token: management, body: again.body).status == 200)
+            #expect(try await consul.put("/v1/acl/auth-method/corp", token: management, body: read.body).status == 200)
+
+            // A login with the documented claim names: URL-shaped claims map to fields; the role is
+            // "corp-ada" (lowercased) and exists; the token is global, as TokenLocality says.
+            _ = try await ConsulTokenAPITests.policy(consul, management, name: "acl-reader", rules: #"acl = "read""#)
+            #expect(try await consul.put("/v1/acl/role", token: management, body: #"{"Name": "corp-ada", "Policies": [{"Name": "acl-reader"}]}"#).status == 200)
+            let now = Int(Date().timeIntervalSince1970)
+            let jwt = try await key.signRaw(#"{"iss": "corp-issuer", "iat": \#(now), "exp": \#(now + 300), "http://example.com/first_name": "Ada", "http://example.com/last_name": "Lovelace", "http://example.com/groups": ["admins", "math"]}"#)
+            let login = try await Self.login(consul, method: "corp", jwt: jwt)
+            try #require(login.status == 200, "\(login.body)")
+            #expect((login.object["Roles"] as? [[String: Any]])?.compactMap { $0["Name"] as? String } == ["corp-ada"])
+            #expect(login.object["Local"] as? Bool == false)
         }
     }
 }

@@ -26,7 +26,7 @@ extension LoginService {
             guard let current = try await snapshot.get(methodKey), current.modifyIndex == method.modifyIndex else {
                 throw JacoError(.conflict, "auth method \(methodName.quotedForError) changed during the login: try again")
             }
-            let live = try await Self.count(KeySpace.loginTokens(of: methodName), upTo: limit, in: snapshot)
+            let live = try await Self.liveLoginTokens(of: methodName, limit: limit, now: now, in: snapshot)
             if live >= limit {
                 var error = JacoError(
                     .rateLimited,
@@ -55,7 +55,7 @@ extension LoginService {
                     writes: [
                         .put(KeySpace.token(token.accessorID), token.encode()),
                         .put(KeySpace.digest(token.secretDigest), Data(token.accessorID.utf8)),
-                        .put(KeySpace.loginToken(token.accessorID, of: methodName), Data()),
+                        .put(KeySpace.loginToken(token.accessorID, of: methodName), LoginTokenEntry.encode(expiration: expiration)),
                     ]),
                 audit: [AuditRecord(identity: "auth-method:\(methodName)", type: AuditEventType.login, payload: payload)],
                 result: IssuedToken(token: token, secret: secret), tokens: [token])
@@ -127,11 +127,20 @@ extension LoginService {
         return "token created via login: {\(members.joined(separator: ","))}"
     }
 
-    /// How many keys start with `prefix`: the engine's count, else a scan of at most
-    /// `limit` + 1 keys.
-    static func count(_ prefix: String, upTo limit: Int, in snapshot: any StorageSnapshot) async throws -> Int {
-        if let count = try await snapshot.count(prefix: prefix) { return count }
-        return try await snapshot.scan(prefix: prefix, startingAfter: nil, limit: limit + 1).count
+    /// How many of `method`'s login tokens are live (at most `limit` is exact). The engine's
+    /// count of entries first; only at the limit are the entries read, so that tokens past
+    /// their expiry that the reaper has not deleted yet do not count.
+    static func liveLoginTokens(of method: String, limit: Int, now: Date, in snapshot: any StorageSnapshot) async throws -> Int {
+        let prefix = KeySpace.loginTokens(of: method)
+        if let count = try await snapshot.count(prefix: prefix), count < limit { return count }
+        var live = 0
+        var after: String? = nil
+        repeat {
+            let page = try await snapshot.scan(prefix: prefix, startingAfter: after, limit: 10_000)
+            live += page.filter { LoginTokenEntry.isLive($0.value.bytes, at: now) }.count
+            after = page.count == 10_000 ? page.last?.key : nil
+        } while after != nil && live < limit
+        return live
     }
 
     /// The IDs of the records named `names` (through the name index at `namePrefix`); names
@@ -142,5 +151,21 @@ extension LoginService {
             if let stored = try await snapshot.get(namePrefix + name) { ids.append(String(decoding: stored.bytes, as: UTF8.self)) }
         }
         return ids
+    }
+}
+
+/// The value of a login token's entry under its auth method: its expiration time (milliseconds
+/// since 1970, 8 bytes big-endian), or nothing for a token that does not expire.
+enum LoginTokenEntry {
+    static func encode(expiration: Date?) -> Data {
+        guard let expiration else { return Data() }
+        return withUnsafeBytes(of: UInt64(max(0, expiration.milliseconds)).bigEndian) { Data($0) }
+    }
+
+    /// Whether the token is live at `now` (an entry that does not decode counts as live).
+    static func isLive(_ value: Data, at now: Date) -> Bool {
+        guard value.count == 8 else { return true }
+        let milliseconds = value.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return Date(milliseconds: Int64(clamping: milliseconds)) > now
     }
 }
