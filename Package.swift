@@ -195,6 +195,7 @@ let package = Package(
             name: "jaco-fuzz", dependencies: ["JacoKernel", "JacoConfigFile", "ConsulHTTPTransport", "ComposeAdmission"], path: "Fuzz/JacoFuzz",
             linkerSettings: fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address"])] : []),
         .testTarget(name: "ComposeAdmissionTests", dependencies: ["ComposeAdmission", "JacoKernel", "JacoTestKit"]),
+        .testTarget(name: "JWTAuthMethodTests", dependencies: ["JWTAuthMethod", "JacoKernel"]),
         .testTarget(name: "ConsulHTTPTransportTests", dependencies: ["ConsulHTTPTransport", "JacoKernel"]),
         .testTarget(name: "EtcdStoreTests", dependencies: ["EtcdStore", "JacoKernel", "JacoRuntime", "JacoTestKit"]),
     ]
