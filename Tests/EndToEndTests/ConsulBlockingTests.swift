@@ -25,7 +25,7 @@ struct ConsulBlockingTests {
             #expect(answer.objects.contains { $0["AccessorID"] as? String == created.object["AccessorID"] as? String })
             // Woken by the change feed: far sooner than the 60 s wait (the bound is loose so that a
             // loaded CI machine does not fail it; latency is the benchmarks' business).
-            #expect(woke - written < .seconds(1), "woke \(woke - written) after the write returned")
+            #expect(woke - written < .seconds(5), "woke \(woke - written) after the write returned")
 
             // Nothing changes: the query returns at wait (plus at most wait/16 of jitter) with the same index.
             let current = try #require(answer.index)

@@ -1,4 +1,5 @@
 import Foundation
+import JacoTestKit
 import NIOHTTP1
 import Testing
 
@@ -199,9 +200,9 @@ struct LoginTests {
         try await idp.stop()
     }
 
-    @Test("A method holds at most [tokens] max_login_tokens_per_method live tokens; logout and expiry free room")
-    func loginTokenBound() async throws {
-        let config = try editedConfig("memory.toml", [], appending: "\n[tokens]\nmax_login_tokens_per_method = 2\n")
+    @Test("A method holds at most [tokens] max_login_tokens_per_method live tokens; logout and expiry free room", arguments: ["memory.toml", "sqlite.toml", "lmdb.toml"])
+    func loginTokenBound(engine: String) async throws {
+        let config = try editedConfig(engine, [], appending: "\n[tokens]\nmax_login_tokens_per_method = 2\n")
         let key = try await TestSigningKey.es256(kid: "c1")
         // The shortest MaxTokenTTL is a minute; tests may lower it.
         try await withConsulDaemon(config: config.path, environment: ["JACO_TEST_MIN_EXPIRATION_TTL": "1"]) { _, consul, management in
@@ -322,5 +323,41 @@ struct LoginTests {
             #expect((login.object["Roles"] as? [[String: Any]])?.compactMap { $0["Name"] as? String } == ["corp-ada"])
             #expect(login.object["Local"] as? Bool == false)
         }
+    }
+
+    @Test("On etcd, two daemons: a method made on one logs in on the other; the token works on both; logout on one is enforced on the other")
+    func loginOnEtcd() async throws {
+        let etcd = try await EtcdCluster.start(size: 1)
+        defer { etcd.stop() }
+        var daemons: [Daemon] = []
+        defer { for daemon in daemons { daemon.remove() } }
+        for _ in 0..<2 {
+            let daemon = try Daemon(config: "etcd.toml", extraArguments: ["--etcd-endpoints", etcd.endpoints])
+            try await daemon.start()
+            daemons.append(daemon)
+        }
+        let ca = daemons[0].caCertificate
+        let management = try await daemons[0].jaco(["cluster", "init"]).lastWord
+        let first = try ConsulClient(base: daemons[0].httpBase, caCertificate: ca)
+        let second = try ConsulClient(base: daemons[1].httpBase, caCertificate: ca)
+        defer { Task { try? await first.shutdown(); try? await second.shutdown() } }
+        let key = try await TestSigningKey.es256(kid: "c1")
+        try await Self.readerRole(first, management)
+        #expect(try await first.put("/v1/acl/auth-method", token: management, body: #"{"Name": "ci", "Type": "jwt", "MaxTokenTTL": "1h", "Config": {"JWTValidationPubKeys": [\#(jsonLiteral(key.publicPEM))], "BoundAudiences": ["jaco"]}}"#).status == 200)
+        #expect(try await first.put("/v1/acl/binding-rule", token: management, body: #"{"AuthMethod": "ci", "BindType": "role", "BindName": "ci-role"}"#).status == 200)
+
+        // The second daemon sees the method through the change feed.
+        let login = try await Self.login(second, method: "ci", jwt: try await key.sign(.valid(iss: "x")))
+        try #require(login.status == 200, "\(login.body)")
+        let secret = try #require(login.object["SecretID"] as? String)
+        let both = try await TokenLifecycleTests.eventually(within: 5) {
+            try await first.get("/v1/acl/policies", token: secret).status == 200
+        }
+        #expect(both, "the login token made on the second daemon works on the first")
+        #expect(try await first.send(.POST, "/v1/acl/logout", token: secret).body == "true")
+        let gone = try await TokenLifecycleTests.eventually(within: 5) {
+            try await second.get("/v1/acl/token/self", token: secret).status == 403
+        }
+        #expect(gone, "the logout on the first daemon is enforced on the second")
     }
 }
