@@ -10,6 +10,25 @@ extension LoginService {
     public func login(method methodName: String, credential: String, meta: [String: String] = [:]) async throws -> IssuedToken {
         if methodName.isEmpty { throw JacoError(.validationFailed, "AuthMethod is required: the name of the auth method to log in with") }
         if credential.isEmpty { throw JacoError(.validationFailed, "BearerToken is required: the credential (a JWT) to log in with") }
+        // A method changed between its check and the token's write: check again against the new one.
+        for _ in 1..<3 {
+            do {
+                return try await loginOnce(method: methodName, credential: credential, meta: meta)
+            } catch is MethodChanged {
+                continue
+            }
+        }
+        do {
+            return try await loginOnce(method: methodName, credential: credential, meta: meta)
+        } catch is MethodChanged {
+            throw JacoError(.unavailable, "auth method \(methodName.quotedForError) keeps changing during the login: try again")
+        }
+    }
+
+    /// Thrown by a login's plan when its method changed since the credential was checked.
+    struct MethodChanged: Error {}
+
+    private func loginOnce(method methodName: String, credential: String, meta: [String: String]) async throws -> IssuedToken {
         guard let method = try await authMethod(name: methodName) else {
             throw JacoError(.notFound, "auth method \(methodName.quotedForError) not found")
         }
@@ -23,9 +42,7 @@ extension LoginService {
         let limit = maxTokensPerMethod
         return try await acl.pipeline.run { [acl] snapshot in
             let methodKey = KeySpace.authMethod(methodName)
-            guard let current = try await snapshot.get(methodKey), current.modifyIndex == method.modifyIndex else {
-                throw JacoError(.conflict, "auth method \(methodName.quotedForError) changed during the login: try again")
-            }
+            guard let current = try await snapshot.get(methodKey), current.modifyIndex == method.modifyIndex else { throw MethodChanged() }
             let live = try await Self.liveLoginTokens(of: methodName, limit: limit, now: now, in: snapshot)
             if live >= limit {
                 var error = JacoError(
