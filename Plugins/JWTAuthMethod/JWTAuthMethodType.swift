@@ -7,6 +7,7 @@ import JacoKernel
 /// the method's checks; its mapped claims become the login's binding-rule fields. RS*, PS*,
 /// ES* and EdDSA signatures, verified by JWTKit; `alg: none` and HMAC are refused.
 public struct JWTAuthMethodType: AuthMethodType {
+    /// `jwt`, as a method's `Type` names it.
     public let name = "jwt"
     /// The longest JWT accepted.
     static let maxLength = 16 * 1024
@@ -30,10 +31,13 @@ public struct JWTAuthMethodType: AuthMethodType {
         }
     }
 
+    /// The fields of the method's claim mappings, empty.
     public func blankIdentity(for method: AuthMethod) throws -> VerifiedIdentity {
         try JWTMethodConfig(json: method.config).blankIdentity
     }
 
+    /// Checks the JWT's algorithm, signature and claims in that order; the first check that
+    /// fails is named in the `permission_denied` it throws.
     public func verify(_ credential: String, for method: AuthMethod, modifyIndex: StoreIndex) async throws -> VerifiedIdentity {
         let config = try JWTMethodConfig(json: method.config)
         let jwt = try UnverifiedJWT(credential)
