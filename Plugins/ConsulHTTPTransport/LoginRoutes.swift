@@ -125,7 +125,9 @@ extension ConsulAPI {
         let (method, credential, meta) = try decode("Login") { () throws(GoStructDecoder.Failure) in try LoginJSON.loginRequest(body) }
         let namespace = try call.namespace(body: body)
         do {
-            let issued = try await kernel.login.login(method: method, credential: credential, meta: meta)
+            let login = { try await kernel.login.login(method: method, credential: credential, meta: meta) }
+            // Refused credentials count against the caller's address, as unknown secrets do.
+            let issued = if let throttle = call.throttle { try await throttle.login(from: call.peer?.ipAddress, login) } else { try await login() }
             return try await writtenToken(issued.token.accessorID, namespace: namespace, secret: issued.secret)
         } catch let error as JacoError where error.code == .notFound {
             // Consul: `ACL not found: auth method "x" not found`, answered 403.

@@ -93,7 +93,14 @@ struct TokensService: Jaco_V1_TokenService.ServiceProtocol {
         try await handlingErrors {
             // No caller token: the credential is the authentication.
             let message = request.message
-            let issued = try await kernel.login.login(method: message.authMethod, credential: message.bearerToken, meta: message.meta)
+            let login = { try await kernel.login.login(method: message.authMethod, credential: message.bearerToken, meta: message.meta) }
+            // Refused credentials count against the caller's address, as unknown secrets do.
+            let issued =
+                if let throttle = caller.throttle {
+                    try await throttle.login(from: CallerResolver.address(ofPeer: context.remotePeer), login)
+                } else {
+                    try await login()
+                }
             var response = Jaco_V1_LoginResponse()
             response.token = Jaco_V1_Token(issued.token.summary)
             response.secret = issued.secret

@@ -360,4 +360,30 @@ struct LoginTests {
         }
         #expect(gone, "the logout on the first daemon is enforced on the second")
     }
+
+    @Test("Refused logins count as failed authentications: past failed_auth_burst the address gets 429 over HTTP and rate_limited over gRPC, even with a good JWT")
+    func loginThrottled() async throws {
+        let limits = "failed_auth_burst = 3\nfailed_auth_per_second = 0.001"
+        let config = try editedConfig("memory.toml", [adding(limits, after: ListenerLine.grpc), adding(limits, after: ListenerLine.consulHTTP)])
+        defer { try? FileManager.default.removeItem(at: config) }
+        let key = try await TestSigningKey.es256(kid: "c1")
+        let jwtFile = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-jwt-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: jwtFile) }
+        try await withConsulDaemon(config: config.path) { daemon, consul, management in
+            #expect(try await consul.put("/v1/acl/auth-method", token: management, body: #"{"Name": "ci", "Type": "jwt", "Config": {"JWTValidationPubKeys": [\#(jsonLiteral(key.publicPEM))], "BoundAudiences": ["jaco"]}}"#).status == 200)
+            #expect(try await consul.put("/v1/acl/binding-rule", token: management, body: #"{"AuthMethod": "ci", "BindType": "service", "BindName": "web"}"#).status == 200)
+            let good = try await key.sign(.valid(iss: "x"))
+            let bad = try unsignedJWT(.valid(iss: "x"))
+            for _ in 0..<3 { #expect(try await Self.login(consul, method: "ci", jwt: bad).status == 403) }
+            let refused = try await Self.login(consul, method: "ci", jwt: good)
+            #expect(refused.status == 429 && refused.header("Retry-After") != nil, "\(refused.status) \(refused.body)")
+
+            // gRPC has its own buckets per listener.
+            try bad.write(to: jwtFile, atomically: true, encoding: .utf8)
+            for _ in 0..<3 { #expect(try await daemon.jaco(["login", "--method", "ci", "--jwt-file", jwtFile.path]).status != 0) }
+            try good.write(to: jwtFile, atomically: true, encoding: .utf8)
+            let throttled = try await daemon.jaco(["login", "--method", "ci", "--jwt-file", jwtFile.path])
+            #expect(throttled.status != 0 && throttled.stderr.contains("rate_limited"), "\(throttled.stderr)")
+        }
+    }
 }

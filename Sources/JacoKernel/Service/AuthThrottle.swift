@@ -130,18 +130,36 @@ public final class AuthThrottle: Sendable {
         secret: String, from address: @autoclosure () -> String?, using verify: (String) throws(JacoError) -> Principal
     ) throws(JacoError) -> Principal {
         guard limits.enabled else { return try verify(secret) }
-        if suspects.load(ordering: .relaxed) > 0, let address = address(), let wait = refusal(for: address) {
-            let seconds = max(1, Int(wait.seconds.rounded(.up)))
-            var error = JacoError(.rateLimited, "too many failed authentications from \(EchoedInput.quote(address)); try again in \(seconds)s")
-            error.retryAfter = .seconds(seconds)
-            throw error
-        }
+        if suspects.load(ordering: .relaxed) > 0, let address = address() { try refuseIfThrottled(address) }
         do {
             return try verify(secret)
         } catch {
             if error.code == .tokenInvalid, let address = address() { recordFailure(from: address) }
             throw error
         }
+    }
+
+    /// Runs a login (`/v1/acl/login`, `TokenService.Login`) unless the caller's address is
+    /// throttled; a refused credential (`permission_denied`) counts as a failed authentication,
+    /// as an unknown secret does. nil (the unix socket) is exempt.
+    public func login<R>(from address: @autoclosure () -> String?, _ body: () async throws -> R) async throws -> R {
+        guard limits.enabled else { return try await body() }
+        if suspects.load(ordering: .relaxed) > 0, let address = address() { try refuseIfThrottled(address) }
+        do {
+            return try await body()
+        } catch let error as JacoError where error.code == .permissionDenied {
+            if let address = address() { recordFailure(from: address) }
+            throw error
+        }
+    }
+
+    /// Throws `rate_limited` with the wait when `address` may not try now.
+    private func refuseIfThrottled(_ address: String) throws(JacoError) {
+        guard let wait = refusal(for: address) else { return }
+        let seconds = max(1, Int(wait.seconds.rounded(.up)))
+        var error = JacoError(.rateLimited, "too many failed authentications from \(EchoedInput.quote(address)); try again in \(seconds)s")
+        error.retryAfter = .seconds(seconds)
+        throw error
     }
 
     /// The wait before `address` may try again, if it is throttled now.
