@@ -1,17 +1,38 @@
 import Foundation
 import JacoKernel
 import SwiftASN1
+import Synchronization
 import X509
 
 /// Reading certificates from PEM files: the first certificate's subject and validity.
 public enum CertificateFiles {
     /// The first certificate in `path` as a summary with `role`; nil when it cannot be read.
     public static func summary(role: String, path: String) -> CertificateSummary? {
+        // Parsed once per version of the file (status calls are frequent; renewals replace it).
+        let version = try? FileManager.default.attributesOfItem(atPath: path)
+        let stamp = version.map { FileStamp(modified: $0[.modificationDate] as? Date, size: $0[.size] as? Int, inode: $0[.systemFileNumber] as? Int) }
+        if let stamp, let cached = parsed.withLock({ $0[path] }), cached.stamp == stamp {
+            var summary = cached.summary
+            summary.role = role
+            return summary
+        }
         guard let certificate = try? first(in: path) else { return nil }
-        return CertificateSummary(
+        let summary = CertificateSummary(
             role: role, subject: certificate.subject.description, notBefore: certificate.notValidBefore,
             notAfter: certificate.notValidAfter, path: path)
+        if let stamp { parsed.withLock { $0[path] = (stamp, summary) } }
+        return summary
     }
+
+    /// What tells one version of a file from the next.
+    private struct FileStamp: Equatable {
+        var modified: Date?
+        var size: Int?
+        var inode: Int?
+    }
+
+    /// Summaries by path, with the version of the file they were read from.
+    private static let parsed = Mutex<[String: (stamp: FileStamp, summary: CertificateSummary)]>([:])
 
     /// The first certificate in the PEM file at `path`.
     static func first(in path: String) throws -> Certificate {

@@ -59,6 +59,33 @@ struct CertificateLifecycleTests {
         #expect(status.status == 0, "\(status.stderr)")
     }
 
+    @Test("A certificate's summary is parsed once per version of its file: replaced by rename or rewritten in place, the new one shows")
+    func summaryFollowsTheFile() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-certsummary-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let authority = try CertificateAuthority.create(commonName: "summary test", years: 1)
+        let path = directory.appendingPathComponent("server.crt").path
+        func issue(days: Double) throws -> String {
+            let now = Date()
+            return try authority.issueCertificate(
+                commonName: "jacod", names: ["127.0.0.1"], usages: [.serverAuth], validity: now.addingTimeInterval(-60)...now.addingTimeInterval(days * 86_400)
+            ).certificatePEM
+        }
+        try issue(days: 10).write(toFile: path, atomically: true, encoding: .utf8)
+        let first = try #require(CertificateFiles.summary(role: "server", path: path))
+        #expect(CertificateFiles.summary(role: "ca", path: path)?.role == "ca")
+        try issue(days: 20).write(toFile: path, atomically: true, encoding: .utf8)  // by rename: a new inode
+        let renamed = try #require(CertificateFiles.summary(role: "server", path: path))
+        #expect(renamed.notAfter > first.notAfter.addingTimeInterval(9 * 86_400))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))  // in place: same inode
+        try handle.truncate(atOffset: 0)
+        try handle.write(contentsOf: Data(try issue(days: 30).utf8))
+        try handle.close()
+        let rewritten = try #require(CertificateFiles.summary(role: "server", path: path))
+        #expect(rewritten.notAfter > renamed.notAfter.addingTimeInterval(9 * 86_400))
+    }
+
     /// Writes a server certificate named `commonName` (and its key) from `authority` over the
     /// operator's files, key first, each by rename.
     static func replaceServerCertificate(_ authority: CertificateAuthority, commonName: String, days: Double, in directory: URL) throws {
