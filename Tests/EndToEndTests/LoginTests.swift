@@ -386,4 +386,66 @@ struct LoginTests {
             #expect(throttled.status != 0 && throttled.stderr.contains("rate_limited"), "\(throttled.stderr)")
         }
     }
+
+    @Test("Auth methods, rules and login tokens survive a snapshot restore (SQLite → LMDB) and a store migration (LMDB → SQLite); logout works after")
+    func loginStateMoves() async throws {
+        let key = try await TestSigningKey.es256(kid: "c1")
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("jaco-loginsnap-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let file = scratch.appendingPathComponent("jaco.snap").path
+
+        let sqlite = try Daemon(config: "sqlite.toml")
+        defer { sqlite.remove() }
+        try await sqlite.start()
+        let management = try await sqlite.jaco(["cluster", "init"]).lastWord
+        let source = try ConsulClient(base: sqlite.httpBase, caCertificate: sqlite.caCertificate)
+        #expect(try await source.put("/v1/acl/auth-method", token: management, body: #"{"Name": "ci", "Type": "jwt", "MaxTokenTTL": "1h", "Config": {"JWTValidationPubKeys": [\#(jsonLiteral(key.publicPEM))], "BoundAudiences": ["jaco"]}}"#).status == 200)
+        #expect(try await source.put("/v1/acl/binding-rule", token: management, body: #"{"AuthMethod": "ci", "BindType": "service", "BindName": "web"}"#).status == 200)
+        let login = try await Self.login(source, method: "ci", jwt: try await key.sign(.valid(iss: "x")))
+        let secret = try #require(login.object["SecretID"] as? String)
+        // A restore writes every record anew: compare all but the store indexes.
+        func withoutIndexes(_ answer: ConsulClient.Answer) -> [NSDictionary] {
+            answer.objects.map { object in NSDictionary(dictionary: object.filter { !$0.key.hasSuffix("Index") }) }
+        }
+        let methods = withoutIndexes(try await source.get("/v1/acl/auth-methods", token: management))
+        let rules = withoutIndexes(try await source.get("/v1/acl/binding-rules", token: management))
+        #expect(methods.count == 1 && rules.count == 1)
+        #expect(try await sqlite.jaco(["snapshot", "save", file], token: management).status == 0)
+        let header = try await EndToEndTests.jaco(["snapshot", "inspect", file, "-o", "json"])
+        let counts = try #require((try JSONSerialization.jsonObject(with: Data(header.stdout.utf8)) as? [String: Any])?["counts"] as? [String: Int])
+        #expect(counts["auth_methods"] == 1 && counts["binding_rules"] == 1, "\(counts)")
+        try await source.shutdown()
+        #expect(await sqlite.stop() == 0)
+
+        // Restored into a fresh LMDB daemon: the same methods and rules; the login token works.
+        let lmdb = try Daemon(config: "lmdb.toml")
+        defer { lmdb.remove() }
+        try await lmdb.start()
+        #expect(try await EndToEndTests.jaco(["snapshot", "restore", file, "--socket", lmdb.socket]).status == 0)
+        let restored = try ConsulClient(base: lmdb.httpBase, caCertificate: lmdb.caCertificate)
+        #expect(withoutIndexes(try await restored.get("/v1/acl/auth-methods", token: management)) == methods)
+        #expect(withoutIndexes(try await restored.get("/v1/acl/binding-rules", token: management)) == rules)
+        #expect(try await restored.get("/v1/acl/token/self", token: secret).object["AuthMethod"] as? String == "ci")
+        #expect(try await Self.login(restored, method: "ci", jwt: try await key.sign(.valid(iss: "x"))).status == 200)
+        try await restored.shutdown()
+        #expect(await lmdb.stop() == 0)
+
+        // Migrated offline to SQLite: logout deletes the token and its entry under the method.
+        let back = try Daemon(config: "sqlite.toml")
+        defer { back.remove() }
+        let migrated = try await EndToEndTests.jaco([
+            "store", "migrate", "--from", Build.config("lmdb.toml"), "--from-data-dir", lmdb.dataDirectory.path,
+            "--to", Build.config("sqlite.toml"), "--to-data-dir", back.dataDirectory.path,
+        ])
+        #expect(migrated.status == 0, "\(migrated.stderr)")
+        try await back.start()
+        let final = try ConsulClient(base: back.httpBase, caCertificate: back.caCertificate)
+        #expect(withoutIndexes(try await final.get("/v1/acl/binding-rules", token: management)) == rules)
+        #expect(try await final.send(.POST, "/v1/acl/logout", token: secret).body == "true")
+        #expect(try await Self.loginTokens(final, management, method: "ci").count == 1)
+        #expect(try await final.delete("/v1/acl/auth-method/ci", token: management).body == "true")
+        #expect(try await Self.loginTokens(final, management, method: "ci").isEmpty)
+        try await final.shutdown()
+    }
 }
