@@ -5,7 +5,7 @@ import PackageDescription
 // and jaco-fuzz are built with libFuzzer's coverage and AddressSanitizer, and jaco-fuzz is a
 // libFuzzer binary. Dependencies are built as usual.
 let fuzzing = Context.environment["JACO_FUZZ"] == "1"
-let fuzzedTargets: Set<String> = ["JacoKernel", "JacoConfigFile", "ConsulHTTPTransport", "ComposeAdmission", "jaco-fuzz"]
+let fuzzedTargets: Set<String> = ["JacoKernel", "JacoConfigFile", "ConsulHTTPTransport", "ComposeAdmission", "JWTAuthMethod", "jaco-fuzz"]
 let fuzzSettings: [SwiftSetting] = [.unsafeFlags(["-sanitize=fuzzer,address", "-parse-as-library"]), .define("JACO_FUZZING")]
 
 let package = Package(
@@ -192,7 +192,7 @@ let package = Package(
         // libFuzzer targets for every parser of outside bytes (scripts/fuzz.sh). A normal build
         // makes a replayer that runs inputs through the same targets (FuzzCorpusTests).
         .executableTarget(
-            name: "jaco-fuzz", dependencies: ["JacoKernel", "JacoConfigFile", "ConsulHTTPTransport", "ComposeAdmission"], path: "Fuzz/JacoFuzz",
+            name: "jaco-fuzz", dependencies: ["JacoKernel", "JacoConfigFile", "ConsulHTTPTransport", "ComposeAdmission", "JWTAuthMethod"], path: "Fuzz/JacoFuzz",
             linkerSettings: fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address"])] : []),
         .testTarget(name: "ComposeAdmissionTests", dependencies: ["ComposeAdmission", "JacoKernel", "JacoTestKit"]),
         .testTarget(name: "JWTAuthMethodTests", dependencies: ["JWTAuthMethod", "JacoKernel"]),

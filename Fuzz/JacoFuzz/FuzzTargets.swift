@@ -2,6 +2,7 @@ import ComposeAdmission
 import ConsulHTTPTransport
 import Foundation
 import JacoConfigFile
+import JWTAuthMethod
 import JacoKernel
 
 /// One parser of outside bytes, as a fuzz target: it must return (accepting or refusing the
@@ -17,7 +18,7 @@ struct FuzzTarget: Sendable {
 
 /// Every fuzz target (scripts/fuzz.sh runs each; Fuzz/corpus/<name>/ holds its seeds).
 enum FuzzTargets {
-    static let all: [FuzzTarget] = [consulJSON, compose, config, secret, record, snapshot, selector]
+    static let all: [FuzzTarget] = [consulJSON, compose, config, secret, record, snapshot, selector, jwt]
 
     static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
 
@@ -72,6 +73,12 @@ enum FuzzTargets {
         if key == "m/audit-head" { _ = try? AuditHead(decoding: value, key: key) }
         if key.hasPrefix("am/") { _ = try? AuthMethod(decoding: value, key: key) }
         if key.hasPrefix("br/") { _ = try? BindingRule(decoding: value, key: key) }
+    }
+
+    /// Logins' bearer tokens (split, header, claims checked and mapped) and jwt auth-method
+    /// configs (first byte even: a token; odd: a config).
+    static let jwt = FuzzTarget(name: "jwt", summary: "JWTAuthMethod: bearer token split, claim checks and mappings; Config") { bytes in
+        JWTFuzzEntry.run(bytes)
     }
 
     /// Binding-rule selectors (Consul's expression syntax), as `PUT /v1/acl/binding-rule`
