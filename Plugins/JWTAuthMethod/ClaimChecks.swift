@@ -104,6 +104,10 @@ struct ClaimChecks {
         guard let number = value as? NSNumber, !(value is String) else {
             throw JacoError(.permissionDenied, "login refused: the JWT's \(name) claim is not a number of seconds")
         }
+        // Seconds since 1970 within ±1e11 (some 3,000 years): anything past that is a broken token.
+        guard number.doubleValue.isFinite, abs(number.doubleValue) < 1e11 else {
+            throw JacoError(.permissionDenied, "login refused: the JWT's \(name) claim (\(number)) is not a plausible time")
+        }
         return number.doubleValue
     }
 

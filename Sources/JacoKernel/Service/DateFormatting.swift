@@ -34,8 +34,16 @@ extension Date {
 }
 
 extension Date {
-    /// Milliseconds since 1970, as the store and the wire carry times.
-    public var milliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+    /// Milliseconds since 1970, as the store and the wire carry times; clamped to ±8.64e15
+    /// (ECMAScript's range, ±273,790 years), so a date from outside input never traps.
+    public var milliseconds: Int64 {
+        let milliseconds = (timeIntervalSince1970 * 1000).rounded()
+        guard milliseconds.isFinite else { return 0 }
+        return Int64(max(-Self.millisecondRange, min(Self.millisecondRange, milliseconds)))
+    }
+
+    /// The largest magnitude ``milliseconds`` gives.
+    static let millisecondRange = 8.64e15
 
     /// A date from milliseconds since 1970.
     public init(milliseconds: Int64) { self.init(timeIntervalSince1970: Double(milliseconds) / 1000) }
