@@ -113,6 +113,16 @@ struct LoginTests {
             let rotated = try await Self.login(consul, method: "ci", jwt: try await second.sign(.valid(iss: Self.issuer)))
             #expect(rotated.status == 200, "\(rotated.body)")
             #expect(idp.fetches(of: "/jwks") == fetchesBefore + 1)
+            // A burst of JWTs naming a kid the provider never had: one fetch for all of them.
+            let stranger = try await TestSigningKey.es256(kid: "unknown-kid")
+            try await Task.sleep(for: .milliseconds(1100))
+            let strangerJWT = try await stranger.sign(.valid(iss: Self.issuer))
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<8 { group.addTask { try await Self.login(consul, method: "ci", jwt: strangerJWT).status } }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses == Array(repeating: 403, count: 8))
+            #expect(idp.fetches(of: "/jwks") == fetchesBefore + 2, "one refetch for the burst, not one per login")
 
             // Logout deletes the caller's login token; a token not made by login cannot log out.
             #expect(try await consul.send(.POST, "/v1/acl/logout", token: secret).body == "true")
