@@ -289,6 +289,10 @@ struct LoginTests {
             #expect(try await consul.get("/v1/acl/token/self", token: secret).status == 403)
             let notLogin = try await daemon.jaco(["logout"], token: management)
             #expect(notLogin.status != 0 && notLogin.stderr.contains("permission_denied"), "\(notLogin.stderr)")
+            let metrics = try ConsulClient(base: daemon.metricsBase, caCertificate: daemon.caCertificate)
+            let scrape = try await MetricsHealthTests.scrape(metrics)
+            try await metrics.shutdown()
+            #expect(scrape["jaco_writes_total{type=\"login\"}"] == 1 && scrape["jaco_writes_total{type=\"logout\"}"] == 1)
         }
     }
 
@@ -387,6 +391,13 @@ struct LoginTests {
             for _ in 0..<3 { #expect(try await Self.login(consul, method: "ci", jwt: bad).status == 403) }
             let refused = try await Self.login(consul, method: "ci", jwt: good)
             #expect(refused.status == 429 && refused.header("Retry-After") != nil, "\(refused.status) \(refused.body)")
+            // The metrics count them: refused logins as denials, throttled ones as rate_limited.
+            let metrics = try ConsulClient(base: daemon.metricsBase, caCertificate: daemon.caCertificate)
+            let scrape = try await MetricsHealthTests.scrape(metrics)
+            try await metrics.shutdown()
+            #expect(scrape["jaco_denials_total{code=\"permission_denied\"}"] == 3)
+            #expect(scrape["jaco_denials_total{code=\"rate_limited\"}"] == 1)
+            #expect(scrape["jaco_writes_total{type=\"auth_method_create\"}"] == 1)
 
             // gRPC has its own buckets per listener.
             try bad.write(to: jwtFile, atomically: true, encoding: .utf8)
@@ -394,6 +405,7 @@ struct LoginTests {
             try good.write(to: jwtFile, atomically: true, encoding: .utf8)
             let throttled = try await daemon.jaco(["login", "--method", "ci", "--jwt-file", jwtFile.path])
             #expect(throttled.status != 0 && throttled.stderr.contains("rate_limited"), "\(throttled.stderr)")
+
         }
     }
 
