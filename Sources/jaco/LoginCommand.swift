@@ -16,7 +16,12 @@ struct LoginCommand: AsyncParsableCommand {
             managed over the Consul API (/v1/acl/auth-method, /v1/acl/binding-rule).
             """)
     @Option(help: "The auth method's name.") var method: String
-    @Option(help: "A file holding the JWT ('-' for stdin), e.g. a Kubernetes projected service-account token.") var jwtFile: String
+    @Option(
+        name: [.customLong("jwt-file"), .customLong("bearer-token-file")],
+        help: "A file holding the JWT ('-' for stdin), e.g. a Kubernetes projected service-account token (--bearer-token-file is consul login's name).")
+    var jwtFile: String
+    @Option(help: "Write the secret to this file (created with mode 0600) instead of printing it, as consul login -token-sink-file does.")
+    var tokenSinkFile: String?
     @Option(help: "key=value written into the token's description (repeatable), as consul login -meta.") var meta: [String] = []
     @Option(name: .shortAndLong, help: "text, or json (secret, accessor_id, auth_method, expires_at).") var output: LoginFormat = .text
     @OptionGroup var connection: ConnectionOptions
@@ -33,7 +38,21 @@ struct LoginCommand: AsyncParsableCommand {
                 }
                 metadata[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
             }
-            let answer = try await connection.client(needsToken: false).login(method: method, credential: jwt, meta: metadata)
+            // The sink is made before the login, so a path that cannot be written loses no token.
+            let sink = try tokenSinkFile.map(TokenSink.init(path:))
+            let answer: Jaco_V1_LoginResponse
+            do {
+                answer = try await connection.client(needsToken: false).login(method: method, credential: jwt, meta: metadata)
+            } catch {
+                sink?.discard()
+                throw error
+            }
+            if let sink, let tokenSinkFile {
+                try sink.finish(writing: answer.secret)
+                let expiry = answer.token.expiresAt.map { "; expires \($0.rfc3339)" } ?? ""
+                print("Token \(answer.token.accessorID) from auth method \(answer.token.authMethod) written to \(tokenSinkFile)\(expiry)")
+                return
+            }
             switch output {
             case .json:
                 let object: [String: Any] = [
@@ -70,4 +89,39 @@ struct LogoutCommand: AsyncParsableCommand {
             print("Logged out: the token is deleted")
         }
     }
+}
+
+/// `jaco login --token-sink-file`: a file beside the target, mode 0600, made before the login
+/// and renamed over the target once it holds the secret.
+struct TokenSink {
+    let path: String
+    let temporary: URL
+
+    /// Creates the temporary file; fails, naming the path, where it cannot be written.
+    init(path: String) throws(JacoError) {
+        self.path = path
+        let url = URL(fileURLWithPath: path)
+        temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString)")
+        guard FileManager.default.createFile(atPath: temporary.path, contents: Data(), attributes: [.posixPermissions: 0o600]) else {
+            throw JacoError(.validationFailed, "cannot write --token-sink-file '\(EchoedInput.quote(path))': is its directory there and writable?")
+        }
+    }
+
+    /// Writes `secret` and moves the file into place.
+    func finish(writing secret: String) throws(JacoError) {
+        do {
+            try Data((secret + "\n").utf8).write(to: temporary)
+        } catch {
+            discard()
+            throw JacoError(.validationFailed, "cannot write --token-sink-file '\(EchoedInput.quote(path))': \(error)")
+        }
+        guard rename(temporary.path, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            discard()
+            throw JacoError(.validationFailed, "cannot write --token-sink-file '\(EchoedInput.quote(path))': \(reason)")
+        }
+    }
+
+    /// Removes the temporary file.
+    func discard() { try? FileManager.default.removeItem(at: temporary) }
 }

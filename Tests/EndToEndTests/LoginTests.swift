@@ -284,6 +284,19 @@ struct LoginTests {
             let unknown = try await daemon.jaco(["login", "--method", "nope", "--jwt-file", jwtFile.path])
             #expect(unknown.status != 0 && unknown.stderr.contains("not found"), "\(unknown.stderr)")
 
+            // consul login's flag names: the secret goes to a file, mode 0600, not to stdout.
+            try (try await key.sign(.valid(iss: "x"))).write(to: jwtFile, atomically: true, encoding: .utf8)
+            let sink = jwtFile.path + ".token"
+            defer { try? FileManager.default.removeItem(atPath: sink) }
+            let sunk = try await daemon.jaco(["login", "--method", "ci", "--bearer-token-file", jwtFile.path, "--token-sink-file", sink])
+            #expect(sunk.status == 0 && sunk.stdout.contains("written to \(sink)"), "\(sunk.stderr)")
+            let sunkSecret = try String(contentsOfFile: sink, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(sunkSecret.hasPrefix("jaco_") && !sunk.stdout.contains(sunkSecret))
+            #expect(try FileManager.default.attributesOfItem(atPath: sink)[.posixPermissions] as? Int == 0o600)
+            #expect(try await consul.get("/v1/acl/token/self", token: sunkSecret).object["AuthMethod"] as? String == "ci")
+            let badSink = try await daemon.jaco(["login", "--method", "ci", "--jwt-file", jwtFile.path, "--token-sink-file", "/nonexistent/dir/token"])
+            #expect(badSink.status != 0 && badSink.stderr.contains("--token-sink-file"), "\(badSink.stderr)")
+
             let logout = try await daemon.jaco(["logout"], token: secret)
             #expect(logout.status == 0, "\(logout.stderr)")
             #expect(try await consul.get("/v1/acl/token/self", token: secret).status == 403)
@@ -292,7 +305,7 @@ struct LoginTests {
             let metrics = try ConsulClient(base: daemon.metricsBase, caCertificate: daemon.caCertificate)
             let scrape = try await MetricsHealthTests.scrape(metrics)
             try await metrics.shutdown()
-            #expect(scrape["jaco_writes_total{type=\"login\"}"] == 1 && scrape["jaco_writes_total{type=\"logout\"}"] == 1)
+            #expect(scrape["jaco_writes_total{type=\"login\"}"] == 2 && scrape["jaco_writes_total{type=\"logout\"}"] == 1)
         }
     }
 
