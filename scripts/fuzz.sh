@@ -21,7 +21,11 @@ cd "$root"
 seconds=60
 limit=(-max_total_time=60)
 parallel=0
-if [ "${1:-}" = "--parallel" ]; then parallel=1; shift; fi
+# libFuzzer's per-input timeout is wall-clock: 10 s, but 60 s for --parallel, whose targets run
+# at the lowest priority and can be starved that long by builds beside them (a starved target
+# once reported a "timeout" on an input that runs in 0.1 s).
+timeout=10
+if [ "${1:-}" = "--parallel" ]; then parallel=1; timeout=60; shift; fi
 if [ "${1:-}" = "--smoke" ]; then limit=(-runs=30000 -seed=1); seconds="smoke"; shift
 elif [[ "${1:-}" =~ ^[0-9]+$ ]]; then seconds="$1"; limit=(-max_total_time="$1"); shift; fi
 
@@ -48,7 +52,7 @@ run_target() {
   rm -f ".build-fuzz/fuzz-$target.cpu"  # only a --parallel run writes it; none is stale
   mkdir -p ".build-fuzz/corpus/$target"
   JACO_FUZZ_TARGET="$target" ASAN_OPTIONS="detect_leaks=0" "$binary" ".build-fuzz/corpus/$target" "Fuzz/corpus/$target" \
-    "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    "${limit[@]}" -timeout="$timeout" -rss_limit_mb=2048 -max_len=65536 \
     -artifact_prefix=".build-fuzz/crashes/$target-" -print_final_stats=1 >".build-fuzz/fuzz-$target.log" 2>&1
 }
 
