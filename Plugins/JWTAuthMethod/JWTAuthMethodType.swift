@@ -63,7 +63,7 @@ public struct JWTAuthMethodType: AuthMethodType {
             }
         } else {
             try checkAllowed(jwt.alg, allowed)
-            keys = try config.validationPubKeys.map(VerificationKey.parse(pem:))
+            keys = config.staticKeys
         }
         var verified = false
         for key in keys where key.algorithms.contains(jwt.alg) {

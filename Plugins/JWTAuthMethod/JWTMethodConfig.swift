@@ -4,9 +4,11 @@ import JacoKernel
 /// The `Config` of a `jwt` auth method, with Consul's keys (agent/consul/authmethod/ssoauth):
 /// where the verification keys come from (exactly one of `JWTValidationPubKeys`, `JWKSURL`,
 /// `OIDCDiscoveryURL`), which claims a JWT must carry, and how claims map to binding-rule fields.
-struct JWTMethodConfig: Sendable, Equatable {
+struct JWTMethodConfig: Sendable {
     /// PEM public keys (RSA, EC or Ed25519; a certificate's key also counts).
     var validationPubKeys: [String] = []
+    /// Those keys, parsed once by the config check (a login verifies with these).
+    private(set) var staticKeys: [VerificationKey] = []
     /// A JWKS to fetch over HTTPS, and the CA (PEM) its server's certificate chains to.
     var jwksURL = "", jwksCACert = ""
     /// An OIDC issuer whose discovery document names the JWKS, and the CA (PEM) for it.
@@ -68,7 +70,7 @@ struct JWTMethodConfig: Sendable, Equatable {
     }
 
     /// Consul's rules (internal/go-sso/oidcauth/config.go Validate), without the network.
-    private func check() throws(JacoError) {
+    private mutating func check() throws(JacoError) {
         let sources = [!validationPubKeys.isEmpty, !jwksURL.isEmpty, !discoveryURL.isEmpty].filter { $0 }.count
         if sources != 1 {
             throw JacoError(.validationFailed, "exactly one of 'JWTValidationPubKeys', 'JWKSURL', or 'OIDCDiscoveryURL' must be set for type \"jwt\"")
@@ -82,7 +84,7 @@ struct JWTMethodConfig: Sendable, Equatable {
         }
         for (index, pem) in validationPubKeys.enumerated() {
             do {
-                _ = try VerificationKey.parse(pem: pem)
+                staticKeys.append(try VerificationKey.parse(pem: pem))
             } catch {
                 throw JacoError(.validationFailed, "error parsing public key JWTValidationPubKeys[\(index)]: \(error.message)")
             }

@@ -11,17 +11,14 @@ extension LoginService {
         if methodName.isEmpty { throw JacoError(.validationFailed, "AuthMethod is required: the name of the auth method to log in with") }
         if credential.isEmpty { throw JacoError(.validationFailed, "BearerToken is required: the credential (a JWT) to log in with") }
         // A method changed between its check and the token's write: check again against the new one.
-        for _ in 1..<3 {
+        var attempts = 0
+        while true {
             do {
                 return try await loginOnce(method: methodName, credential: credential, meta: meta)
             } catch is MethodChanged {
-                continue
+                attempts += 1
+                if attempts == 3 { throw JacoError(.unavailable, "auth method \(methodName.quotedForError) keeps changing during the login: try again") }
             }
-        }
-        do {
-            return try await loginOnce(method: methodName, credential: credential, meta: meta)
-        } catch is MethodChanged {
-            throw JacoError(.unavailable, "auth method \(methodName.quotedForError) keeps changing during the login: try again")
         }
     }
 
