@@ -42,7 +42,7 @@ struct ACLTable {
     /// The same principal with its level recomputed against this table.
     func refreshed(_ p: Principal) -> Principal {
         Principal(
-            accessorID: p.accessorID, identity: p.identity, policyIDs: p.policyIDs, roleIDs: p.roleIDs,
+            accessor: p.accessor, identity: p.identity, policyIDs: p.policyIDs, roleIDs: p.roleIDs,
             allowsPrivileged: p.allowsPrivileged, acl: level(policyIDs: p.policyIDs, roleIDs: p.roleIDs))
     }
 }

@@ -170,6 +170,7 @@ public final class Kernel: Sendable {
             return (loader, snapshot.index)
         }
         cache.install(loader, at: index)
+        releaseFreedMemory()
     }
 
     /// Reads and decodes token pages one ahead of the cache's inserts: the store read and the
@@ -216,3 +217,17 @@ public final class Kernel: Sendable {
         }
     }
 }
+
+/// Hands the memory freed after a load (the decoded pages, the old tables) back to the system:
+/// glibc keeps freed heap in its per-thread arenas, where it would count as the daemon's memory.
+private func releaseFreedMemory() {
+    #if os(Linux)
+    _ = glibcMallocTrim(0)
+    #endif
+}
+
+#if os(Linux)
+/// glibc's `malloc_trim` (declared in `<malloc.h>`, which the Glibc module does not import).
+@_silgen_name("malloc_trim")
+private func glibcMallocTrim(_ pad: Int) -> Int32
+#endif

@@ -12,8 +12,9 @@ enum UseClock {
 
 /// When one token was last used: this daemon's own last verify, the newest time in the store,
 /// and what this daemon last wrote. Updated with relaxed atomics: a verify reads one value and
-/// writes at most once a second, with no lock.
-final class UseRecord: Sendable {
+/// writes at most once a second, with no lock. Not final: the verification cache's entry for a
+/// token's current secret is its use record (one object per token, not two).
+class UseRecord: @unchecked Sendable {  // only atomics: safe to share
     private let seen = Atomic<Int64>(0)
     private let inStore = Atomic<Int64>(0)
 

@@ -6,30 +6,37 @@ import Synchronization
 /// levels (so rights follow policy edits at once), the expiry times the reaper needs, and the
 /// per-resource indexes that blocking queries wait on.
 public final class VerificationCache: Sendable {
-    fileprivate final class Entry: Sendable {
-        let principal: Principal
-        let revokedAt: Date?
-        let expiresAt: Date?
-        /// Set for a rotated token's previous secret: when that rotation happened.
-        let rotatedAt: Date?
-        /// The token's use times, shared by its current and previous secrets' entries.
-        let use: UseRecord
-        /// Whether a verify must look at the clock or a revocation (otherwise it always passes).
-        let needsCheck: Bool
+    /// One cached secret: the principal it verifies as and what a verify must check. The tables
+    /// share it (one object per secret), and the entry of a token's current secret is the
+    /// token's use record; a previous secret's uses are recorded on the current one. Compact on
+    /// purpose: a million tokens are a million of these.
+    fileprivate final class Entry: UseRecord, @unchecked Sendable {  // `principal` only under the cache's lock
+        /// Who the secret verifies as; replaced in place when policies or roles change.
+        var principal: Principal
+        let digest: Digest256
+        // Times as seconds since 2001, NaN for none (a `Date?` takes 16 bytes, this 8).
+        private let revoked: Double
+        private let expires: Double
+        private let rotated: Double
+        let issuedAt: Date
 
-        init(principal: Principal, revokedAt: Date?, expiresAt: Date?, rotatedAt: Date? = nil, use: UseRecord) {
+        init(principal: Principal, digest: Digest256, issuedAt: Date, revokedAt: Date?, expiresAt: Date?, rotatedAt: Date? = nil) {
             self.principal = principal
-            self.revokedAt = revokedAt
-            self.expiresAt = expiresAt
-            self.rotatedAt = rotatedAt
-            self.use = use
-            needsCheck = revokedAt != nil || expiresAt != nil || rotatedAt != nil
+            self.digest = digest
+            self.issuedAt = issuedAt
+            revoked = revokedAt?.timeIntervalSinceReferenceDate ?? .nan
+            expires = expiresAt?.timeIntervalSinceReferenceDate ?? .nan
+            rotated = rotatedAt?.timeIntervalSinceReferenceDate ?? .nan
         }
 
-        /// The same entry with its principal's rights recomputed.
-        func with(principal: Principal) -> Entry {
-            Entry(principal: principal, revokedAt: revokedAt, expiresAt: expiresAt, rotatedAt: rotatedAt, use: use)
-        }
+        /// Whether a verify must look at the clock or a revocation (otherwise it always passes).
+        /// Computed: a stored flag would push the entry into the allocator's next size class.
+        var needsCheck: Bool { !(revoked.isNaN && expires.isNaN && rotated.isNaN) }
+
+        var revokedAt: Date? { revoked.isNaN ? nil : Date(timeIntervalSinceReferenceDate: revoked) }
+        var expiresAt: Date? { expires.isNaN ? nil : Date(timeIntervalSinceReferenceDate: expires) }
+        /// Set for a rotated token's previous secret: when that rotation happened.
+        var rotatedAt: Date? { rotated.isNaN ? nil : Date(timeIntervalSinceReferenceDate: rotated) }
     }
 
     fileprivate struct Blocker: Sendable {
@@ -40,8 +47,10 @@ public final class VerificationCache: Sendable {
     }
 
     fileprivate struct State: Sendable {
-        var byDigest = DigestTable<Entry>()
-        var digestByAccessor: [String: Digest256] = [:]
+        /// Every cached secret, current and previous, by digest.
+        var byDigest = TaggedTable<Entry>()
+        /// Each token's current secret, by accessor ID.
+        var byAccessor = TaggedTable<Entry>()
         /// A rotated token's previous digest, while it is kept.
         var previousDigestByAccessor: [String: Digest256] = [:]
         var expiries: [String: Date] = [:]
@@ -50,10 +59,19 @@ public final class VerificationCache: Sendable {
         /// Policy and role ID lists, shared by the tokens that have the same one.
         var linkLists = LinkListInterner()
         /// Each identity's newest token (the one `ti/` names once writes settle).
-        var identityHolders: [String: (accessorID: String, issuedAt: Date)] = [:]
-        /// The use record of the token with `accessorID` (its current secret's entry holds it).
-        func use(of accessorID: String) -> UseRecord? {
-            digestByAccessor[accessorID].flatMap { byDigest[$0]?.use }
+        var identityHolders = TaggedTable<Entry>()
+
+        /// The current secret's entry of the token with `accessorID`.
+        func entry(accessorID: String) -> Entry? { entry(accessor: AccessorID(accessorID)) }
+
+        /// The current secret's entry of the token with `accessor`.
+        func entry(accessor: AccessorID) -> Entry? {
+            byAccessor.first(tag: accessor.tag) { $0.principal.accessor == accessor }
+        }
+
+        /// The entry of `identity`'s newest token.
+        func holder(of identity: String) -> Entry? {
+            identityHolders.first(tag: tag(identity)) { $0.principal.identity == identity }
         }
         /// Expired tokens the reaper deleted: who and when, so their secrets still fail
         /// `token_expired` with the time rather than as unknown (bounded; lost on restart).
@@ -95,14 +113,33 @@ public final class VerificationCache: Sendable {
 
     /// What a verify found under the lock.
     private enum Lookup {
-        /// A token that can be neither revoked nor expired: verified (its use recorded).
-        case verified(Principal)
-        /// A token with a revocation, an expiry or a grace end: checked against the clock.
-        case needsCheck(Entry)
+        /// The secret's token, checked (its use recorded when it passed).
+        case found(Verdict)
         /// No token has the digest.
         case miss(Digest256)
         /// The secret's shape is wrong; not looked up.
         case malformed(String)
+    }
+
+    /// An entry checked against revocation and the clock; the error is worded off the lock.
+    private enum Verdict {
+        case valid(Principal)
+        case revoked(name: String, at: Date)
+        case previousSecretEnded(name: String, rotatedAt: Date, endedAt: Date)
+        case expired(name: String, at: Date)
+
+        var result: Result<Principal, JacoError> {
+            switch self {
+            case .valid(let principal):
+                .success(principal)
+            case .revoked(let name, let at):
+                .failure(JacoError(.tokenRevoked, "the token for '\(name)' was revoked at \(at.rfc3339); ask an operator for a new one"))
+            case .previousSecretEnded(let name, let rotatedAt, let endedAt):
+                .failure(JacoError(.tokenRevoked, "this is the previous secret of the token for '\(name)': it was rotated at \(rotatedAt.rfc3339) and the old secret stopped working at \(endedAt.rfc3339); use the new secret"))
+            case .expired(let name, let at):
+                .failure(VerificationCache.expired(name, at: at))
+            }
+        }
     }
 
     /// Verifies a presented secret: the principal, or `token_invalid`, `token_revoked`, `token_expired`.
@@ -113,22 +150,23 @@ public final class VerificationCache: Sendable {
             let digest = digestOfSecret(UnsafeRawBufferPointer(bytes))
             // The common case takes one reference, the principal's, and no clock reading.
             return state.withLock { s in
-                s.byDigest.withValue(for: digest) { entry -> Lookup in
+                s.byDigest.withFirst(tag: digest.firstWord, where: { $0.digest == digest }) { entry -> Lookup in
                     guard entry.needsCheck else {
-                        entry.use.record()
-                        return .verified(entry.principal)
+                        entry.record()
+                        return .found(.valid(entry.principal))
                     }
-                    return .needsCheck(copy entry)
+                    let verdict = Self.check(entry)
+                    if case .valid = verdict {
+                        // A previous secret's use is the token's: recorded on its current entry.
+                        (entry.rotatedAt == nil ? copy entry : s.entry(accessor: entry.principal.accessor))?.record()
+                    }
+                    return .found(verdict)
                 }
             } ?? .miss(digest)
         }
         switch lookup {
-        case .verified(let principal):
-            return principal
-        case .needsCheck(let entry):
-            let checked = Self.check(entry)
-            if case .success = checked { entry.use.record() }
-            return try checked.get()
+        case .found(let verdict):
+            return try verdict.result.get()
         case .miss(let digest):
             // Say why, naming a typo when the checksum shows one.
             if let tombstone = state.withLock({ $0.expiredTombstones[digest] }) {
@@ -143,8 +181,8 @@ public final class VerificationCache: Sendable {
     /// The principal of the token with `accessorID`, if it exists and is neither revoked nor
     /// expired (e.g. the anonymous token, for callers that present no secret).
     public func principal(accessorID: String) -> Principal? {
-        let entry = state.withLock { s in s.digestByAccessor[accessorID].flatMap { s.byDigest[$0] } }
-        guard let entry, case .success(let principal) = Self.check(entry) else { return nil }
+        let verdict = state.withLock { s in s.entry(accessorID: accessorID).map(Self.check) }
+        guard case .valid(let principal)? = verdict else { return nil }
         return principal
     }
 
@@ -160,21 +198,24 @@ public final class VerificationCache: Sendable {
 
     /// Whether a newer token holds `identity` than the token with `accessorID`.
     public func isSuperseded(accessorID: String, identity: String) -> Bool {
-        state.withLock { s in s.identityHolders[identity].map { $0.accessorID != accessorID } ?? false }
+        let accessor = AccessorID(accessorID)
+        return state.withLock { s in s.holder(of: identity).map { $0.principal.accessor != accessor } ?? false }
     }
 
     /// The last time a token verified, as this daemon knows it (its own uses, and the newest
     /// time in the store); nil when never.
     public func lastUsed(accessorID: String) -> Date? {
-        state.withLock { $0.use(of: accessorID) }?.newest.map { Date(timeIntervalSince1970: TimeInterval($0)) }
+        state.withLock { $0.entry(accessorID: accessorID)?.newest }.map { Date(timeIntervalSince1970: TimeInterval($0)) }
     }
 
     /// Use times not yet written to the store, by accessor ID (for the last-used flusher).
     func unflushedUses() -> [(accessorID: String, use: UseRecord)] {
         state.withLock { s in
-            s.digestByAccessor.compactMap { accessorID, digest in
-                s.byDigest[digest].flatMap { $0.use.needsFlush ? (accessorID, $0.use) : nil }
+            var uses: [(accessorID: String, use: UseRecord)] = []
+            s.byAccessor.forEach { entry in
+                if entry.needsFlush { uses.append((entry.principal.accessorID, entry)) }
             }
+            return uses
         }
     }
 
@@ -227,21 +268,20 @@ public final class VerificationCache: Sendable {
         JacoError(.tokenInvalid, "\(problem); check the token, or ask an operator for a new one")
     }
 
-    private static func check(_ entry: Entry) -> Result<Principal, JacoError> {
-        let name = entry.principal.auditName
-        if let revokedAt = entry.revokedAt {
-            return .failure(JacoError(.tokenRevoked, "the token for '\(name)' was revoked at \(revokedAt.rfc3339); ask an operator for a new one"))
-        }
-        if let rotatedAt = entry.rotatedAt, let graceEnd = entry.expiresAt, graceEnd <= Date() {
-            return .failure(JacoError(.tokenRevoked, "this is the previous secret of the token for '\(name)': it was rotated at \(rotatedAt.rfc3339) and the old secret stopped working at \(graceEnd.rfc3339); use the new secret"))
-        }
+    /// Checks `entry` against its revocation and the clock (called under the lock).
+    private static func check(_ entry: Entry) -> Verdict {
+        guard entry.needsCheck else { return .valid(entry.principal) }
+        if let revokedAt = entry.revokedAt { return .revoked(name: entry.principal.auditName, at: revokedAt) }
         if let expiresAt = entry.expiresAt, expiresAt <= Date() {
-            return .failure(expired(name, at: expiresAt))
+            if let rotatedAt = entry.rotatedAt {
+                return .previousSecretEnded(name: entry.principal.auditName, rotatedAt: rotatedAt, endedAt: expiresAt)
+            }
+            return .expired(name: entry.principal.auditName, at: expiresAt)
         }
-        return .success(entry.principal)
+        return .valid(entry.principal)
     }
 
-    private static func expired(_ name: String, at time: Date) -> JacoError {
+    fileprivate static func expired(_ name: String, at time: Date) -> JacoError {
         JacoError(.tokenExpired, "the token for '\(name)' expired at \(time.rfc3339); ask an operator for a new one")
     }
 
@@ -266,23 +306,23 @@ public final class VerificationCache: Sendable {
         /// Sizes the tables for `count` tokens.
         mutating func expect(tokens count: Int) {
             expectedTokens = count
-            state.byDigest = DigestTable(capacity: count)
-            state.digestByAccessor.reserveCapacity(count)
+            state.byDigest.reserve(count)
+            state.byAccessor.reserve(count)
         }
 
         /// Adds a page of tokens.
         mutating func add(_ page: [Token]) {
-            let first = state.digestByAccessor.isEmpty
+            let first = state.byAccessor.count == 0
             for token in page { VerificationCache.insert(token, into: &state) }
             // Identities: sized after the first page, by the share of its tokens that had one.
             if first, let expected = expectedTokens, !page.isEmpty {
-                state.identityHolders.reserveCapacity(expected * state.identityHolders.count / page.count)
+                state.identityHolders.reserve(expected * state.identityHolders.count / page.count)
             }
         }
 
         /// Adds stored last-used times (seconds since 1970) by accessor ID.
         mutating func addLastUsed(_ times: [(accessorID: String, seconds: Int64)]) {
-            for (accessorID, seconds) in times { state.use(of: accessorID)?.stored(seconds) }
+            for (accessorID, seconds) in times { state.entry(accessorID: accessorID)?.stored(seconds) }
         }
     }
 
@@ -291,9 +331,7 @@ public final class VerificationCache: Sendable {
         var fresh = loader.state
         let ready = state.withLock { s in
             // Uses this daemon saw and has not written yet survive the reload.
-            for accessorID in s.digestByAccessor.keys {
-                if let old = s.use(of: accessorID) { fresh.use(of: accessorID)?.absorb(old) }
-            }
+            s.byAccessor.forEach { old in fresh.entry(accessor: old.principal.accessor)?.absorb(old) }
             fresh.applied = s.applied
             fresh.waiters = s.waiters
             fresh.blockers = s.blockers
@@ -316,8 +354,8 @@ public final class VerificationCache: Sendable {
             guard change.index > s.applied else { return ([], []) }
             let revocations = updates.compactMap { update -> Date? in
                 guard case .token(let accessorID, let token?) = update, let revokedAt = token.revokedAt else { return nil }
-                let before = s.digestByAccessor[accessorID].flatMap { s.byDigest[$0] }
-                return before != nil && before?.revokedAt == nil ? revokedAt : nil
+                guard let before = s.entry(accessorID: accessorID) else { return nil }
+                return before.revokedAt == nil ? revokedAt : nil
             }
             Self.apply(updates, to: &s)
             return (Self.advance(&s, to: change.index, touched: touched), revocations)
@@ -396,57 +434,70 @@ public final class VerificationCache: Sendable {
         if tableChanged {
             // Rights follow policy and role edits at once: recompute every principal.
             let table = s.table
-            s.byDigest.updateValues { $0.with(principal: table.refreshed($0.principal)) }
+            s.byDigest.forEach { $0.principal = table.refreshed($0.principal) }
         }
         for update in updates {
             switch update {
             case .token(let accessorID, let token):
-                // A new version of a token keeps its use record.
-                let use = s.use(of: accessorID)
-                if let old = s.digestByAccessor.removeValue(forKey: accessorID) {
-                    if token == nil, let entry = s.byDigest[old], let expiry = entry.expiresAt, expiry <= Date() {
+                let accessor = AccessorID(accessorID)
+                let old = s.byAccessor.remove(tag: accessor.tag) { $0.principal.accessor == accessor }
+                if let old {
+                    if token == nil, let expiry = old.expiresAt, expiry <= Date() {
                         if s.expiredTombstones.count >= maxTombstones { s.expiredTombstones.removeAll(keepingCapacity: true) }
-                        s.expiredTombstones[old] = (entry.principal.auditName, expiry)
+                        s.expiredTombstones[old.digest] = (old.principal.auditName, expiry)
                     }
-                    s.byDigest.remove(old)
+                    s.byDigest.remove(tag: old.digest.firstWord) { $0 === old }
+                    if let identity = old.principal.identity { s.identityHolders.remove(tag: tag(identity)) { $0 === old } }
                 }
-                if let old = s.previousDigestByAccessor.removeValue(forKey: accessorID) { s.byDigest.remove(old) }
+                if let previous = s.previousDigestByAccessor.removeValue(forKey: accessorID) {
+                    s.byDigest.remove(tag: previous.firstWord) { $0.digest == previous }
+                }
                 s.expiries.removeValue(forKey: accessorID)
                 s.graceEnds.removeValue(forKey: accessorID)
-                if let token { insert(token, into: &s, use: use ?? UseRecord()) }
+                if let token {
+                    let entry = insert(token, into: &s)
+                    if let old { entry.absorb(old) }  // a new version of a token keeps its use times
+                }
             case .lastUsed, .policy, .role: break
             }
         }
         // Times after tokens: a change that writes both (a restore) lists `lu/` keys first.
         for case .lastUsed(let accessorID, let seconds) in updates {
-            s.use(of: accessorID)?.stored(seconds)
+            s.entry(accessorID: accessorID)?.stored(seconds)
         }
     }
 
-    private static func insert(_ token: Token, into s: inout State, use: UseRecord = UseRecord()) {
+    /// Adds `token`'s entries (its current secret's, and its previous one's while that is kept);
+    /// returns the current one.
+    @discardableResult
+    private static func insert(_ token: Token, into s: inout State) -> Entry {
         let principal = s.table.principal(
             for: token, policyIDs: s.linkLists.intern(token.policyIDs), roleIDs: s.linkLists.intern(token.roleIDs))
-        s.byDigest.set(Entry(principal: principal, revokedAt: token.revokedAt, expiresAt: token.expirationTime, use: use), for: token.secretDigest)
-        s.digestByAccessor[token.accessorID] = token.secretDigest
+        let digest = token.secretDigest
+        let entry = Entry(principal: principal, digest: digest, issuedAt: token.issuedAt, revokedAt: token.revokedAt, expiresAt: token.expirationTime)
+        s.byDigest.set(entry, tag: digest.firstWord) { $0.digest == digest }
+        let accessor = principal.accessor
+        s.byAccessor.set(entry, tag: accessor.tag) { $0.principal.accessor == accessor }
         if let expiry = token.expirationTime { s.expiries[token.accessorID] = expiry }
         if let rotation = token.rotation {
             // The previous secret verifies as the same principal until the grace ends (or the
             // token expires first).
             let end = token.expirationTime.map { min($0, rotation.graceEndsAt) } ?? rotation.graceEndsAt
+            let previous = rotation.previousDigest
             s.byDigest.set(
-                Entry(principal: principal, revokedAt: token.revokedAt, expiresAt: end, rotatedAt: rotation.rotatedAt, use: use),
-                for: rotation.previousDigest)
-            s.previousDigestByAccessor[token.accessorID] = rotation.previousDigest
+                Entry(principal: principal, digest: previous, issuedAt: token.issuedAt, revokedAt: token.revokedAt, expiresAt: end, rotatedAt: rotation.rotatedAt),
+                tag: previous.firstWord) { $0.digest == previous }
+            s.previousDigestByAccessor[token.accessorID] = previous
             s.graceEnds[token.accessorID] = rotation.graceEndsAt
         }
         if let identity = token.identity {
-            // One lookup: the optional is modified in place.
-            Self.keepNewest(&s.identityHolders[identity], accessorID: token.accessorID, issuedAt: token.issuedAt)
+            // The newest token holds the identity (a deleted holder leaves it, see `apply`).
+            let holder = s.holder(of: identity)
+            if holder == nil || holder!.issuedAt <= token.issuedAt || holder!.principal.accessor == accessor {
+                s.identityHolders.set(entry, tag: tag(identity)) { $0.principal.identity == identity }
+            }
         }
-    }
-
-    private static func keepNewest(_ holder: inout (accessorID: String, issuedAt: Date)?, accessorID: String, issuedAt: Date) {
-        if holder == nil || holder!.issuedAt <= issuedAt || holder!.accessorID == accessorID { holder = (accessorID, issuedAt) }
+        return entry
     }
 
     private static func advance(_ s: inout State, to index: StoreIndex, touched: Set<ACLResource>) -> [CheckedContinuation<Void, Never>] {
@@ -469,3 +520,6 @@ public final class VerificationCache: Sendable {
         return ready
     }
 }
+
+/// The table tag of a string key: its hash value (seeded per process; the tables live in memory).
+private func tag(_ key: String) -> UInt64 { UInt64(truncatingIfNeeded: key.hashValue) }

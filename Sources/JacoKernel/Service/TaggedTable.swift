@@ -1,0 +1,124 @@
+/// A hash table of objects that carry their own key, for the verification cache's large maps
+/// (digest → token, accessor ID → token, identity → token). A slot is 16 bytes, a 64-bit tag and
+/// a reference, and the table is at most half full, so a million entries cost ~34 bytes each
+/// (a `[String: Digest256]` cost ~100). The caller gives the tag, already uniformly spread (a
+/// digest's first word, a string's hash value: the table does not hash it again), and a match on
+/// the object for the full key. Linear probing; deletion by backward shift (no tombstones).
+struct TaggedTable<Value: AnyObject> {
+    fileprivate struct Slot {
+        var tag: UInt64
+        var value: Value?
+    }
+
+    fileprivate var slots: [Slot]
+    private var mask: Int
+    /// Number of entries.
+    private(set) var count = 0
+
+    /// Creates an empty table with room for `capacity` entries before it grows.
+    init(capacity: Int = 32) {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        slots = Array(repeating: Slot(tag: 0, value: nil), count: size)
+        mask = size - 1
+    }
+
+    private func home(_ tag: UInt64) -> Int { Int(truncatingIfNeeded: tag) & mask }
+
+    /// The entry with `tag` for which `matches` holds, if any.
+    @inline(__always)
+    func first(tag: UInt64, where matches: (Value) -> Bool) -> Value? {
+        withFirst(tag: tag, where: matches) { copy $0 }
+    }
+
+    /// Calls `body` with the entry with `tag` for which `matches` holds, in place (no reference
+    /// count taken for the lookup), or returns nil when there is none.
+    @inline(__always)
+    func withFirst<Result>(tag: UInt64, where matches: (Value) -> Bool, _ body: (borrowing Value) -> Result) -> Result? {
+        slots.withUnsafeBufferPointer { slots in
+            var i = home(tag)
+            while let value = slots[i].value {
+                if slots[i].tag == tag, matches(value) { return body(value) }
+                i = (i + 1) & mask
+            }
+            return nil
+        }
+    }
+
+    /// Puts `value` in the slot of the entry with `tag` that `matches` (replacing it), or in a new one.
+    mutating func set(_ value: Value, tag: UInt64, replacing matches: (Value) -> Bool) {
+        if (count + 1) * 2 > slots.count { grow() }
+        var i = home(tag)
+        while let existing = slots[i].value {
+            if slots[i].tag == tag, matches(existing) {
+                slots[i].value = value
+                return
+            }
+            i = (i + 1) & mask
+        }
+        slots[i] = Slot(tag: tag, value: value)
+        count += 1
+    }
+
+    /// Removes the entry with `tag` that `matches`; returns it, or nil when there is none.
+    @discardableResult
+    mutating func remove(tag: UInt64, where matches: (Value) -> Bool) -> Value? {
+        var i = home(tag)
+        while let existing = slots[i].value {
+            if slots[i].tag == tag, matches(existing) { break }
+            i = (i + 1) & mask
+        }
+        guard let removed = slots[i].value else { return nil }
+        // Backward shift: move later entries of the probe run into the hole when their home
+        // slot lies cyclically at or before it.
+        var j = i
+        while true {
+            j = (j + 1) & mask
+            guard slots[j].value != nil else { break }
+            let k = home(slots[j].tag)
+            let movable = i <= j ? (k <= i || k > j) : (k <= i && k > j)
+            if movable {
+                slots[i] = slots[j]
+                i = j
+            }
+        }
+        slots[i] = Slot(tag: 0, value: nil)
+        count -= 1
+        return removed
+    }
+
+    /// Calls `body` with every entry, in no particular order.
+    func forEach(_ body: (Value) -> Void) {
+        for slot in slots { if let value = slot.value { body(value) } }
+    }
+
+    /// Replaces every entry with `transform(entry)`, which must keep its key.
+    mutating func updateValues(_ transform: (Value) -> Value) {
+        for i in slots.indices {
+            if let value = slots[i].value { slots[i].value = transform(value) }
+        }
+    }
+
+    /// Makes room for `capacity` entries at once (one rehash instead of one per doubling).
+    mutating func reserve(_ capacity: Int) {
+        var size = slots.count
+        while size < capacity * 2 { size <<= 1 }
+        if size > slots.count { rehash(to: size) }
+    }
+
+    private mutating func grow() { rehash(to: slots.count * 2) }
+
+    private mutating func rehash(to size: Int) {
+        let old = slots
+        slots = Array(repeating: Slot(tag: 0, value: nil), count: size)
+        mask = size - 1
+        for slot in old where slot.value != nil {
+            var i = home(slot.tag)
+            while slots[i].value != nil { i = (i + 1) & mask }
+            slots[i] = slot
+        }
+    }
+}
+
+extension TaggedTable: Sendable where Value: Sendable {}
+extension TaggedTable.Slot: Sendable where Value: Sendable {}
