@@ -31,14 +31,6 @@ struct ACLTable {
         return level
     }
 
-    /// The principal a token verifies as, holding the given link lists (equal to the token's;
-    /// possibly shared with other principals).
-    func principal(for token: Token, policyIDs: [String], roleIDs: [String]) -> Principal {
-        Principal(
-            accessorID: token.accessorID, identity: token.identity, policyIDs: policyIDs, roleIDs: roleIDs,
-            allowsPrivileged: token.allowsPrivileged, acl: level(policyIDs: policyIDs, roleIDs: roleIDs))
-    }
-
     /// The same principal with its level recomputed against this table.
     func refreshed(_ p: Principal) -> Principal {
         Principal(

@@ -8,30 +8,40 @@ enum AccessorID: Hashable, Sendable {
     /// The compact form of `text`; it turns back into exactly `text`.
     init(_ text: String) {
         var text = text
-        self = text.withUTF8 { bytes in
-            guard bytes.count == 36 else { return nil }
-            var words: (UInt64, UInt64) = (0, 0)
-            var nibbles = 0
-            for (i, c) in bytes.enumerated() {
-                if i == 8 || i == 13 || i == 18 || i == 23 {
-                    guard c == UInt8(ascii: "-") else { return nil }
-                    continue
-                }
-                let value: UInt8
-                switch c {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): value = c - UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): value = c - UInt8(ascii: "a") + 10
-                default: return nil  // upper case too: it would not come back the same
-                }
-                if nibbles < 16 {
-                    words.0 = words.0 << 4 | UInt64(value)
-                } else {
-                    words.1 = words.1 << 4 | UInt64(value)
-                }
-                nibbles += 1
+        self = text.withUTF8 { Self(packing: UnsafeRawBufferPointer($0)) } ?? .text(text)
+    }
+
+    /// The accessor ID whose UTF-8 bytes are `bytes` (a record's field), with no string made
+    /// when it is a lowercase UUID.
+    init(utf8 bytes: UnsafeRawBufferPointer) {
+        self = Self(packing: bytes) ?? .text(String(decoding: bytes.assumingMemoryBound(to: UInt8.self), as: UTF8.self))
+    }
+
+    /// The packed form of a lowercase 8-4-4-4-12 UUID; nil for anything else.
+    private init?(packing bytes: UnsafeRawBufferPointer) {
+        guard bytes.count == 36 else { return nil }
+        var words: (UInt64, UInt64) = (0, 0)
+        var nibbles = 0
+        for i in 0..<36 {
+            let c = bytes[i]
+            if i == 8 || i == 13 || i == 18 || i == 23 {
+                guard c == UInt8(ascii: "-") else { return nil }
+                continue
             }
-            return .uuid(words.0, words.1)
-        } ?? .text(text)
+            let value: UInt8
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = c &- UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = c &- UInt8(ascii: "a") &+ 10
+            default: return nil  // upper case too: it would not come back the same
+            }
+            if nibbles < 16 {
+                words.0 = words.0 << 4 | UInt64(value)
+            } else {
+                words.1 = words.1 << 4 | UInt64(value)
+            }
+            nibbles += 1
+        }
+        self = .uuid(words.0, words.1)
     }
 
     /// The accessor ID as text.

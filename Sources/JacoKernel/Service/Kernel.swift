@@ -175,18 +175,20 @@ public final class Kernel: Sendable {
 
     /// Reads and decodes token pages one ahead of the cache's inserts: the store read and the
     /// decode of page N + 1 run on another core while page N goes into the tables. (Making the
-    /// cache entries there too was slower: glibc's malloc then frees across threads.)
+    /// cache entries there too was slower: glibc's malloc then frees across threads.) Only the
+    /// fields the cache keeps are decoded, and a page's equal policy lists are one array.
     private static func loadTokens(from snapshot: any StorageSnapshot, into loader: inout VerificationCache.Loader) async throws {
         let source = SnapshotHandle(snapshot: snapshot)
         let pageSize = 10_000
-        func fetch(after: String?) -> Task<(tokens: [Token], last: String?), any Error> {
+        func fetch(after: String?) -> Task<(tokens: [CachedToken], last: String?), any Error> {
             Task {
                 let page = try await source.snapshot.scan(prefix: KeySpace.tokenPrefix, startingAfter: after, limit: pageSize)
-                let tokens = try page.map { try Token(decoding: $0.value.bytes, key: $0.key) }
+                var policies = StringListMemo(), roles = StringListMemo()
+                let tokens = try page.map { try CachedToken(decoding: $0.value.bytes, key: $0.key, policies: &policies, roles: &roles) }
                 return (tokens, page.count == pageSize ? page.last?.key : nil)
             }
         }
-        var pending: Task<(tokens: [Token], last: String?), any Error>? = fetch(after: nil)
+        var pending: Task<(tokens: [CachedToken], last: String?), any Error>? = fetch(after: nil)
         while let current = pending {
             let (tokens, last) = try await current.value
             pending = last.map(fetch(after:))

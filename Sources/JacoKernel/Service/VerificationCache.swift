@@ -52,12 +52,16 @@ public final class VerificationCache: Sendable {
         /// Each token's current secret, by accessor ID.
         var byAccessor = TaggedTable<Entry>()
         /// A rotated token's previous digest, while it is kept.
-        var previousDigestByAccessor: [String: Digest256] = [:]
-        var expiries: [String: Date] = [:]
+        var previousDigestByAccessor: [AccessorID: Digest256] = [:]
+        var expiries: [AccessorID: Date] = [:]
         /// When each rotation's grace ends, by accessor ID (for the finisher).
-        var graceEnds: [String: Date] = [:]
+        var graceEnds: [AccessorID: Date] = [:]
         /// Policy and role ID lists, shared by the tokens that have the same one.
         var linkLists = LinkListInterner()
+        /// The last token's shared lists and their level: tokens loaded one after another mostly
+        /// have the same links, and comparing lists is cheaper than hashing them. Cleared when
+        /// a policy or role changes.
+        var lastLinks: Links?
         /// Each identity's newest token (the one `ti/` names once writes settle).
         var identityHolders = TaggedTable<Entry>()
 
@@ -84,9 +88,16 @@ public final class VerificationCache: Sendable {
         var nextBlockerID: UInt64 = 0
     }
 
+    /// A token's shared policy and role lists and the `acl` level they grant.
+    fileprivate struct Links: Sendable {
+        var policyIDs: [String]
+        var roleIDs: [String]
+        var level: ACLLevel
+    }
+
     /// One key's new value (nil: deleted), already decoded where it matters.
     private enum Update {
-        case token(accessorID: String, Token?)
+        case token(accessorID: String, CachedToken?)
         case lastUsed(accessorID: String, seconds: Int64)
         case policy(id: String, Policy?)
         case role(id: String, Role?)
@@ -193,7 +204,7 @@ public final class VerificationCache: Sendable {
 
     /// The accessor IDs of tokens whose rotation grace ended at or before `now`.
     public func finishedRotationAccessorIDs(at now: Date) -> [String] {
-        state.withLock { s in s.graceEnds.filter { $0.value <= now }.map(\.key).sorted() }
+        state.withLock { s in s.graceEnds.filter { $0.value <= now }.map(\.key) }.map(\.text).sorted()
     }
 
     /// Whether a newer token holds `identity` than the token with `accessorID`.
@@ -221,7 +232,7 @@ public final class VerificationCache: Sendable {
 
     /// The accessor IDs of tokens whose expiration time is at or before `now`.
     public func expiredAccessorIDs(at now: Date) -> [String] {
-        state.withLock { s in s.expiries.filter { $0.value <= now }.map(\.key).sorted() }
+        state.withLock { s in s.expiries.filter { $0.value <= now }.map(\.key) }.map(\.text).sorted()
     }
 
     /// The index of the last change to `resource` the cache has seen.
@@ -311,7 +322,7 @@ public final class VerificationCache: Sendable {
         }
 
         /// Adds a page of tokens.
-        mutating func add(_ page: [Token]) {
+        mutating func add(_ page: [CachedToken]) {
             let first = state.byAccessor.count == 0
             for token in page { VerificationCache.insert(token, into: &state) }
             // Identities: sized after the first page, by the share of its tokens that had one.
@@ -403,7 +414,7 @@ public final class VerificationCache: Sendable {
         // A record that does not decode cannot verify or grant; treat it as gone.
         if key.hasPrefix(KeySpace.tokenPrefix) {
             let accessorID = String(key.dropFirst(KeySpace.tokenPrefix.count))
-            return .token(accessorID: accessorID, value.flatMap { tokens[accessorID] ?? (try? Token(decoding: $0, key: key)) })
+            return .token(accessorID: accessorID, value.flatMap { tokens[accessorID].map(CachedToken.init) ?? (try? CachedToken(decoding: $0, key: key)) })
         }
         if key.hasPrefix(KeySpace.lastUsedPrefix) {
             guard let value, let seconds = LastUsedCodec.decode(value) else { return nil }
@@ -425,9 +436,11 @@ public final class VerificationCache: Sendable {
             case .policy(let id, let policy):
                 s.table.setPolicy(id: id, policy)
                 tableChanged = true
+                s.lastLinks = nil
             case .role(let id, let role):
                 s.table.setRole(id: id, role)
                 tableChanged = true
+                s.lastLinks = nil
             case .token, .lastUsed: break
             }
         }
@@ -449,11 +462,11 @@ public final class VerificationCache: Sendable {
                     s.byDigest.remove(tag: old.digest.firstWord) { $0 === old }
                     if let identity = old.principal.identity { s.identityHolders.remove(tag: tag(identity)) { $0 === old } }
                 }
-                if let previous = s.previousDigestByAccessor.removeValue(forKey: accessorID) {
+                if let previous = s.previousDigestByAccessor.removeValue(forKey: accessor) {
                     s.byDigest.remove(tag: previous.firstWord) { $0.digest == previous }
                 }
-                s.expiries.removeValue(forKey: accessorID)
-                s.graceEnds.removeValue(forKey: accessorID)
+                s.expiries.removeValue(forKey: accessor)
+                s.graceEnds.removeValue(forKey: accessor)
                 if let token {
                     let entry = insert(token, into: &s)
                     if let old { entry.absorb(old) }  // a new version of a token keeps its use times
@@ -470,15 +483,24 @@ public final class VerificationCache: Sendable {
     /// Adds `token`'s entries (its current secret's, and its previous one's while that is kept);
     /// returns the current one.
     @discardableResult
-    private static func insert(_ token: Token, into s: inout State) -> Entry {
-        let principal = s.table.principal(
-            for: token, policyIDs: s.linkLists.intern(token.policyIDs), roleIDs: s.linkLists.intern(token.roleIDs))
+    private static func insert(_ token: CachedToken, into s: inout State) -> Entry {
+        let links: Links
+        if let last = s.lastLinks, last.policyIDs == token.policyIDs, last.roleIDs == token.roleIDs {
+            links = last
+        } else {
+            let policyIDs = s.linkLists.intern(token.policyIDs), roleIDs = s.linkLists.intern(token.roleIDs)
+            links = Links(policyIDs: policyIDs, roleIDs: roleIDs, level: s.table.level(policyIDs: policyIDs, roleIDs: roleIDs))
+            s.lastLinks = links
+        }
+        let accessor = token.accessor
+        let principal = Principal(
+            accessor: accessor, identity: token.identity, policyIDs: links.policyIDs, roleIDs: links.roleIDs,
+            allowsPrivileged: token.allowsPrivileged, acl: links.level)
         let digest = token.secretDigest
         let entry = Entry(principal: principal, digest: digest, issuedAt: token.issuedAt, revokedAt: token.revokedAt, expiresAt: token.expirationTime)
         s.byDigest.set(entry, tag: digest.firstWord) { $0.digest == digest }
-        let accessor = principal.accessor
         s.byAccessor.set(entry, tag: accessor.tag) { $0.principal.accessor == accessor }
-        if let expiry = token.expirationTime { s.expiries[token.accessorID] = expiry }
+        if let expiry = token.expirationTime { s.expiries[accessor] = expiry }
         if let rotation = token.rotation {
             // The previous secret verifies as the same principal until the grace ends (or the
             // token expires first).
@@ -487,8 +509,8 @@ public final class VerificationCache: Sendable {
             s.byDigest.set(
                 Entry(principal: principal, digest: previous, issuedAt: token.issuedAt, revokedAt: token.revokedAt, expiresAt: end, rotatedAt: rotation.rotatedAt),
                 tag: previous.firstWord) { $0.digest == previous }
-            s.previousDigestByAccessor[token.accessorID] = previous
-            s.graceEnds[token.accessorID] = rotation.graceEndsAt
+            s.previousDigestByAccessor[accessor] = previous
+            s.graceEnds[accessor] = rotation.graceEndsAt
         }
         if let identity = token.identity {
             // The newest token holds the identity (a deleted holder leaves it, see `apply`).
