@@ -27,18 +27,20 @@ struct TaggedTable<Value: AnyObject> {
 
     /// The entry with `tag` for which `matches` holds, if any.
     @inline(__always)
-    func first(tag: UInt64, where matches: (Value) -> Bool) -> Value? {
-        withFirst(tag: tag, where: matches) { copy $0 }
+    func first(tag: UInt64, where matches: (borrowing Value) -> Bool) -> Value? {
+        withFirst(tag: tag) { matches($0) ? copy $0 : nil }
     }
 
-    /// Calls `body` with the entry with `tag` for which `matches` holds, in place (no reference
-    /// count taken for the lookup), or returns nil when there is none.
+    /// Calls `body` with each entry with `tag`, in place (no reference count taken for the
+    /// lookup), until it returns a result: `body` checks the full key and returns nil for an
+    /// entry whose key differs. Nil when no entry gave a result.
     @inline(__always)
-    func withFirst<Result>(tag: UInt64, where matches: (Value) -> Bool, _ body: (borrowing Value) -> Result) -> Result? {
+    func withFirst<Result>(tag: UInt64, _ body: (borrowing Value) -> Result?) -> Result? {
         slots.withUnsafeBufferPointer { slots in
             var i = home(tag)
-            while let value = slots[i].value {
-                if slots[i].tag == tag, matches(value) { return body(value) }
+            // Not `while let`: binding the reference would retain and release it on every probe.
+            while slots[i].value != nil {
+                if slots[i].tag == tag, let result = body(slots[i].value.unsafelyUnwrapped) { return result }
                 i = (i + 1) & mask
             }
             return nil

@@ -11,8 +11,10 @@ public final class VerificationCache: Sendable {
     /// token's use record; a previous secret's uses are recorded on the current one. Compact on
     /// purpose: a million tokens are a million of these.
     fileprivate final class Entry: UseRecord, @unchecked Sendable {  // `principal` only under the cache's lock
-        /// Who the secret verifies as; replaced in place when policies or roles change.
-        var principal: Principal
+        /// Who the secret verifies as; replaced in place when policies or roles change. Read and
+        /// written only under the cache's lock, so the run-time exclusivity check (a call on
+        /// every verify) is left out.
+        @exclusivity(unchecked) var principal: Principal
         let digest: Digest256
         // Times as seconds since 2001, NaN for none (a `Date?` takes 16 bytes, this 8).
         private let revoked: Double
@@ -31,7 +33,7 @@ public final class VerificationCache: Sendable {
 
         /// Whether a verify must look at the clock or a revocation (otherwise it always passes).
         /// Computed: a stored flag would push the entry into the allocator's next size class.
-        var needsCheck: Bool { !(revoked.isNaN && expires.isNaN && rotated.isNaN) }
+        @inline(__always) var needsCheck: Bool { !(revoked.isNaN && expires.isNaN && rotated.isNaN) }
 
         var revokedAt: Date? { revoked.isNaN ? nil : Date(timeIntervalSinceReferenceDate: revoked) }
         var expiresAt: Date? { expires.isNaN ? nil : Date(timeIntervalSinceReferenceDate: expires) }
@@ -124,8 +126,11 @@ public final class VerificationCache: Sendable {
 
     /// What a verify found under the lock.
     private enum Lookup {
-        /// The secret's token, checked (its use recorded when it passed).
-        case found(Verdict)
+        /// A token that can be neither revoked nor expired: verified (its use recorded).
+        case verified(Principal)
+        /// A token with a revocation, an expiry or a grace end, and its principal (read under
+        /// the lock): checked against the clock off the lock.
+        case needsCheck(Entry, Principal)
         /// No token has the digest.
         case miss(Digest256)
         /// The secret's shape is wrong; not looked up.
@@ -161,22 +166,29 @@ public final class VerificationCache: Sendable {
             let digest = digestOfSecret(UnsafeRawBufferPointer(bytes))
             // The common case takes one reference, the principal's, and no clock reading.
             return state.withLock { s in
-                s.byDigest.withFirst(tag: digest.firstWord, where: { $0.digest == digest }) { entry -> Lookup in
+                s.byDigest.withFirst(tag: digest.firstWord) { entry -> Lookup? in
+                    guard entry.digest == digest else { return nil }
                     guard entry.needsCheck else {
                         entry.record()
-                        return .found(.valid(entry.principal))
+                        return .verified(entry.principal)
                     }
-                    let verdict = Self.check(entry)
-                    if case .valid = verdict {
-                        // A previous secret's use is the token's: recorded on its current entry.
-                        (entry.rotatedAt == nil ? copy entry : s.entry(accessor: entry.principal.accessor))?.record()
-                    }
-                    return .found(verdict)
+                    return .needsCheck(copy entry, entry.principal)
                 }
             } ?? .miss(digest)
         }
         switch lookup {
-        case .found(let verdict):
+        case .verified(let principal):
+            return principal
+        case .needsCheck(let entry, let principal):
+            let verdict = Self.check(entry, principal)
+            if case .valid = verdict {
+                if entry.rotatedAt == nil {
+                    entry.record()
+                } else {
+                    // A previous secret's use is the token's: recorded on its current entry.
+                    state.withLock { $0.entry(accessor: principal.accessor) }?.record()
+                }
+            }
             return try verdict.result.get()
         case .miss(let digest):
             // Say why, naming a typo when the checksum shows one.
@@ -192,7 +204,7 @@ public final class VerificationCache: Sendable {
     /// The principal of the token with `accessorID`, if it exists and is neither revoked nor
     /// expired (e.g. the anonymous token, for callers that present no secret).
     public func principal(accessorID: String) -> Principal? {
-        let verdict = state.withLock { s in s.entry(accessorID: accessorID).map(Self.check) }
+        let verdict = state.withLock { s in s.entry(accessorID: accessorID).map { Self.check($0, $0.principal) } }
         guard case .valid(let principal)? = verdict else { return nil }
         return principal
     }
@@ -279,17 +291,17 @@ public final class VerificationCache: Sendable {
         JacoError(.tokenInvalid, "\(problem); check the token, or ask an operator for a new one")
     }
 
-    /// Checks `entry` against its revocation and the clock (called under the lock).
-    private static func check(_ entry: Entry) -> Verdict {
-        guard entry.needsCheck else { return .valid(entry.principal) }
-        if let revokedAt = entry.revokedAt { return .revoked(name: entry.principal.auditName, at: revokedAt) }
+    /// Checks `entry`, whose principal is `principal`, against its revocation and the clock.
+    private static func check(_ entry: Entry, _ principal: Principal) -> Verdict {
+        guard entry.needsCheck else { return .valid(principal) }
+        if let revokedAt = entry.revokedAt { return .revoked(name: principal.auditName, at: revokedAt) }
         if let expiresAt = entry.expiresAt, expiresAt <= Date() {
             if let rotatedAt = entry.rotatedAt {
-                return .previousSecretEnded(name: entry.principal.auditName, rotatedAt: rotatedAt, endedAt: expiresAt)
+                return .previousSecretEnded(name: principal.auditName, rotatedAt: rotatedAt, endedAt: expiresAt)
             }
-            return .expired(name: entry.principal.auditName, at: expiresAt)
+            return .expired(name: principal.auditName, at: expiresAt)
         }
-        return .valid(entry.principal)
+        return .valid(principal)
     }
 
     fileprivate static func expired(_ name: String, at time: Date) -> JacoError {
