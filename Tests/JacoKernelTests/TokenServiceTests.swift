@@ -39,6 +39,23 @@ struct TokenServiceTests {
         }
     }
 
+    @Test("A token is superseded while a newer one holds its identity; deleting the newer one makes it current again")
+    func supersededFollowsTheHolder() async throws {
+        try await withJaco { jaco in
+            let op = try jaco.operator
+            let first = try await jaco.kernel.tokens.issue(identity: "app", by: op)
+            try await jaco.kernel.tokens.revoke(identity: "app", by: op)
+            let second = try await jaco.kernel.tokens.issue(identity: "app", by: op)
+            func superseded() async throws -> [String: Bool] {
+                let rows = try await jaco.kernel.tokens.listAll(by: op).filter { $0.identity == "app" }
+                return Dictionary(uniqueKeysWithValues: rows.map { ($0.accessorID, $0.superseded) })
+            }
+            #expect(try await superseded() == [first.token.accessorID: true, second.token.accessorID: false])
+            #expect(try await jaco.kernel.acl.deleteToken(accessorID: second.token.accessorID, by: op))
+            #expect(try await superseded() == [first.token.accessorID: false])
+        }
+    }
+
     @Test("The bootstrap token is an operator without the privileged flag")
     func bootstrapToken() async throws {
         try await withJaco { jaco in
