@@ -113,10 +113,9 @@ extension TokenService {
     public func get(_ reference: TokenReference, by caller: Principal) async throws -> TokenSummary {
         try caller.require(.aclRead)
         let (token, _) = try await storage.read { snapshot in try await self.token(reference, in: snapshot) }
-        var summary = token.summary
-        summary.lastUsed = cache.lastUsed(accessorID: token.accessorID)
-        summary.superseded = token.identity.map { cache.isSuperseded(accessorID: token.accessorID, identity: $0) } ?? false
-        return summary
+        var summaries = [token.summary]
+        cache.annotate(&summaries)
+        return summaries[0]
     }
 
     /// The token `reference` names, with its record's version.

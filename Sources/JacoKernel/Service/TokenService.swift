@@ -170,14 +170,13 @@ public final class TokenService: Sendable {
     /// secrets (`limit` clamped by ``Paging/size(_:)``).
     public func list(after: String?, limit: Int = Paging.defaultPageSize, by caller: Principal) async throws -> ListPage<TokenSummary> {
         try caller.require(.aclRead)
-        return try await storage.read { snapshot in
+        var page = try await storage.read { snapshot in
             try await Paging.page(of: KeySpace.tokenPrefix, after: after, limit: limit, in: snapshot) {
-                var summary = try Token(decoding: $0.value.bytes, key: $0.key).summary
-                summary.lastUsed = cache.lastUsed(accessorID: summary.accessorID)
-                summary.superseded = summary.identity.map { cache.isSuperseded(accessorID: summary.accessorID, identity: $0) } ?? false
-                return summary
+                try Token(decoding: $0.value.bytes, key: $0.key).summary
             }
         }
+        cache.annotate(&page.items)
+        return page
     }
 
     /// Every token, page by page into one array: for tests and small in-process stores. The
