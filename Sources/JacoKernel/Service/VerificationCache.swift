@@ -10,35 +10,46 @@ public final class VerificationCache: Sendable {
     /// share it (one object per secret), and the entry of a token's current secret is the
     /// token's use record; a previous secret's uses are recorded on the current one. Compact on
     /// purpose: a million tokens are a million of these.
-    fileprivate final class Entry: UseRecord, @unchecked Sendable {  // `principal` only under the cache's lock
+    fileprivate class Entry: UseRecord, @unchecked Sendable {  // `principal` only under the cache's lock
         /// Who the secret verifies as; replaced in place when policies or roles change. Read and
         /// written only under the cache's lock, so the run-time exclusivity check (a call on
         /// every verify) is left out.
-        @exclusivity(unchecked) var principal: Principal
-        let digest: Digest256
-        // Times as seconds since 2001, NaN for none (a `Date?` takes 16 bytes, this 8).
-        private let revoked: Double
-        private let expires: Double
-        private let rotated: Double
-        let issuedAt: Date
+        @exclusivity(unchecked) final var principal: Principal
+        final let digest: Digest256
+        // Times as seconds since 2001, NaN for none (a `Date?` takes 16 bytes, this 8). With the
+        // use record's word, the entry is 88 bytes: glibc's 96-byte size class.
+        private final let revoked: Double
+        private final let expires: Double
+        final let issuedAt: Date
 
-        init(principal: Principal, digest: Digest256, issuedAt: Date, revokedAt: Date?, expiresAt: Date?, rotatedAt: Date? = nil) {
+        init(principal: Principal, digest: Digest256, issuedAt: Date, revokedAt: Date?, expiresAt: Date?) {
             self.principal = principal
             self.digest = digest
             self.issuedAt = issuedAt
             revoked = revokedAt?.timeIntervalSinceReferenceDate ?? .nan
             expires = expiresAt?.timeIntervalSinceReferenceDate ?? .nan
-            rotated = rotatedAt?.timeIntervalSinceReferenceDate ?? .nan
         }
 
-        /// Whether a verify must look at the clock or a revocation (otherwise it always passes).
-        /// Computed: a stored flag would push the entry into the allocator's next size class.
-        @inline(__always) var needsCheck: Bool { !(revoked.isNaN && expires.isNaN && rotated.isNaN) }
+        /// Whether a verify must look at the clock or a revocation (otherwise it always passes; a
+        /// previous secret always has an end). Computed: a stored flag would cost a size class.
+        @inline(__always) final var needsCheck: Bool { !(revoked.isNaN && expires.isNaN) }
 
-        var revokedAt: Date? { revoked.isNaN ? nil : Date(timeIntervalSinceReferenceDate: revoked) }
-        var expiresAt: Date? { expires.isNaN ? nil : Date(timeIntervalSinceReferenceDate: expires) }
+        final var revokedAt: Date? { revoked.isNaN ? nil : Date(timeIntervalSinceReferenceDate: revoked) }
+        final var expiresAt: Date? { expires.isNaN ? nil : Date(timeIntervalSinceReferenceDate: expires) }
         /// Set for a rotated token's previous secret: when that rotation happened.
-        var rotatedAt: Date? { rotated.isNaN ? nil : Date(timeIntervalSinceReferenceDate: rotated) }
+        final var rotatedAt: Date? { (self as? PreviousSecretEntry)?.rotation }
+    }
+
+    /// A rotated token's previous secret, while its grace lasts (few: a subclass, so that every
+    /// other entry does without the field).
+    fileprivate final class PreviousSecretEntry: Entry, @unchecked Sendable {
+        /// When the rotation happened.
+        let rotation: Date
+
+        init(principal: Principal, digest: Digest256, issuedAt: Date, revokedAt: Date?, endsAt: Date, rotatedAt: Date) {
+            rotation = rotatedAt
+            super.init(principal: principal, digest: digest, issuedAt: issuedAt, revokedAt: revokedAt, expiresAt: endsAt)
+        }
     }
 
     fileprivate struct Blocker: Sendable {
@@ -531,7 +542,7 @@ public final class VerificationCache: Sendable {
             let end = token.expirationTime.map { min($0, rotation.graceEndsAt) } ?? rotation.graceEndsAt
             let previous = rotation.previousDigest
             s.byDigest.set(
-                Entry(principal: principal, digest: previous, issuedAt: token.issuedAt, revokedAt: token.revokedAt, expiresAt: end, rotatedAt: rotation.rotatedAt),
+                PreviousSecretEntry(principal: principal, digest: previous, issuedAt: token.issuedAt, revokedAt: token.revokedAt, endsAt: end, rotatedAt: rotation.rotatedAt),
                 tag: previous.firstWord) { $0.digest == previous }
             s.previousDigestByAccessor[accessor] = previous
             s.graceEnds[accessor] = rotation.graceEndsAt
