@@ -94,13 +94,6 @@ struct TaggedTable<Value: AnyObject> {
         for slot in slots { if let value = slot.value { body(value) } }
     }
 
-    /// Replaces every entry with `transform(entry)`, which must keep its key.
-    mutating func updateValues(_ transform: (Value) -> Value) {
-        for i in slots.indices {
-            if let value = slots[i].value { slots[i].value = transform(value) }
-        }
-    }
-
     /// Makes room for `capacity` entries at once (one rehash instead of one per doubling).
     mutating func reserve(_ capacity: Int) {
         var size = slots.count

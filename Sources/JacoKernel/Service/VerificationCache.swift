@@ -6,60 +6,15 @@ import Synchronization
 /// levels (so rights follow policy edits at once), the expiry times the reaper needs, and the
 /// per-resource indexes that blocking queries wait on.
 public final class VerificationCache: Sendable {
-    /// One cached secret: the principal it verifies as and what a verify must check. The tables
-    /// share it (one object per secret), and the entry of a token's current secret is the
-    /// token's use record; a previous secret's uses are recorded on the current one. Compact on
-    /// purpose: a million tokens are a million of these.
-    fileprivate class Entry: UseRecord, @unchecked Sendable {  // `principal` only under the cache's lock
-        /// Who the secret verifies as; replaced in place when policies or roles change. Read and
-        /// written only under the cache's lock, so the run-time exclusivity check (a call on
-        /// every verify) is left out.
-        @exclusivity(unchecked) final var principal: Principal
-        final let digest: Digest256
-        // Times as seconds since 2001, NaN for none (a `Date?` takes 16 bytes, this 8). With the
-        // use record's word, the entry is 88 bytes: glibc's 96-byte size class.
-        private final let revoked: Double
-        private final let expires: Double
-        final let issuedAt: Date
-
-        init(principal: Principal, digest: Digest256, issuedAt: Date, revokedAt: Date?, expiresAt: Date?) {
-            self.principal = principal
-            self.digest = digest
-            self.issuedAt = issuedAt
-            revoked = revokedAt?.timeIntervalSinceReferenceDate ?? .nan
-            expires = expiresAt?.timeIntervalSinceReferenceDate ?? .nan
-        }
-
-        /// Whether a verify must look at the clock or a revocation (otherwise it always passes; a
-        /// previous secret always has an end). Computed: a stored flag would cost a size class.
-        @inline(__always) final var needsCheck: Bool { !(revoked.isNaN && expires.isNaN) }
-
-        final var revokedAt: Date? { revoked.isNaN ? nil : Date(timeIntervalSinceReferenceDate: revoked) }
-        final var expiresAt: Date? { expires.isNaN ? nil : Date(timeIntervalSinceReferenceDate: expires) }
-        /// Set for a rotated token's previous secret: when that rotation happened.
-        final var rotatedAt: Date? { (self as? PreviousSecretEntry)?.rotation }
-    }
-
-    /// A rotated token's previous secret, while its grace lasts (few: a subclass, so that every
-    /// other entry does without the field).
-    fileprivate final class PreviousSecretEntry: Entry, @unchecked Sendable {
-        /// When the rotation happened.
-        let rotation: Date
-
-        init(principal: Principal, digest: Digest256, issuedAt: Date, revokedAt: Date?, endsAt: Date, rotatedAt: Date) {
-            rotation = rotatedAt
-            super.init(principal: principal, digest: digest, issuedAt: issuedAt, revokedAt: revokedAt, expiresAt: endsAt)
-        }
-    }
-
-    fileprivate struct Blocker: Sendable {
+    struct Blocker: Sendable {
         var id: UInt64
         var resource: ACLResource
         var after: StoreIndex
         var continuation: CheckedContinuation<Void, Never>
     }
 
-    fileprivate struct State: Sendable {
+    /// Everything the cache holds, behind one lock.
+    struct State: Sendable {
         /// Every cached secret, current and previous, by digest.
         var byDigest = TaggedTable<Entry>()
         /// Each token's current secret, by accessor ID.
@@ -86,9 +41,9 @@ public final class VerificationCache: Sendable {
             byAccessor.first(tag: accessor.tag) { $0.principal.accessor == accessor }
         }
 
-        /// The entry of `identity`'s newest token.
-        func holder(of identity: String) -> Entry? {
-            identityHolders.first(tag: tag(identity)) { $0.principal.identity == identity }
+        /// The entry of `identity`'s newest token (`tag`: the identity's ``Swift/String/tableTag``).
+        func holder(of identity: String, tag: UInt64) -> Entry? {
+            identityHolders.first(tag: tag) { $0.principal.identity == identity }
         }
         /// Expired tokens the reaper deleted: who and when, so their secrets still fail
         /// `token_expired` with the time rather than as unknown (bounded; lost on restart).
@@ -102,14 +57,14 @@ public final class VerificationCache: Sendable {
     }
 
     /// A token's shared policy and role lists and the `acl` level they grant.
-    fileprivate struct Links: Sendable {
+    struct Links: Sendable {
         var policyIDs: [String]
         var roleIDs: [String]
         var level: ACLLevel
     }
 
     /// One key's new value (nil: deleted), already decoded where it matters.
-    private enum Update {
+    enum Update {
         case token(accessorID: String, CachedToken?)
         case lastUsed(accessorID: String, seconds: Int64)
         case policy(id: String, Policy?)
@@ -119,7 +74,9 @@ public final class VerificationCache: Sendable {
     /// The hasher's secret digest, bound once: calling through the existential on every verify
     /// copied it first.
     private let digestOfSecret: @Sendable (UnsafeRawBufferPointer) -> Digest256
-    private let state = Mutex(State())
+    /// The contents; the read side is in this file, the write side (loads, the change feed) in
+    /// VerificationCache+Updates.swift.
+    let state = Mutex(State())
 
     /// Creates an empty cache that hashes presented secrets with `hasher`.
     public init(hasher: any SecretHasher) {
@@ -215,7 +172,8 @@ public final class VerificationCache: Sendable {
     /// The principal of the token with `accessorID`, if it exists and is neither revoked nor
     /// expired (e.g. the anonymous token, for callers that present no secret).
     public func principal(accessorID: String) -> Principal? {
-        let verdict = state.withLock { s in s.entry(accessorID: accessorID).map { Self.check($0, $0.principal) } }
+        let accessor = AccessorID(accessorID)
+        let verdict = state.withLock { s in s.entry(accessor: accessor).map { Self.check($0, $0.principal) } }
         guard case .valid(let principal)? = verdict else { return nil }
         return principal
     }
@@ -233,7 +191,8 @@ public final class VerificationCache: Sendable {
     /// The last time a token verified, as this daemon knows it (its own uses, and the newest
     /// time in the store); nil when never.
     public func lastUsed(accessorID: String) -> Date? {
-        state.withLock { $0.entry(accessorID: accessorID)?.newest }.map { Date(timeIntervalSince1970: TimeInterval($0)) }
+        let accessor = AccessorID(accessorID)
+        return state.withLock { $0.entry(accessor: accessor)?.newest }.map { Date(timeIntervalSince1970: TimeInterval($0)) }
     }
 
     /// Fills in each summary's last use (this daemon's own, or the newest in the store) and
@@ -241,10 +200,10 @@ public final class VerificationCache: Sendable {
     /// of a million tokens took two locks a row, beside the verifies that need the same lock.
     public func annotate(_ summaries: inout [TokenSummary]) {
         // Parsed and hashed before the lock is taken.
-        let keys = summaries.map { (accessor: AccessorID($0.accessorID), identity: $0.identity.map { ($0, tag($0)) }) }
+        let keys = summaries.map { (accessor: AccessorID($0.accessorID), identity: $0.identity.map { ($0, $0.tableTag) }) }
         let facts = state.withLock { s in
             keys.map { key -> (lastUsed: Int64?, superseded: Bool) in
-                let holder = key.identity.flatMap { identity, tag in s.identityHolders.first(tag: tag) { $0.principal.identity == identity } }
+                let holder = key.identity.flatMap { s.holder(of: $0, tag: $1) }
                 return (s.entry(accessor: key.accessor)?.newest, holder.map { $0.principal.accessor != key.accessor } ?? false)
             }
         }
@@ -330,253 +289,10 @@ public final class VerificationCache: Sendable {
     fileprivate static func expired(_ name: String, at time: Date) -> JacoError {
         JacoError(.tokenExpired, "the token for '\(name)' expired at \(time.rfc3339); ask an operator for a new one")
     }
-
-    /// The most deleted expired tokens remembered for their error message.
-    static let maxTombstones = 10_000
-
-    /// New contents built off the lock, a page of tokens at a time, then swapped in whole by
-    /// ``install(_:at:)``: verifies see the old contents until then, and no step holds every
-    /// decoded token record at once.
-    struct Loader: Sendable {
-        fileprivate var state = State()
-
-        /// Starts from `policies` and `roles` (tokens' rights are resolved through them).
-        init(policies: [Policy], roles: [Role]) {
-            for policy in policies { state.table.setPolicy(id: policy.id, policy) }
-            for role in roles { state.table.setRole(id: role.id, role) }
-        }
-
-        /// How many tokens the load will add, when known.
-        private var expectedTokens: Int?
-
-        /// Sizes the tables for `count` tokens.
-        mutating func expect(tokens count: Int) {
-            expectedTokens = count
-            state.byDigest.reserve(count)
-            state.byAccessor.reserve(count)
-        }
-
-        /// Adds a page of tokens.
-        mutating func add(_ page: [CachedToken]) {
-            let first = state.byAccessor.count == 0
-            for token in page { VerificationCache.insert(token, into: &state) }
-            // Identities: sized after the first page, by the share of its tokens that had one.
-            if first, let expected = expectedTokens, !page.isEmpty {
-                state.identityHolders.reserve(expected * state.identityHolders.count / page.count)
-            }
-        }
-
-        /// Adds stored last-used times (seconds since 1970) by accessor ID.
-        mutating func addLastUsed(_ times: [(accessorID: String, seconds: Int64)]) {
-            for (accessorID, seconds) in times { state.entry(accessorID: accessorID)?.stored(seconds) }
-        }
-    }
-
-    /// Replaces the contents with what `loader` gathered, as of store index `index`.
-    func install(_ loader: consuming Loader, at index: StoreIndex) {
-        var fresh = loader.state
-        let ready = state.withLock { s in
-            // Uses this daemon saw and has not written yet survive the reload.
-            s.byAccessor.forEach { old in fresh.entry(accessor: old.principal.accessor)?.absorb(old) }
-            fresh.applied = s.applied
-            fresh.waiters = s.waiters
-            fresh.blockers = s.blockers
-            fresh.nextBlockerID = s.nextBlockerID
-            s = fresh
-            for resource in ACLResource.allCases { s.resourceIndex[resource] = index }
-            return Self.advance(&s, to: index, touched: Set(ACLResource.allCases))
-        }
-        for continuation in ready { continuation.resume() }
-    }
-
-    /// Applies one committed change from the feed; changes already applied are skipped.
-    /// Returns the revocation times of tokens this change revoked (for the propagation metric).
-    @discardableResult
-    func apply(_ change: Change) -> [Date] {
-        if change.index <= appliedIndex { return [] }
-        let updates = change.mutations.compactMap { Self.decode(key: $0.key, value: $0.value, tokens: [:]) }
-        let touched = Set(change.mutations.compactMap { ACLResource(key: $0.key) })
-        let (ready, revocations) = state.withLock { s -> ([CheckedContinuation<Void, Never>], [Date]) in
-            guard change.index > s.applied else { return ([], []) }
-            let revocations = updates.compactMap { update -> Date? in
-                guard case .token(let accessorID, let token?) = update, let revokedAt = token.revokedAt else { return nil }
-                guard let before = s.entry(accessorID: accessorID) else { return nil }
-                return before.revokedAt == nil ? revokedAt : nil
-            }
-            Self.apply(updates, to: &s)
-            return (Self.advance(&s, to: change.index, touched: touched), revocations)
-        }
-        for continuation in ready { continuation.resume() }
-        return revocations
-    }
-
-    /// Takes this process's own commit at `index` if it is the next change in line (or already
-    /// applied); false when earlier changes are still to come from the feed. `tokens` are the
-    /// token records the transaction puts, already decoded.
-    func applyCommitted(at index: StoreIndex, transaction: Transaction, tokens: [Token]) -> Bool {
-        if state.withLock({ $0.applied >= index }) { return true }
-        let byAccessor = Dictionary(tokens.map { ($0.accessorID, $0) }, uniquingKeysWith: { _, last in last })
-        let updates = transaction.writes.compactMap { write -> Update? in
-            switch write {
-            case .put(let key, let value): Self.decode(key: key, value: value, tokens: byAccessor)
-            case .delete(let key): Self.decode(key: key, value: nil, tokens: byAccessor)
-            }
-        }
-        let touched = Set(transaction.writes.compactMap { ACLResource(key: $0.key) })
-        let (taken, ready) = state.withLock { s -> (Bool, [CheckedContinuation<Void, Never>]) in
-            if s.applied >= index { return (true, []) }
-            guard s.applied == index - 1 else { return (false, []) }
-            Self.apply(updates, to: &s)
-            return (true, Self.advance(&s, to: index, touched: touched))
-        }
-        for continuation in ready { continuation.resume() }
-        return taken
-    }
-
-    /// Returns once the cache reflects store index `index` (e.g. the index a write committed at).
-    func waitUntilApplied(_ index: StoreIndex) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = state.withLock { s -> Bool in
-                if s.applied >= index { return true }
-                s.waiters.append((index, continuation))
-                return false
-            }
-            if done { continuation.resume() }
-        }
-    }
-
-    private static func decode(key: String, value: Data?, tokens: [String: Token]) -> Update? {
-        // A record that does not decode cannot verify or grant; treat it as gone.
-        if key.hasPrefix(KeySpace.tokenPrefix) {
-            let accessorID = String(key.dropFirst(KeySpace.tokenPrefix.count))
-            return .token(accessorID: accessorID, value.flatMap { tokens[accessorID].map(CachedToken.init) ?? (try? CachedToken(decoding: $0, key: key)) })
-        }
-        if key.hasPrefix(KeySpace.lastUsedPrefix) {
-            guard let value, let seconds = LastUsedCodec.decode(value) else { return nil }
-            return .lastUsed(accessorID: String(key.dropFirst(KeySpace.lastUsedPrefix.count)), seconds: seconds)
-        }
-        if key.hasPrefix(KeySpace.policyPrefix) {
-            return .policy(id: String(key.dropFirst(KeySpace.policyPrefix.count)), value.flatMap { try? Policy(decoding: $0, key: key) })
-        }
-        if key.hasPrefix(KeySpace.rolePrefix) {
-            return .role(id: String(key.dropFirst(KeySpace.rolePrefix.count)), value.flatMap { try? Role(decoding: $0, key: key) })
-        }
-        return nil
-    }
-
-    private static func apply(_ updates: [Update], to s: inout State) {
-        var tableChanged = false
-        for update in updates {
-            switch update {
-            case .policy(let id, let policy):
-                s.table.setPolicy(id: id, policy)
-                tableChanged = true
-                s.lastLinks = nil
-            case .role(let id, let role):
-                s.table.setRole(id: id, role)
-                tableChanged = true
-                s.lastLinks = nil
-            case .token, .lastUsed: break
-            }
-        }
-        if tableChanged {
-            // Rights follow policy and role edits at once: recompute every principal.
-            let table = s.table
-            s.byDigest.forEach { $0.principal = table.refreshed($0.principal) }
-        }
-        for update in updates {
-            switch update {
-            case .token(let accessorID, let token):
-                let accessor = AccessorID(accessorID)
-                let old = s.byAccessor.remove(tag: accessor.tag) { $0.principal.accessor == accessor }
-                if let old {
-                    if token == nil, let expiry = old.expiresAt, expiry <= Date() {
-                        if s.expiredTombstones.count >= maxTombstones { s.expiredTombstones.removeAll(keepingCapacity: true) }
-                        s.expiredTombstones[old.digest] = (old.principal.auditName, expiry)
-                    }
-                    s.byDigest.remove(tag: old.digest.firstWord) { $0 === old }
-                    if let identity = old.principal.identity { s.identityHolders.remove(tag: tag(identity)) { $0 === old } }
-                }
-                if let previous = s.previousDigestByAccessor.removeValue(forKey: accessor) {
-                    s.byDigest.remove(tag: previous.firstWord) { $0.digest == previous }
-                }
-                s.expiries.removeValue(forKey: accessor)
-                s.graceEnds.removeValue(forKey: accessor)
-                if let token {
-                    let entry = insert(token, into: &s)
-                    if let old { entry.absorb(old) }  // a new version of a token keeps its use times
-                }
-            case .lastUsed, .policy, .role: break
-            }
-        }
-        // Times after tokens: a change that writes both (a restore) lists `lu/` keys first.
-        for case .lastUsed(let accessorID, let seconds) in updates {
-            s.entry(accessorID: accessorID)?.stored(seconds)
-        }
-    }
-
-    /// Adds `token`'s entries (its current secret's, and its previous one's while that is kept);
-    /// returns the current one.
-    @discardableResult
-    private static func insert(_ token: CachedToken, into s: inout State) -> Entry {
-        let links: Links
-        if let last = s.lastLinks, last.policyIDs == token.policyIDs, last.roleIDs == token.roleIDs {
-            links = last
-        } else {
-            let policyIDs = s.linkLists.intern(token.policyIDs), roleIDs = s.linkLists.intern(token.roleIDs)
-            links = Links(policyIDs: policyIDs, roleIDs: roleIDs, level: s.table.level(policyIDs: policyIDs, roleIDs: roleIDs))
-            s.lastLinks = links
-        }
-        let accessor = token.accessor
-        let principal = Principal(
-            accessor: accessor, identity: token.identity, policyIDs: links.policyIDs, roleIDs: links.roleIDs,
-            allowsPrivileged: token.allowsPrivileged, acl: links.level)
-        let digest = token.secretDigest
-        let entry = Entry(principal: principal, digest: digest, issuedAt: token.issuedAt, revokedAt: token.revokedAt, expiresAt: token.expirationTime)
-        s.byDigest.set(entry, tag: digest.firstWord) { $0.digest == digest }
-        s.byAccessor.set(entry, tag: accessor.tag) { $0.principal.accessor == accessor }
-        if let expiry = token.expirationTime { s.expiries[accessor] = expiry }
-        if let rotation = token.rotation {
-            // The previous secret verifies as the same principal until the grace ends (or the
-            // token expires first).
-            let end = token.expirationTime.map { min($0, rotation.graceEndsAt) } ?? rotation.graceEndsAt
-            let previous = rotation.previousDigest
-            s.byDigest.set(
-                PreviousSecretEntry(principal: principal, digest: previous, issuedAt: token.issuedAt, revokedAt: token.revokedAt, endsAt: end, rotatedAt: rotation.rotatedAt),
-                tag: previous.firstWord) { $0.digest == previous }
-            s.previousDigestByAccessor[accessor] = previous
-            s.graceEnds[accessor] = rotation.graceEndsAt
-        }
-        if let identity = token.identity {
-            // The newest token holds the identity (a deleted holder leaves it, see `apply`).
-            let holder = s.holder(of: identity)
-            if holder == nil || holder!.issuedAt <= token.issuedAt || holder!.principal.accessor == accessor {
-                s.identityHolders.set(entry, tag: tag(identity)) { $0.principal.identity == identity }
-            }
-        }
-        return entry
-    }
-
-    private static func advance(_ s: inout State, to index: StoreIndex, touched: Set<ACLResource>) -> [CheckedContinuation<Void, Never>] {
-        s.applied = max(s.applied, index)
-        for resource in touched { s.resourceIndex[resource] = max(s.resourceIndex[resource] ?? 0, index) }
-        var ready: [CheckedContinuation<Void, Never>] = []
-        s.waiters.removeAll { waiter in
-            guard waiter.index <= s.applied else { return false }
-            ready.append(waiter.continuation)
-            return true
-        }
-        if !touched.isEmpty {
-            let indexes = s.resourceIndex
-            s.blockers.removeAll { blocker in
-                guard (indexes[blocker.resource] ?? 0) > blocker.after else { return false }
-                ready.append(blocker.continuation)
-                return true
-            }
-        }
-        return ready
-    }
 }
 
-/// The table tag of a string key: its hash value (seeded per process; the tables live in memory).
-private func tag(_ key: String) -> UInt64 { UInt64(truncatingIfNeeded: key.hashValue) }
+extension String {
+    /// The cache tables' tag for a string key: its hash value (seeded per process; the tables
+    /// live in memory).
+    var tableTag: UInt64 { UInt64(truncatingIfNeeded: hashValue) }
+}
