@@ -11,17 +11,31 @@ import NIOSSL
 /// disk, start to ready, resident memory, `jaco token list > /dev/null` and Consul's
 /// `GET /v1/acl/tokens` (first row, whole listing, the daemon's RSS growth during it), and
 /// `token/self` p99 alone and during a full listing.
-/// With `keep`, the stores stay in the scratch directory for a look afterwards.
-func scaleBenchmark(scratch: URL, tokens: Int, keep: Bool = false) async throws {
-    print("scale: \(tokens) tokens per engine (loaded in batches of 1000 through the kernel)\n")
+/// With `keep`, the stores stay beside the scratch directory for a look afterwards, each with
+/// its bootstrap secret in `bench-token` (0600); `reuse` names a directory holding such kept
+/// stores, measured again without loading them (`tokens` must be what they hold).
+func scaleBenchmark(scratch: URL, tokens: Int, keep: Bool = false, reuse: URL? = nil) async throws {
+    print("scale: \(tokens) tokens per engine (\(reuse == nil ? "loaded in batches of 1000 through the kernel" : "kept stores in \(reuse!.path)"))\n")
     for engine in ["sqlite", "lmdb"] {
-        let directory = scratch.appendingPathComponent("scale-\(engine)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let directory = reuse?.appendingPathComponent("jaco-scale-\(engine)") ?? scratch.appendingPathComponent("scale-\(engine)")
         let configPath = directory.appendingPathComponent("jaco.toml")
-        let storage = engine == "sqlite" ? "[storage]\nengine = \"sqlite\"\n" : "[storage]\nengine = \"lmdb\"\nmap_size = \"32GiB\"\n"
-        try storage.write(to: configPath, atomically: true, encoding: .utf8)
-
-        let (bootstrap, loadSeconds) = try await loadTokens(JacoConfig.load(path: configPath.path), into: directory, count: tokens)
+        let tokenFile = directory.appendingPathComponent("bench-token")
+        let bootstrap: String
+        var loadSeconds: Double?
+        if reuse != nil {
+            if let kept = try? String(contentsOf: tokenFile, encoding: .utf8) {
+                bootstrap = kept.trimmingCharacters(in: .whitespacesAndNewlines)
+            } else {
+                bootstrap = try await managementToken(JacoConfig.load(path: configPath.path), in: directory)
+                _ = FileManager.default.createFile(atPath: tokenFile.path, contents: Data((bootstrap + "\n").utf8), attributes: [.posixPermissions: 0o600])
+            }
+        } else {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            let storage = engine == "sqlite" ? "[storage]\nengine = \"sqlite\"\n" : "[storage]\nengine = \"lmdb\"\nmap_size = \"32GiB\"\n"
+            try storage.write(to: configPath, atomically: true, encoding: .utf8)
+            let loaded = try await loadTokens(JacoConfig.load(path: configPath.path), into: directory, count: tokens)
+            (bootstrap, loadSeconds) = (loaded.0, loaded.1)
+        }
         let diskBytes = directorySize(directory)
         let started = ContinuousClock.now
         let daemon = try await BenchDaemon(config: configPath.path, dataDirectory: directory)
@@ -37,14 +51,18 @@ func scaleBenchmark(scratch: URL, tokens: Int, keep: Bool = false) async throws 
         let busyP99 = try await http.selfLatencyP99DuringListing(samples: 1000)
 
         print("\(engine)")
-        print("  load                      \(format(loadSeconds)) s (\(format(Double(tokens) / loadSeconds, 0)) tokens/s)")
+        if let loadSeconds {
+            print("  load                      \(format(loadSeconds)) s (\(format(Double(tokens) / loadSeconds, 0)) tokens/s)")
+        }
         print("  on disk                   \(format(Double(diskBytes) / Double(tokens), 0)) bytes per token (\(diskBytes >> 20) MiB, audit events included)")
         print("  start to ready            \(format(readySeconds, 2)) s, RSS \(restingRSS >> 20) MiB (\(restingRSS / tokens) bytes per cached token)")
         print("  jaco token list           first row \(format(cli.result.first * 1000, 0)) ms, all \(format(cli.result.total, 2)) s (\(cli.result.rows) rows), RSS +\(cli.growth >> 20) MiB")
         print("  GET /v1/acl/tokens        first byte \(format(consul.result.first * 1000, 0)) ms, all \(format(consul.result.total, 2)) s (\(consul.result.rows >> 20) MiB), RSS +\(consul.growth >> 20) MiB")
         print("  token/self p99            \(format(idleP99 * 1000, 2)) ms alone, \(format(busyP99 * 1000, 2)) ms during a listing (\(format(busyP99 / idleP99, 2))x)")
         print("  (goals: first row ≤ 200 ms, all ≤ 5 s, RSS growth ≤ 32 MiB, p99 during ≤ 2x alone)\n")
+        if reuse != nil { continue }
         if keep {
+            _ = FileManager.default.createFile(atPath: tokenFile.path, contents: Data((bootstrap + "\n").utf8), attributes: [.posixPermissions: 0o600])
             let kept = scratch.deletingLastPathComponent().appendingPathComponent("jaco-scale-\(engine)")
             try? FileManager.default.removeItem(at: kept)
             try FileManager.default.moveItem(at: directory, to: kept)
@@ -80,6 +98,17 @@ func loadTokens(_ config: JacoConfig, into directory: URL, count: Int) async thr
     let seconds = (ContinuousClock.now - start).inSeconds
     try await kernel.shutdown()
     return (bootstrap.secret, seconds)
+}
+
+/// A new global-management token in a store made without `bench-token` (its secret).
+private func managementToken(_ config: JacoConfig, in directory: URL) async throws -> String {
+    let kernel = try await Runtime.startKernel(config, dataDirectory: directory)
+    var request = TokenRequest()
+    request.description = "jaco-bench --reuse"
+    request.policies = [ACLLink(id: BuiltIn.globalManagementPolicyID)]
+    let issued = try await kernel.acl.createToken(request, by: .system("jaco-bench"))
+    try await kernel.shutdown()
+    return issued.secret
 }
 
 private func directorySize(_ directory: URL) -> Int {

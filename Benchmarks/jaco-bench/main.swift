@@ -14,7 +14,7 @@
 //     jaco and jacod (SnapshotBenchmark.swift); needs the release jaco and jacod.
 //
 //     swift run -c release jaco-bench [--dir <scratch dir>] [--verifies <n>] [--writes <n>] [--sync off]
-//                                     [--clients <n>] [--seconds <per round>] [--revocations <n>] [--only etcd|verify|write|scale|snapshot] [--tokens <n>] [--keep yes]
+//                                     [--clients <n>] [--seconds <per round>] [--revocations <n>] [--only etcd|verify|write|scale|snapshot] [--tokens <n>] [--keep yes] [--reuse <dir>]
 //
 // `--sync off` turns off the engines' flush at commit, to show the CPU cost alone.
 import Crypto
@@ -29,7 +29,7 @@ var options: [String: String] = [:]
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
     guard flag.hasPrefix("--"), let value = arguments.popFirst() else {
-        print("usage: jaco-bench [--dir <scratch dir>] [--verifies <n>] [--writes <n>] [--sync off] [--clients <n>] [--seconds <per round>] [--revocations <n>] [--only etcd|verify|write|scale|snapshot] [--tokens <n>] [--keep yes]")
+        print("usage: jaco-bench [--dir <scratch dir>] [--verifies <n>] [--writes <n>] [--sync off] [--clients <n>] [--seconds <per round>] [--revocations <n>] [--only etcd|verify|write|scale|snapshot] [--tokens <n>] [--keep yes] [--reuse <dir of kept stores>]")
         exit(2)
     }
     options[String(flag.dropFirst(2))] = value
@@ -49,6 +49,8 @@ struct Settings: Sendable {
     var tokens: Int
     /// `--keep yes`: leave the scale benchmark's stores beside the scratch directory.
     var keep: Bool
+    /// `--reuse <dir>`: measure the scale benchmark's stores kept there, without loading.
+    var reuse: URL?
 }
 
 let settings = Settings(
@@ -60,7 +62,8 @@ let settings = Settings(
     clients: Int(options["clients"] ?? "") ?? 8,
     seconds: Double(options["seconds"] ?? "") ?? 3,
     revocations: Int(options["revocations"] ?? "") ?? 200,
-    only: options["only"], tokens: Int(options["tokens"] ?? "") ?? 1_000_000, keep: options["keep"] == "yes")
+    only: options["only"], tokens: Int(options["tokens"] ?? "") ?? 1_000_000, keep: options["keep"] == "yes",
+    reuse: options["reuse"].map { URL(fileURLWithPath: $0) })
 defer { try? FileManager.default.removeItem(at: settings.scratch) }
 
 /// Median of `rounds` runs of `body`, in nanoseconds per operation.
@@ -90,7 +93,7 @@ try await Task.detached { try await runBenchmarks(settings) }.value
         return
     }
     if settings.only == "scale" {
-        try await scaleBenchmark(scratch: scratch, tokens: settings.tokens, keep: settings.keep)
+        try await scaleBenchmark(scratch: scratch, tokens: settings.tokens, keep: settings.keep, reuse: settings.reuse)
         return
     }
     if settings.only == "write" {
