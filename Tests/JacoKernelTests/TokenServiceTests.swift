@@ -19,6 +19,22 @@ struct TokenServiceTests {
         }
     }
 
+    @Test("The cache counts successful verifies, with and without an expiry to check; failures are not counted")
+    func verifiesCounted() async throws {
+        try await withJaco { jaco in
+            let op = try jaco.operator  // (a verify itself)
+            let plain = try await jaco.kernel.tokens.issue(identity: "counted", by: op)
+            let expiring = try await jaco.kernel.tokens.issue(identity: "counted-ttl", ttl: 3600, by: op)
+            let before = jaco.kernel.cache.verifiedCount
+            for _ in 0..<3 { _ = try jaco.kernel.tokens.verify(secret: plain.secret) }
+            for _ in 0..<2 { _ = try jaco.kernel.tokens.verify(secret: expiring.secret) }
+            #expect(throws: JacoError.self) { try jaco.kernel.tokens.verify(secret: "jaco_wrong") }
+            _ = try await jaco.kernel.tokens.revoke(identity: "counted", by: op)
+            #expect(throws: JacoError.self) { try jaco.kernel.tokens.verify(secret: plain.secret) }
+            #expect(jaco.kernel.cache.verifiedCount - before == 5)
+        }
+    }
+
     @Test("A batch issues every identity in one commit, audited one by one; a clash stores none")
     func batchIssue() async throws {
         try await withJaco { jaco in

@@ -13,7 +13,7 @@ struct UseRecordTests {
         use.stored(1_600_000_000)  // older: ignored
         #expect(use.newest == 1_700_000_000)
         UseClock.tick()
-        let before = UseClock.current.load(ordering: .relaxed)
+        let before = UseClock.now
         use.record()
         let now = try #require(use.unflushed)  // (other tests may tick the clock meanwhile)
         #expect(now >= before && use.newest == now && use.needsFlush)

@@ -3,9 +3,9 @@ import Foundation
 import Synchronization
 
 /// The kernel's metrics, made once through a swift-metrics factory handed in at start (no
-/// global bootstrap). Counters on the verify path are made up front, so counting a verify is
-/// one atomic add in the backend; gauges of kernel state are set when a scrape asks
-/// (``refresh(_:)``). The names are Prometheus-style; docs/operations.md lists them.
+/// global bootstrap). Counters on the verify path are made up front, so counting a failed verify
+/// is one atomic add in the backend; successes are counted by the verification cache under its
+/// lock and added here, like the gauges of kernel state, when a scrape asks (``refresh(_:)``). The names are Prometheus-style; docs/operations.md lists them.
 public final class KernelMetrics: Sendable {
     private let factory: any MetricsFactory
     /// `jaco_verifications_total` by outcome.
@@ -22,6 +22,8 @@ public final class KernelMetrics: Sendable {
     private let writes = Mutex<[String: Counter]>([:])
     private let connections = Mutex<[String: Meter]>([:])
     private let refreshHooks = Mutex<[@Sendable (KernelMetrics) -> Void]>([])
+    /// The cache's count of successful verifies as of the last refresh.
+    private let reportedVerifies = Mutex(0)
 
     /// Metrics that go nowhere (tests, tools, the in-process harness).
     public static let discarded = KernelMetrics(factory: NOOPMetricsHandler.instance, engine: "none")
@@ -47,14 +49,12 @@ public final class KernelMetrics: Sendable {
         storeReachable = Meter(label: "jaco_store_reachable", dimensions: [], factory: factory)
     }
 
-    /// Counts one verify by its outcome; `error` is nil for a success.
-    @inline(__always)
-    func countVerify(_ error: JacoError?) {
-        switch error?.code {
-        case nil: verifiedOK.increment()
-        case .tokenRevoked?: verifiedRevoked.increment()
-        case .tokenExpired?: verifiedExpired.increment()
-        case .unavailable?: verifiedUnavailable.increment()
+    /// Counts one failed verify by its error (successes: ``refresh(_:)``).
+    func countVerify(_ error: JacoError) {
+        switch error.code {
+        case .tokenRevoked: verifiedRevoked.increment()
+        case .tokenExpired: verifiedExpired.increment()
+        case .unavailable: verifiedUnavailable.increment()
         default: verifiedInvalid.increment()
         }
     }
@@ -99,10 +99,17 @@ public final class KernelMetrics: Sendable {
         refreshHooks.withLock { $0.append(hook) }
     }
 
-    /// Sets the gauges from the kernel's state: cached tokens, store and applied index, their
-    /// difference (the change feed's lag), blocking-query waiters, store reachability. Reads
-    /// the store's index (one read); a store that cannot be read is reported unreachable.
+    /// Adds the successful verifies since the last refresh, and sets the gauges from the
+    /// kernel's state: cached tokens, store and applied index, their difference (the change
+    /// feed's lag), blocking-query waiters, store reachability. Reads the store's index (one
+    /// read); a store that cannot be read is reported unreachable.
     public func refresh(_ kernel: Kernel) async {
+        let verified = kernel.cache.verifiedCount
+        let newVerifies = reportedVerifies.withLock { reported in
+            defer { reported = max(reported, verified) }
+            return verified - reported
+        }
+        if newVerifies > 0 { verifiedOK.increment(by: Int64(newVerifies)) }
         let applied = kernel.cache.appliedIndex
         cachedTokens.set(kernel.cache.count)
         appliedIndex.set(Int64(applied))

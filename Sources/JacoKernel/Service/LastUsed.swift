@@ -2,12 +2,23 @@ import Foundation
 import Synchronization
 
 /// The current second, for the verify path: one atomic load instead of a clock call. The
-/// kernel's ticker advances it; until then it holds the time it was first read.
+/// kernel's ticker advances it.
 enum UseClock {
-    static let current = Atomic<Int64>(Int64(Date().timeIntervalSince1970))
+    /// Zero until first read. A constant initial value lets the compiler lay the atomic out
+    /// statically: reading it then needs no one-time-initialization call.
+    private static let second = Atomic<Int64>(0)
+
+    /// The current second (since 1970), as of the last tick.
+    @inline(__always)
+    static var now: Int64 {
+        let now = second.load(ordering: .relaxed)
+        if now != 0 { return now }
+        tick()
+        return second.load(ordering: .relaxed)
+    }
 
     /// Sets it from the system clock.
-    static func tick() { current.store(Int64(Date().timeIntervalSince1970), ordering: .relaxed) }
+    static func tick() { second.store(Int64(Date().timeIntervalSince1970), ordering: .relaxed) }
 }
 
 /// When one token was last used: this daemon's own last verify, the newest time in the store,
@@ -20,8 +31,13 @@ class UseRecord: @unchecked Sendable {  // only atomics: safe to share
 
     /// Records a verify now (to the second).
     @inline(__always)
-    func record() {
-        let now = UseClock.current.load(ordering: .relaxed)
+    func record() { record(at: UseClock.now) }
+
+    /// Records a verify at `now` (``UseClock``'s second, read by the caller before it takes a
+    /// lock: the rare first read calls the clock, and an opaque call under the lock makes a
+    /// caller holding a borrowed reference retain it).
+    @inline(__always)
+    func record(at now: Int64) {
         if seen.load(ordering: .relaxed) < now { seen.store(now, ordering: .relaxed) }
     }
 

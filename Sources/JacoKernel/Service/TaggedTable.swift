@@ -40,7 +40,12 @@ struct TaggedTable<Value: AnyObject> {
             var i = home(tag)
             // Not `while let`: binding the reference would retain and release it on every probe.
             while slots[i].value != nil {
-                if slots[i].tag == tag, let result = body(slots[i].value.unsafelyUnwrapped) { return result }
+                // Guaranteed for the call: the table holds it, so the caller need not retain it.
+                if slots[i].tag == tag,
+                    let result = Unmanaged.passUnretained(slots[i].value.unsafelyUnwrapped)._withUnsafeGuaranteedRef({ body($0) })
+                {
+                    return result
+                }
                 i = (i + 1) & mask
             }
             return nil

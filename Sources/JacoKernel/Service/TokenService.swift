@@ -191,9 +191,8 @@ public final class TokenService: Sendable {
             if reachability?.isReachable == false {
                 throw JacoError(.unavailable, "the token store cannot be reached and the down policy is 'deny'; try again when it is back")
             }
-            let principal = try cache.verify(secret: secret)
-            metrics.countVerify(nil)
-            return principal
+            // Successes are counted by the cache (see ``VerificationCache/verifiedCount``).
+            return try cache.verify(secret: secret)
         } catch {
             metrics.countVerify(error)
             throw error

@@ -54,6 +54,8 @@ public final class VerificationCache: Sendable {
         var waiters: [(index: StoreIndex, continuation: CheckedContinuation<Void, Never>)] = []
         var blockers: [Blocker] = []
         var nextBlockerID: UInt64 = 0
+        /// Successful verifies that needed no check, counted under the lock they hold anyway.
+        var fastPathVerified = 0
     }
 
     /// A token's shared policy and role lists and the `acl` level they grant.
@@ -77,6 +79,9 @@ public final class VerificationCache: Sendable {
     /// The contents; the read side is in this file, the write side (loads, the change feed) in
     /// VerificationCache+Updates.swift.
     let state = Mutex(State())
+    /// Successful verifies of tokens that needed a check against the clock (the others are
+    /// counted in the state, under the lock they already hold).
+    private let slowPathVerified = Atomic<Int>(0)
 
     /// Creates an empty cache that hashes presented secrets with `hasher`.
     public init(hasher: any SecretHasher) {
@@ -128,28 +133,19 @@ public final class VerificationCache: Sendable {
 
     /// Verifies a presented secret: the principal, or `token_invalid`, `token_revoked`, `token_expired`.
     public func verify(secret: String) throws(JacoError) -> Principal {
-        var secret = secret
-        let lookup: Lookup = secret.withUTF8 { bytes in
-            if let problem = SecretFormat.shapeProblem(of: bytes) { return .malformed(problem) }
-            let digest = digestOfSecret(UnsafeRawBufferPointer(bytes))
-            // The common case takes one reference, the principal's, and no clock reading.
-            return state.withLock { s in
-                s.byDigest.withFirst(tag: digest.firstWord) { entry -> Lookup? in
-                    guard entry.digest == digest else { return nil }
-                    guard entry.needsCheck else {
-                        entry.record()
-                        return .verified(entry.principal)
-                    }
-                    return .needsCheck(copy entry, entry.principal)
-                }
-            } ?? .miss(digest)
-        }
+        // Read in place (a copy of the string for `withUTF8` cost a reference count).
+        // Closures, not `lookUp` itself: a method reference holds a reference to the cache.
+        let lookup = secret.utf8.withContiguousStorageIfAvailable { lookUp($0) } ?? {
+            var copy = secret
+            return copy.withUTF8 { lookUp($0) }
+        }()
         switch lookup {
         case .verified(let principal):
             return principal
         case .needsCheck(let entry, let principal):
             let verdict = Self.check(entry, principal)
             if case .valid = verdict {
+                slowPathVerified.add(1, ordering: .relaxed)
                 if entry.rotatedAt == nil {
                     entry.record()
                 } else {
@@ -163,10 +159,43 @@ public final class VerificationCache: Sendable {
             if let tombstone = state.withLock({ $0.expiredTombstones[digest] }) {
                 throw Self.expired(tombstone.name, at: tombstone.expiredAt)
             }
-            throw Self.invalid(secret.withUTF8 { SecretFormat.problem(with: $0) } ?? "no token has this secret")
+            var copy = secret
+            throw Self.invalid(copy.withUTF8 { SecretFormat.problem(with: $0) } ?? "no token has this secret")
         case .malformed(let problem):
             throw Self.invalid(problem)
         }
+    }
+
+    /// Finds the entry of a secret's bytes; the common case (a token that can be neither revoked
+    /// nor expired) is verified and its use recorded under the lock.
+    @inline(__always)
+    private func lookUp(_ bytes: UnsafeBufferPointer<UInt8>) -> Lookup {
+        if let problem = SecretFormat.shapeProblem(of: bytes) { return .malformed(problem) }
+        let digest = digestOfSecret(UnsafeRawBufferPointer(bytes))
+        let now = UseClock.now
+        // The common case takes one reference, the principal's, and no clock call: the entry is
+        // only borrowed (nothing opaque is called under the lock), and the success is counted
+        // in the locked state rather than by an atomic of its own.
+        return state.withLock { s in
+            let found = s.byDigest.withFirst(tag: digest.firstWord) { entry -> Lookup? in
+                guard entry.digest == digest else { return nil }
+                guard entry.needsCheck else {
+                    entry.record(at: now)
+                    return .verified(entry.principal)
+                }
+                return .needsCheck(copy entry, entry.principal)
+            }
+            // Outside the table's closure: changing the state while the table is borrowed
+            // would copy (retain) its storage.
+            if case .verified? = found { s.fastPathVerified &+= 1 }
+            return found
+        } ?? .miss(digest)
+    }
+
+    /// Successful verifies so far (for `jaco_verifications_total{outcome="ok"}`, which the
+    /// metrics' refresh brings up to date).
+    public var verifiedCount: Int {
+        state.withLock { $0.fastPathVerified } &+ slowPathVerified.load(ordering: .relaxed)
     }
 
     /// The principal of the token with `accessorID`, if it exists and is neither revoked nor
