@@ -1,7 +1,7 @@
-/// A hash table of objects that carry their own key, for the verification cache's large maps
-/// (digest → token, accessor ID → token, identity → token). A slot is 16 bytes, a 64-bit tag and
-/// a reference, and the table is at most half full, so a million entries cost ~34 bytes each
-/// (a `[String: Digest256]` cost ~100). The caller gives the tag, already uniformly spread (a
+/// A hash table of objects that carry their own key, for the verification cache's digest →
+/// token map (the verify path). A slot is 16 bytes, a 64-bit tag and a reference, so a probe
+/// compares tags without reading the object; at most half full, a million entries cost ~34
+/// bytes each (a `[String: Digest256]` cost ~100). ``ObjectTable`` is the 8-byte-slot kind. The caller gives the tag, already uniformly spread (a
 /// digest's first word, a string's hash value: the table does not hash it again), and a match on
 /// the object for the full key. Linear probing; deletion by backward shift (no tombstones).
 struct TaggedTable<Value: AnyObject> {
@@ -76,20 +76,13 @@ struct TaggedTable<Value: AnyObject> {
             i = (i + 1) & mask
         }
         guard let removed = slots[i].value else { return nil }
-        // Backward shift: move later entries of the probe run into the hole when their home
-        // slot lies cyclically at or before it.
-        var j = i
-        while true {
-            j = (j + 1) & mask
-            guard slots[j].value != nil else { break }
-            let k = home(slots[j].tag)
-            let movable = i <= j ? (k <= i || k > j) : (k <= i && k > j)
-            if movable {
-                slots[i] = slots[j]
-                i = j
-            }
+        let mask = mask
+        slots.withUnsafeMutableBufferPointer { slots in
+            let last = BackwardShift.close(
+                hole: i, mask: mask, isEmpty: { slots[$0].value == nil }, home: { Int(truncatingIfNeeded: slots[$0].tag) & mask }
+            ) { from, to in slots[to] = slots[from] }
+            slots[last] = Slot(tag: 0, value: nil)
         }
-        slots[i] = Slot(tag: 0, value: nil)
         count -= 1
         return removed
     }

@@ -207,7 +207,7 @@ extension VerificationCache {
         let digest = token.secretDigest
         let entry = Entry(principal: principal, digest: digest, issuedAt: token.issuedAt, revokedAt: token.revokedAt, expiresAt: token.expirationTime)
         s.byDigest.set(entry, tag: digest.firstWord) { $0.digest == digest }
-        s.byAccessor.set(entry, tag: accessor.tag) { $0.principal.accessor == accessor }
+        s.byAccessor.set(entry) { $0.principal.accessor == accessor }
         if let expiry = token.expirationTime { s.expiries[accessor] = expiry }
         if let rotation = token.rotation {
             // The previous secret verifies as the same principal until the grace ends (or the
@@ -225,7 +225,7 @@ extension VerificationCache {
             let identityTag = identity.tableTag
             let holder = s.holder(of: identity, tag: identityTag)
             if holder == nil || holder!.issuedAt <= token.issuedAt || holder!.principal.accessor == accessor {
-                s.identityHolders.set(entry, tag: identityTag) { $0.principal.identity == identity }
+                s.identityHolders.set(entry) { $0.principal.identity == identity }
             }
         }
         return entry

@@ -18,7 +18,7 @@ public final class VerificationCache: Sendable {
         /// Every cached secret, current and previous, by digest.
         var byDigest = TaggedTable<Entry>()
         /// Each token's current secret, by accessor ID.
-        var byAccessor = TaggedTable<Entry>()
+        var byAccessor = ObjectTable<AccessorKey>()
         /// A rotated token's previous digest, while it is kept.
         var previousDigestByAccessor: [AccessorID: Digest256] = [:]
         var expiries: [AccessorID: Date] = [:]
@@ -31,7 +31,7 @@ public final class VerificationCache: Sendable {
         /// a policy or role changes.
         var lastLinks: Links?
         /// Each identity's newest token (the one `ti/` names once writes settle).
-        var identityHolders = TaggedTable<Entry>()
+        var identityHolders = ObjectTable<IdentityKey>()
 
         /// The current secret's entry of the token with `accessorID`.
         func entry(accessorID: String) -> Entry? { entry(accessor: AccessorID(accessorID)) }

@@ -35,4 +35,14 @@ extension VerificationCache {
         /// Set for a rotated token's previous secret: when that rotation happened.
         var rotatedAt: Date? { rotated.isNaN ? nil : Date(timeIntervalSinceReferenceDate: rotated) }
     }
+
+    /// Keys entries by accessor ID (``State/byAccessor``).
+    enum AccessorKey: ObjectTableKey {
+        static func tag(of entry: Entry) -> UInt64 { entry.principal.accessor.tag }
+    }
+
+    /// Keys entries by identity (``State/identityHolders``, which holds only entries with one).
+    enum IdentityKey: ObjectTableKey {
+        static func tag(of entry: Entry) -> UInt64 { entry.principal.identity?.tableTag ?? 0 }
+    }
 }
