@@ -4,7 +4,7 @@ import Testing
 
 @Suite("Use record")
 struct UseRecordTests {
-    @Test("Own verifies and store times keep the newest of each, ")
+    @Test("Own verifies and store times keep the newest of each, in one word")
     func times() throws {
         let use = UseRecord()
         #expect(use.newest == nil && use.unflushed == nil && !use.needsFlush)
@@ -27,5 +27,13 @@ struct UseRecordTests {
         let fresh = UseRecord()
         fresh.absorb(replacement)
         #expect(fresh.newest == now)
+
+        let clamped = UseRecord()
+        clamped.stored(-5)
+        #expect(clamped.newest == nil)
+        clamped.stored(Int64(UInt32.max) + 10)  // past 2106: kept at the largest time it holds
+        #expect(clamped.newest == Int64(UInt32.max))
+        clamped.record(at: Int64(UInt32.max) + 10)  // the same for this daemon's own uses
+        #expect(clamped.newest == Int64(UInt32.max) && clamped.unflushed == nil)
     }
 }

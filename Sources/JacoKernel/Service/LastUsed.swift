@@ -21,55 +21,75 @@ enum UseClock {
     static func tick() { second.store(Int64(Date().timeIntervalSince1970), ordering: .relaxed) }
 }
 
-/// When one token was last used: this daemon's own last verify, the newest time in the store,
-/// and what this daemon last wrote. Updated with relaxed atomics: a verify reads one value and
-/// writes at most once a second, with no lock. Not final: the verification cache's entry for a
-/// token's current secret is its use record (one object per token, not two).
-class UseRecord: @unchecked Sendable {  // only atomics: safe to share
-    private let seen = Atomic<Int64>(0)
-    private let inStore = Atomic<Int64>(0)
+/// When one token was last used: this daemon's own last verify and the newest time in the store
+/// (what this daemon last wrote or read there). Both live in one atomic word, seconds since 1970
+/// in 32 bits each (good until 2106), so that a cache entry fits a smaller allocation size class.
+/// Relaxed atomics: a verify reads the word and writes it at most once a second, with no lock.
+/// Not final: the verification cache's entry for a token's current secret is its use record (one
+/// object per token, not two).
+class UseRecord: @unchecked Sendable {  // only an atomic: safe to share
+    /// This daemon's last verify in the high half, the store's newest time in the low half.
+    private let times = Atomic<UInt64>(0)
+
+    private static func seen(_ word: UInt64) -> Int64 { Int64(word >> 32) }
+    private static func inStore(_ word: UInt64) -> Int64 { Int64(word & 0xFFFF_FFFF) }
+    /// `seconds` clamped into 32 bits.
+    private static func half(_ seconds: Int64) -> UInt64 { UInt64(min(max(seconds, 0), Int64(UInt32.max))) }
 
     /// Records a verify now (to the second).
     @inline(__always)
-    func record() { record(at: UseClock.now) }
+    final func record() { record(at: UseClock.now) }
 
     /// Records a verify at `now` (``UseClock``'s second, read by the caller before it takes a
     /// lock: the rare first read calls the clock, and an opaque call under the lock makes a
     /// caller holding a borrowed reference retain it).
     @inline(__always)
-    func record(at now: Int64) {
-        if seen.load(ordering: .relaxed) < now { seen.store(now, ordering: .relaxed) }
+    final func record(at now: Int64) {
+        let now = Self.half(now)
+        if times.load(ordering: .relaxed) >> 32 < now { raiseSeen(to: now) }
+    }
+
+    /// Sets this daemon's last verify to `seconds` unless it is newer already.
+    private final func raiseSeen(to seconds: UInt64) {
+        var word = times.load(ordering: .relaxed)
+        while word >> 32 < seconds {
+            let (exchanged, original) = times.compareExchange(expected: word, desired: seconds << 32 | word & 0xFFFF_FFFF, ordering: .relaxed)
+            if exchanged { return }
+            word = original
+        }
     }
 
     /// Takes a time found in (or written to) the store; the newest wins.
-    func stored(_ seconds: Int64) {
-        var current = inStore.load(ordering: .relaxed)
-        while current < seconds {
-            let (exchanged, original) = inStore.compareExchange(expected: current, desired: seconds, ordering: .relaxed)
+    final func stored(_ seconds: Int64) {
+        let value = Self.half(seconds)
+        var word = times.load(ordering: .relaxed)
+        while word & 0xFFFF_FFFF < value {
+            let (exchanged, original) = times.compareExchange(expected: word, desired: word & ~0xFFFF_FFFF | value, ordering: .relaxed)
             if exchanged { return }
-            current = original
+            word = original
         }
     }
 
     /// Keeps the newer of each time from `other` (a record replaced by a cache reload).
-    func absorb(_ other: UseRecord) {
-        stored(other.inStore.load(ordering: .relaxed))
-        let theirs = other.seen.load(ordering: .relaxed)
-        if seen.load(ordering: .relaxed) < theirs { seen.store(theirs, ordering: .relaxed) }
+    final func absorb(_ other: UseRecord) {
+        let theirs = other.times.load(ordering: .relaxed)
+        stored(Self.inStore(theirs))
+        raiseSeen(to: theirs >> 32)
     }
 
     /// This daemon's own verify time, when it is newer than what the store holds.
-    var unflushed: Int64? {
-        let own = seen.load(ordering: .relaxed)
-        return own > inStore.load(ordering: .relaxed) ? own : nil
+    final var unflushed: Int64? {
+        let word = times.load(ordering: .relaxed)
+        return Self.seen(word) > Self.inStore(word) ? Self.seen(word) : nil
     }
 
     /// Whether this daemon has a newer time than the store.
-    var needsFlush: Bool { unflushed != nil }
+    final var needsFlush: Bool { unflushed != nil }
 
     /// The newest time known, in seconds since 1970; nil when never used.
-    var newest: Int64? {
-        let newest = max(seen.load(ordering: .relaxed), inStore.load(ordering: .relaxed))
+    final var newest: Int64? {
+        let word = times.load(ordering: .relaxed)
+        let newest = max(Self.seen(word), Self.inStore(word))
         return newest > 0 ? newest : nil
     }
 }

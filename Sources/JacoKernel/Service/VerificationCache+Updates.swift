@@ -215,7 +215,8 @@ extension VerificationCache {
             let end = token.expirationTime.map { min($0, rotation.graceEndsAt) } ?? rotation.graceEndsAt
             let previous = rotation.previousDigest
             s.byDigest.set(
-                Entry(principal: principal, digest: previous, issuedAt: token.issuedAt, revokedAt: token.revokedAt, expiresAt: end, rotatedAt: rotation.rotatedAt),
+                PreviousSecretEntry(
+                    principal: principal, digest: previous, issuedAt: token.issuedAt, revokedAt: token.revokedAt, graceEndsAt: end, rotatedAt: rotation.rotatedAt),
                 tag: previous.firstWord) { $0.digest == previous }
             s.previousDigestByAccessor[accessor] = previous
             s.graceEnds[accessor] = rotation.graceEndsAt
