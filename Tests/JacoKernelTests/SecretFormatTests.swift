@@ -20,6 +20,23 @@ struct SecretFormatTests {
         #expect(Double(SecretFormat.randomLength) * log2(62.0) >= 128)
     }
 
+    @Test("The verify path's quick shape test passes generated secrets and nothing shorter, longer or otherwise prefixed")
+    func generatedShape() {
+        func quick(_ text: String) -> Bool {
+            var text = text
+            return text.withUTF8 { SecretFormat.hasGeneratedShape($0) }
+        }
+        let secret = SecretFormat.generate()
+        #expect(quick(secret))
+        #expect(!quick(String(secret.dropLast())))
+        #expect(!quick(secret + "x"))
+        #expect(!quick("JACO_" + secret.dropFirst(5)))
+        #expect(!quick("jaco-" + secret.dropFirst(5)))
+        #expect(!quick("xjaco" + secret.dropFirst(5)))
+        #expect(!quick(""))
+        #expect(!quick(UUID().uuidString.lowercased()))
+    }
+
     @Test("Every single-character change is caught by the checksum")
     func everyTypoCaught() {
         let secret = Array(SecretFormat.generate().utf8)

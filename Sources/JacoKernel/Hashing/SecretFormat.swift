@@ -55,6 +55,15 @@ public enum SecretFormat {
         return nil
     }
 
+    /// Whether `bytes` have a generated secret's length and prefix: the verify path's inlined
+    /// first test (``shapeProblem(of:)`` words the problem, and accepts UUIDs as well).
+    @inline(__always)
+    public static func hasGeneratedShape(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count == length, let base = bytes.baseAddress else { return false }
+        // "jaco" as one little- or big-endian word, then "_".
+        return UnsafeRawPointer(base).loadUnaligned(as: UInt32.self) == UInt32(littleEndian: 0x6F63_616A) && base[4] == UInt8(ascii: "_")
+    }
+
     /// The cheap part of the check: empty, wrong prefix, wrong length. Verification runs only
     /// this before the lookup; the checksum (a typo detector for clients and secret scanners)
     /// only matters on a miss, since a hit is byte-for-byte a secret that was minted well-formed.

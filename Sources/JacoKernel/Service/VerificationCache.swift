@@ -170,7 +170,7 @@ public final class VerificationCache: Sendable {
     /// nor expired) is verified and its use recorded under the lock.
     @inline(__always)
     private func lookUp(_ bytes: UnsafeBufferPointer<UInt8>) -> Lookup {
-        if let problem = SecretFormat.shapeProblem(of: bytes) { return .malformed(problem) }
+        if !SecretFormat.hasGeneratedShape(bytes), let problem = SecretFormat.shapeProblem(of: bytes) { return .malformed(problem) }
         let digest = digestOfSecret(UnsafeRawBufferPointer(bytes))
         let now = UseClock.now
         // The common case takes one reference, the principal's, and no clock call: the entry is
