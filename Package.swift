@@ -47,7 +47,9 @@ let package = Package(
     targets: [
         // The kernel: protocols and domain logic. Depends on no plugin; records metrics through
         // swift-metrics' API only (as it logs through swift-log's).
-        .target(name: "JacoKernel", dependencies: [.product(name: "CoreMetrics", package: "swift-metrics")]),
+        .target(name: "JacoKernel", dependencies: ["CJacoLock", .product(name: "CoreMetrics", package: "swift-metrics")]),
+        // The verification cache's lock (C11 atomics and a futex; see its header).
+        .target(name: "CJacoLock"),
 
         // The kernel's TLS settings as NIOSSL configurations: the one place that every TLS
         // listener and client plugin takes its version floor, suites and certificates from.

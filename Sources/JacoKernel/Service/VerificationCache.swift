@@ -78,7 +78,7 @@ public final class VerificationCache: Sendable {
     private let digestOfSecret: @Sendable (UnsafeRawBufferPointer) -> Digest256
     /// The contents; the read side is in this file, the write side (loads, the change feed) in
     /// VerificationCache+Updates.swift.
-    let state = Mutex(State())
+    let state = CacheLock(State())
     /// Successful verifies of tokens that needed a check against the clock (the others are
     /// counted in the state, under the lock they already hold).
     private let slowPathVerified = Atomic<Int>(0)
