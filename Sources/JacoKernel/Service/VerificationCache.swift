@@ -231,9 +231,13 @@ public final class VerificationCache: Sendable {
         // Parsed and hashed before the lock is taken.
         let keys = summaries.map { (accessor: AccessorID($0.accessorID), identity: $0.identity.map { ($0, $0.tableTag) }) }
         let facts = state.withLock { s in
-            keys.map { key -> (lastUsed: Int64?, superseded: Bool) in
-                let holder = key.identity.flatMap { s.holder(of: $0, tag: $1) }
-                return (s.entry(accessor: key.accessor)?.newest, holder.map { $0.principal.accessor != key.accessor } ?? false)
+            // Local copies of the two tables (a reference count each): immutable for the
+            // compiler, so a lookup does not reload the state's storage for every row.
+            let (byAccessor, holders) = (s.byAccessor, s.identityHolders)
+            return keys.map { key -> (lastUsed: Int64?, superseded: Bool) in
+                let holder = key.identity.flatMap { identity, tag in holders.first(tag: tag) { $0.principal.identity == identity } }
+                let entry = byAccessor.first(tag: key.accessor.tag) { $0.principal.accessor == key.accessor }
+                return (entry?.newest, holder.map { $0.principal.accessor != key.accessor } ?? false)
             }
         }
         for i in summaries.indices {
