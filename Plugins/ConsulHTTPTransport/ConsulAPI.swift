@@ -194,10 +194,13 @@ struct ConsulAPI: Sendable {
         filter.namespace = try call.namespace(allowWildcard: true)
         let (kernel, names, size, filterBy) = (kernel, linkNames(), Self.listPageSize, filter)
         return try await blockingList(call, .tokens) { after in
-            try await kernel.acl.tokens(matching: filterBy, after: after, limit: size)
-        } render: { entry, out in
-            ConsulJSON.writeToken(
-                entry, names: names, hash: kernel.acl.hash(of: entry.record), lastUsed: kernel.cache.lastUsed(accessorID: entry.record.accessorID), to: &out)
+            // Each page's last-use times under one cache lock, not one lock a row.
+            let page = try await kernel.acl.tokens(matching: filterBy, after: after, limit: size)
+            let lastUsed = kernel.cache.lastUsed(accessorIDs: page.items.map(\.record.accessorID))
+            return ListPage(items: Array(zip(page.items, lastUsed)), next: page.next)
+        } render: { item, out in
+            let (entry, lastUsed) = item
+            ConsulJSON.writeToken(entry, names: names, hash: kernel.acl.hash(of: entry.record), lastUsed: lastUsed, to: &out)
         }
     }
 

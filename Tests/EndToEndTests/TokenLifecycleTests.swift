@@ -177,6 +177,10 @@ struct TokenLifecycleTests {
         #expect(read.status == 200)
         #expect(read.object["JacoRotationGraceEndTime"] is String, "\(read.body)")
         #expect(read.object["JacoLastUsedTime"] is String, "\(read.body)")
+        // The list shows the same last use (read a page at a time).
+        let list = try await consul.get("/v1/acl/tokens", token: consulRotated.lastWord)
+        let listed = (list.json as? [[String: Any]])?.first { $0["AccessorID"] as? String == accessor }
+        #expect(listed?["JacoLastUsedTime"] as? String == read.object["JacoLastUsedTime"] as? String, "\(list.body)")
     }
 
     @Test("On etcd, two daemons: a rotation's old secret works on both inside the grace and on neither after; a use on one shows on the other; a leak report on one revokes on both")

@@ -224,6 +224,17 @@ public final class VerificationCache: Sendable {
         return state.withLock { $0.entry(accessor: accessor)?.newest }.map { Date(timeIntervalSince1970: TimeInterval($0)) }
     }
 
+    /// ``lastUsed(accessorID:)`` for a page of tokens, under one lock (a listing of a million
+    /// took a lock a row, beside the verifies that need the same lock).
+    public func lastUsed(accessorIDs: [String]) -> [Date?] {
+        let accessors = accessorIDs.map(AccessorID.init)
+        let times = state.withLock { s in
+            let byAccessor = s.byAccessor  // a local copy: see `annotate`
+            return accessors.map { accessor in byAccessor.first(tag: accessor.tag) { $0.principal.accessor == accessor }?.newest }
+        }
+        return times.map { $0.map { Date(timeIntervalSince1970: TimeInterval($0)) } }
+    }
+
     /// Fills in each summary's last use (this daemon's own, or the newest in the store) and
     /// whether a newer token holds its identity, under one lock for the whole page: a listing
     /// of a million tokens took two locks a row, beside the verifies that need the same lock.
