@@ -5,7 +5,8 @@ import Synchronization
 /// The kernel's metrics, made once through a swift-metrics factory handed in at start (no
 /// global bootstrap). Counters on the verify path are made up front, so counting a failed verify
 /// is one atomic add in the backend; successes are counted by the verification cache under its
-/// lock and added here, like the gauges of kernel state, when a scrape asks (``refresh(_:)``). The names are Prometheus-style; docs/operations.md lists them.
+/// lock and added here, like the gauges of kernel state, when a scrape asks (``refresh(_:)``).
+/// The names are Prometheus-style; docs/operations.md lists them.
 public final class KernelMetrics: Sendable {
     private let factory: any MetricsFactory
     /// `jaco_verifications_total` by outcome.
