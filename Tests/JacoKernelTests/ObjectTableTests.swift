@@ -22,26 +22,12 @@ struct ObjectTableTests {
 
     private func check<Key: ObjectTableKey>(_ empty: ObjectTable<Key>, collisions: Bool) where Key.Value == Box {
         var table = empty
-        var model: [Int: Int] = [:]
-        var rng = SystemRandomNumberGenerator()
-        for step in 0..<20_000 {
-            if step == 10_000 { table.reserve(5_000) }  // a rehash midway keeps every entry findable
-            let key = Int.random(in: 0..<400, using: &rng)
-            if Bool.random(using: &rng) {
-                table.set(Box(key: key, value: step)) { $0.key == key }
-                model[key] = step
-            } else {
-                let removed = table.remove(tag: TaggedTableTests.tag(key, collisions: collisions)) { $0.key == key }
-                #expect(removed?.value == model[key], "key \(key)")
-                model[key] = nil
-            }
-        }
-        #expect(table.count == model.count)
-        for key in 0..<400 {
-            #expect(table.first(tag: TaggedTableTests.tag(key, collisions: collisions)) { $0.key == key }?.value == model[key], "key \(key)")
-        }
-        var seen: [Int: Int] = [:]
-        table.forEach { seen[$0.key] = $0.value }
-        #expect(seen == model)
+        TaggedTableTests.exercise(TaggedTableTests.Operations(
+            set: { box in table.set(box) { $0.key == box.key } },
+            remove: { key in table.remove(tag: TaggedTableTests.tag(key, collisions: collisions)) { $0.key == key } },
+            find: { key in table.first(tag: TaggedTableTests.tag(key, collisions: collisions)) { $0.key == key } },
+            reserve: { table.reserve($0) },
+            count: { table.count },
+            forEach: { table.forEach($0) }))
     }
 }
