@@ -30,6 +30,22 @@ struct AuditLogTests {
         }
     }
 
+    @Test("`since` compares at the store's millisecond precision: an event later in the same millisecond matches")
+    func sinceWithinAMillisecond() async throws {
+        let eventTime = Date(milliseconds: 1_800_000_000_123)
+        let jaco = try await InProcessJaco.start(clock: { eventTime })
+        _ = try await jaco.kernel.tokens.issue(identity: "alice", by: try jaco.operator)
+        func issues(since: Double) async throws -> [String?] {
+            try await jaco.kernel.audit.events(types: ["token_issue"], since: Date(timeIntervalSince1970: since), by: try jaco.operator)
+                .map { $0.payload["identity"] }
+        }
+        // The call was asked 0.7 ms into the millisecond the event was stamped with.
+        #expect(try await issues(since: 1_800_000_000.1237) == ["alice"])
+        #expect(try await issues(since: 1_800_000_000.124) == [])
+        #expect(try await issues(since: 1_800_000_000.122) == ["alice"])
+        try await jaco.stop()
+    }
+
     @Test("An untouched chain verifies; each event links to the one before")
     func chainIntact() async throws {
         try await withJaco { jaco in

@@ -34,8 +34,11 @@ public final class AuditLog: Sendable {
                 throw JacoError(.validationFailed, "unknown audit event type '\(unknown.joined(separator: "', '"))' (valid: \(AuditEventType.all.joined(separator: ", ")))")
             }
         }
+        // Event times are kept in whole milliseconds (truncated), so `since` is compared at that
+        // precision: an event in the same millisecond as `since`, even a moment after it, matches.
+        let sinceMilliseconds = since.map(\.millisecondsRoundedDown)
         let matches: @Sendable (AuditEvent) -> Bool = { event in
-            (types?.contains(event.type) ?? true) && (since.map { event.time >= $0 } ?? true)
+            (types?.contains(event.type) ?? true) && (sinceMilliseconds.map { event.time.milliseconds >= $0 } ?? true)
         }
         return AuditEventStream(storage: storage, matches: matches, follow: follow, after: after)
     }

@@ -3,7 +3,9 @@ import CJacoLock
 /// A value behind the verification cache's lock (`CJacoLock`): taking it is one atomic exchange
 /// and releasing it one plain store, where `Mutex` pays an atomic read-modify-write on each side
 /// (~8 ns of a ~115 ns verify). Waiters spin briefly, then sleep on a futex. Not reentrant, not
-/// fair; for short critical sections that are mostly reads, as the cache's are.
+/// fair — a releasing thread can take it again before a woken waiter does — so work over many
+/// items takes it once per batch, not once per item (listings: once per page); for short
+/// critical sections that are mostly reads, as the cache's are.
 final class CacheLock<Value>: @unchecked Sendable {  // `value` only under `lock`
     private let lock: UnsafeMutableRawPointer
     /// Touched only under the lock, so the run-time exclusivity check is left out.

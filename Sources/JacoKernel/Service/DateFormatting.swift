@@ -36,8 +36,13 @@ extension Date {
 extension Date {
     /// Milliseconds since 1970, as the store and the wire carry times; clamped to ±8.64e15
     /// (ECMAScript's range, ±273,790 years), so a date from outside input never traps.
-    public var milliseconds: Int64 {
-        let milliseconds = (timeIntervalSince1970 * 1000).rounded()
+    public var milliseconds: Int64 { milliseconds(rounded: .toNearestOrAwayFromZero) }
+
+    /// Milliseconds since 1970 rounded down, as ``nowMilliseconds()`` keeps a time; clamped as ``milliseconds``.
+    public var millisecondsRoundedDown: Int64 { milliseconds(rounded: .down) }
+
+    private func milliseconds(rounded rule: FloatingPointRoundingRule) -> Int64 {
+        let milliseconds = (timeIntervalSince1970 * 1000).rounded(rule)
         guard milliseconds.isFinite else { return 0 }
         return Int64(max(-Self.millisecondRange, min(Self.millisecondRange, milliseconds)))
     }
