@@ -275,14 +275,20 @@ final class EtcdEndpoints: Sendable {
             return Array(s.connections.values) + Array(s.retiring.values)
         }
         for connection in connections { connection.client.beginGracefulShutdown() }
-        // Let in-flight calls finish, for at most two seconds; then close the connections.
+        // Let in-flight calls finish, for at most two seconds; then close the connections at
+        // once. (A graceful close waits for the server to end its streams, which a member that
+        // stopped answering never does.) The group ends only when its waiting task does: the
+        // connections' own tasks must be cancelled inside it, as cancelling the group does not
+        // reach them.
         await withTaskGroup(of: Void.self) { group in
             group.addTask { for connection in connections { await connection.task.value } }
-            group.addTask { try? await Task.sleep(for: .seconds(2)) }
+            group.addTask { try? await Task.sleep(for: Self.gracefulCloseTime) }
             await group.next()
+            for connection in connections { connection.task.cancel() }
             group.cancelAll()
         }
-        for connection in connections { connection.task.cancel() }
-        for connection in connections { await connection.task.value }
     }
+
+    /// How long ``close()`` lets in-flight calls finish before it closes the connections.
+    static let gracefulCloseTime = Duration.seconds(2)
 }

@@ -114,6 +114,17 @@ public final class EtcdCluster: @unchecked Sendable {
         _ = waitpid(process.processIdentifier, nil, 0)
     }
 
+    /// Stops member `index` with SIGSTOP: its connections stay open and nothing answers, as a
+    /// member that hangs (or a host that stalls) would behave. ``thaw(_:)`` resumes it.
+    public func freeze(_ index: Int) {
+        if let process = lock.withLock({ processes[index] }) { Foundation.kill(process.processIdentifier, SIGSTOP) }
+    }
+
+    /// Resumes member `index` after ``freeze(_:)``.
+    public func thaw(_ index: Int) {
+        if let process = lock.withLock({ processes[index] }) { Foundation.kill(process.processIdentifier, SIGCONT) }
+    }
+
     /// Restarts member `index` on its data directory and ports.
     public func restart(_ index: Int) async throws {
         try launch(index)
