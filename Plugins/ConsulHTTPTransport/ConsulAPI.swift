@@ -77,7 +77,7 @@ struct ConsulAPI: Sendable {
         // Templated policies grant rights Jaco does not model: an empty catalogue.
         router.get("/v1/acl/templated-policies") { request, context in
             await respond {
-                _ = try call(request, context).caller(needing: .aclRead)
+                _ = try await call(request, context).caller(needing: .aclRead)
                 return Self.response(.ok, json: .object([]))
             }
         }
@@ -124,7 +124,7 @@ struct ConsulAPI: Sendable {
     // MARK: - Tokens
 
     private func createToken(_ call: ConsulCall) async throws -> Response {
-        let caller = try call.caller(needing: .aclWrite)
+        let caller = try await call.caller(needing: .aclWrite)
         let body = try await call.jsonBody("Token")
         var request = try decode("Token") { () throws(GoStructDecoder.Failure) in try ConsulJSON.tokenRequest(body) }
         request.namespace = try call.namespace(body: body)
@@ -134,7 +134,7 @@ struct ConsulAPI: Sendable {
 
     private func readSelf(_ call: ConsulCall) async throws -> Response {
         guard call.secret != nil else { throw ConsulHTTPError.aclNotFound }
-        let caller = try call.caller()
+        let caller = try await call.caller()
         return try await blockingRead(call, .tokens) {
             guard let entry = try await kernel.acl.token(accessorID: caller.accessorID, namespace: "*") else { throw ConsulHTTPError.aclNotFound }
             return tokenJSON(entry, secret: nil)
@@ -143,7 +143,7 @@ struct ConsulAPI: Sendable {
 
     private func readToken(_ call: ConsulCall, id: String) async throws -> Response {
         if id == "self" { return try await readSelf(call) }
-        _ = try call.caller(needing: .aclRead)
+        _ = try await call.caller(needing: .aclRead)
         let namespace = try call.namespace()
         return try await blockingRead(call, .tokens) {
             guard let entry = try await kernel.acl.token(accessorID: id, namespace: namespace) else { throw ConsulHTTPError.aclNotFound }
@@ -153,7 +153,7 @@ struct ConsulAPI: Sendable {
     }
 
     private func updateToken(_ call: ConsulCall, id: String) async throws -> Response {
-        let caller = try call.caller(needing: .aclWrite)
+        let caller = try await call.caller(needing: .aclWrite)
         let body = try await call.jsonBody("Token")
         var request = try decode("Token") { () throws(GoStructDecoder.Failure) in try ConsulJSON.tokenRequest(body) }
         request.namespace = try call.namespace(body: body)
@@ -162,7 +162,7 @@ struct ConsulAPI: Sendable {
     }
 
     private func cloneToken(_ call: ConsulCall, id: String) async throws -> Response {
-        let caller = try call.caller(needing: .aclWrite)
+        let caller = try await call.caller(needing: .aclWrite)
         let body = try await call.optionalJSONBody("Token")
         let request = try body.map { body in try decode("Token") { () throws(GoStructDecoder.Failure) in try ConsulJSON.tokenRequest(body) } }
         let namespace = try call.namespace(body: body)
@@ -171,7 +171,7 @@ struct ConsulAPI: Sendable {
     }
 
     private func deleteToken(_ call: ConsulCall, id: String) async throws -> Response {
-        let caller = try call.caller(needing: .aclWrite)
+        let caller = try await call.caller(needing: .aclWrite)
         // Consul answers true whether or not it existed (agent/consul/acl_endpoint.go TokenDelete,
         // RoleDelete: a missing record "return nil"); nothing is written or audited then.
         _ = try await kernel.acl.deleteToken(accessorID: id, namespace: try call.namespace(), by: caller)
@@ -179,7 +179,7 @@ struct ConsulAPI: Sendable {
     }
 
     private func listTokens(_ call: ConsulCall) async throws -> Response {
-        _ = try call.caller(needing: .aclRead)
+        _ = try await call.caller(needing: .aclRead)
         var filter = TokenFilter()
         let query = call.request.uri.queryParameters
         filter.policyID = query["policy"].map(String.init) ?? ""
@@ -225,7 +225,7 @@ struct ConsulAPI: Sendable {
     // MARK: - Policies
 
     private func writePolicy(_ call: ConsulCall, id: String?) async throws -> Response {
-        let caller = try call.caller(needing: .aclWrite)
+        let caller = try await call.caller(needing: .aclWrite)
         let body = try await call.jsonBody("Policy")
         let request = try decode("Policy") { () throws(GoStructDecoder.Failure) in try ConsulJSON.policyRequest(body) }
         _ = try call.namespace(body: body)
@@ -235,7 +235,7 @@ struct ConsulAPI: Sendable {
     }
 
     private func readPolicy(_ call: ConsulCall, id: String? = nil, name: String? = nil) async throws -> Response {
-        _ = try call.caller(needing: .aclRead)
+        _ = try await call.caller(needing: .aclRead)
         _ = try call.namespace()
         return try await blockingRead(call, .policies) {
             let found = if let id { try await kernel.acl.policy(id: id) } else { try await kernel.acl.policy(name: name ?? "") }
@@ -245,13 +245,13 @@ struct ConsulAPI: Sendable {
     }
 
     private func deletePolicy(_ call: ConsulCall, id: String) async throws -> Response {
-        let caller = try call.caller(needing: .aclWrite)
+        let caller = try await call.caller(needing: .aclWrite)
         _ = try await kernel.acl.deletePolicy(id: id, by: caller)
         return Self.response(.ok, json: .bool(true))
     }
 
     private func listPolicies(_ call: ConsulCall) async throws -> Response {
-        _ = try call.caller(needing: .aclRead)
+        _ = try await call.caller(needing: .aclRead)
         _ = try call.namespace(allowWildcard: true)
         let (kernel, size) = (kernel, Self.listPageSize)
         return try await blockingList(call, .policies) { after in
@@ -264,7 +264,7 @@ struct ConsulAPI: Sendable {
     // MARK: - Roles
 
     private func writeRole(_ call: ConsulCall, id: String?) async throws -> Response {
-        let caller = try call.caller(needing: .aclWrite)
+        let caller = try await call.caller(needing: .aclWrite)
         let body = try await call.jsonBody("Role")
         let request = try decode("Role") { () throws(GoStructDecoder.Failure) in try ConsulJSON.roleRequest(body) }
         _ = try call.namespace(body: body)
@@ -274,7 +274,7 @@ struct ConsulAPI: Sendable {
     }
 
     private func readRole(_ call: ConsulCall, id: String? = nil, name: String? = nil) async throws -> Response {
-        _ = try call.caller(needing: .aclRead)
+        _ = try await call.caller(needing: .aclRead)
         _ = try call.namespace()
         return try await blockingRead(call, .roles) {
             let found = if let id { try await kernel.acl.role(id: id) } else { try await kernel.acl.role(name: name ?? "") }
@@ -285,13 +285,13 @@ struct ConsulAPI: Sendable {
     }
 
     private func deleteRole(_ call: ConsulCall, id: String) async throws -> Response {
-        let caller = try call.caller(needing: .aclWrite)
+        let caller = try await call.caller(needing: .aclWrite)
         _ = try await kernel.acl.deleteRole(id: id, by: caller)
         return Self.response(.ok, json: .bool(true))
     }
 
     private func listRoles(_ call: ConsulCall) async throws -> Response {
-        _ = try call.caller(needing: .aclRead)
+        _ = try await call.caller(needing: .aclRead)
         _ = try call.namespace(allowWildcard: true)
         let policyID = call.request.uri.queryParameters["policy"].map(String.init) ?? ""
         let (kernel, names, size) = (kernel, linkNames(), Self.listPageSize)

@@ -61,13 +61,18 @@ struct ConsulCall {
     /// Who is calling: the verified token, or the anonymous token without a secret. A secret
     /// that does not verify is `403 ACL not found`; an address that failed too often is `429`
     /// with `Retry-After`.
-    func caller() throws(ConsulHTTPError) -> Principal {
+    func caller() async throws(ConsulHTTPError) -> Principal {
         guard let secret else {
             return kernel.cache.principal(accessorID: BuiltIn.anonymousTokenID) ?? .anonymousWithoutRights
         }
-        do {
-            guard let throttle else { return try kernel.tokens.verify(secret: secret) }
-            return try throttle.verify(secret: secret, from: peer?.ipAddress) { secret throws(JacoError) in try kernel.tokens.verify(secret: secret) }
+        do throws(JacoError) {
+            do {
+                return try verify(secret)
+            } catch {
+                // A token issued on another daemon of a shared store moments ago.
+                guard await kernel.tokens.catchUp(after: error, secret: secret) else { throw error }
+                return try verify(secret)
+            }
         } catch where error.code == .rateLimited {
             throw ConsulHTTPError(error)
         } catch {
@@ -76,9 +81,15 @@ struct ConsulCall {
         }
     }
 
+    /// Verifies `secret` through the listener's throttle, if it has one.
+    private func verify(_ secret: String) throws(JacoError) -> Principal {
+        guard let throttle else { return try kernel.tokens.verify(secret: secret) }
+        return try throttle.verify(secret: secret, from: peer?.ipAddress) { secret throws(JacoError) in try kernel.tokens.verify(secret: secret) }
+    }
+
     /// The caller, after checking it holds `right`.
-    func caller(needing right: Right) throws(ConsulHTTPError) -> Principal {
-        let principal = try caller()
+    func caller(needing right: Right) async throws(ConsulHTTPError) -> Principal {
+        let principal = try await caller()
         guard principal.holds(right) else { throw .permissionDenied(principal, right) }
         return principal
     }

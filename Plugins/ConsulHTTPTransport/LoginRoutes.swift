@@ -37,7 +37,7 @@ extension ConsulAPI {
     // MARK: - Auth methods
 
     private func writeAuthMethod(_ call: ConsulCall, name: String?) async throws -> Response {
-        let caller = try call.caller(needing: .aclWrite)
+        let caller = try await call.caller(needing: .aclWrite)
         let body = try await call.jsonBody("AuthMethod")
         var request = try decode("AuthMethod") { () throws(GoStructDecoder.Failure) in try LoginJSON.authMethodRequest(body) }
         _ = try call.namespace(body: body)
@@ -51,7 +51,7 @@ extension ConsulAPI {
     }
 
     private func readAuthMethod(_ call: ConsulCall, name: String) async throws -> Response {
-        _ = try call.caller(needing: .aclRead)
+        _ = try await call.caller(needing: .aclRead)
         _ = try call.namespace()
         return try await blockingRead(call, .authMethods) {
             // Consul answers a missing method with an empty 404 (ACLAuthMethodRead).
@@ -61,14 +61,14 @@ extension ConsulAPI {
     }
 
     private func deleteAuthMethod(_ call: ConsulCall, name: String) async throws -> Response {
-        let caller = try call.caller(needing: .aclWrite)
+        let caller = try await call.caller(needing: .aclWrite)
         _ = try call.namespace()
         _ = try await kernel.login.deleteAuthMethod(name: name, by: caller)
         return Self.response(.ok, json: .bool(true))
     }
 
     private func listAuthMethods(_ call: ConsulCall) async throws -> Response {
-        _ = try call.caller(needing: .aclRead)
+        _ = try await call.caller(needing: .aclRead)
         _ = try call.namespace(allowWildcard: true)
         let (kernel, size) = (kernel, Self.listPageSize)
         return try await blockingList(call, .authMethods) { after in
@@ -81,7 +81,7 @@ extension ConsulAPI {
     // MARK: - Binding rules
 
     private func writeBindingRule(_ call: ConsulCall, id: String?) async throws -> Response {
-        let caller = try call.caller(needing: .aclWrite)
+        let caller = try await call.caller(needing: .aclWrite)
         let body = try await call.jsonBody("BindingRule")
         let request = try decode("BindingRule") { () throws(GoStructDecoder.Failure) in try LoginJSON.bindingRuleRequest(body) }
         _ = try call.namespace(body: body)
@@ -90,7 +90,7 @@ extension ConsulAPI {
     }
 
     private func readBindingRule(_ call: ConsulCall, id: String) async throws -> Response {
-        _ = try call.caller(needing: .aclRead)
+        _ = try await call.caller(needing: .aclRead)
         _ = try call.namespace()
         return try await blockingRead(call, .bindingRules) {
             guard let entry = try await kernel.login.bindingRule(id: id) else { throw ConsulHTTPError(status: .notFound, message: "", code: .notFound) }
@@ -99,14 +99,14 @@ extension ConsulAPI {
     }
 
     private func deleteBindingRule(_ call: ConsulCall, id: String) async throws -> Response {
-        let caller = try call.caller(needing: .aclWrite)
+        let caller = try await call.caller(needing: .aclWrite)
         _ = try call.namespace()
         _ = try await kernel.login.deleteBindingRule(id: id, by: caller)
         return Self.response(.ok, json: .bool(true))
     }
 
     private func listBindingRules(_ call: ConsulCall) async throws -> Response {
-        _ = try call.caller(needing: .aclRead)
+        _ = try await call.caller(needing: .aclRead)
         _ = try call.namespace(allowWildcard: true)
         let method = call.request.uri.queryParameters["authmethod"].map(String.init) ?? ""
         let (kernel, size) = (kernel, Self.listPageSize)
@@ -138,7 +138,7 @@ extension ConsulAPI {
     private func logout(_ call: ConsulCall) async throws -> Response {
         // Consul (agent/consul/acl_endpoint.go Logout): no token is "ACL not found".
         guard call.secret != nil else { throw ConsulHTTPError.aclNotFound }
-        let caller = try call.caller()
+        let caller = try await call.caller()
         try await kernel.login.logout(caller)
         return Self.response(.ok, json: .bool(true))
     }

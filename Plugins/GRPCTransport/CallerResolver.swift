@@ -40,10 +40,21 @@ struct CallerResolver: Sendable {
             return Self.local
         case .bearerToken:
             let secret = try Self.bearerToken(metadata)
-            guard let throttle else { return try kernel.tokens.verify(secret: secret) }
-            return try throttle.verify(secret: secret, from: Self.address(ofPeer: peer)) { secret throws(JacoError) in
-                try kernel.tokens.verify(secret: secret)
+            do {
+                return try verify(secret, peer: peer)
+            } catch {
+                // A token issued on another daemon of a shared store moments ago.
+                guard await kernel.tokens.catchUp(after: error, secret: secret) else { throw error }
+                return try verify(secret, peer: peer)
             }
+        }
+    }
+
+    /// Verifies `secret` through the listener's throttle, if it has one.
+    private func verify(_ secret: String, peer: String) throws(JacoError) -> Principal {
+        guard let throttle else { return try kernel.tokens.verify(secret: secret) }
+        return try throttle.verify(secret: secret, from: Self.address(ofPeer: peer)) { secret throws(JacoError) in
+            try kernel.tokens.verify(secret: secret)
         }
     }
 

@@ -14,6 +14,9 @@ public final class TokenService: Sendable {
     private let initialized = Atomic<Bool>(false)
     /// Set for shared stores with `down_policy = "deny"`: verifies fail while the feed is down.
     private let reachability: (any ReachabilityReporting)?
+    /// Whether other daemons write the store too (etcd): then a secret this cache does not know
+    /// may have been issued elsewhere moments ago (``catchUp(after:secret:)``).
+    let storeIsShared: Bool
 
     init(
         storage: any Storage, hasher: any SecretHasher, cache: VerificationCache, pipeline: WritePipeline, metrics: KernelMetrics,
@@ -27,6 +30,7 @@ public final class TokenService: Sendable {
         self.pipeline = pipeline
         self.clock = clock
         let shared = storage as? any ReachabilityReporting
+        self.storeIsShared = shared != nil
         self.reachability = shared?.denyVerifiesWhenUnreachable == true ? shared : nil
     }
 

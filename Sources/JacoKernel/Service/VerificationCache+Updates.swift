@@ -118,6 +118,17 @@ extension VerificationCache {
         }
     }
 
+    /// Whether the cache reflects store index `index` within `timeout`. Polls every 2 ms: for
+    /// the rare verify that waits for the change feed (``TokenService/catchUp(after:secret:)``),
+    /// so a timed-out wait leaves nothing registered behind.
+    func waitUntilApplied(_ index: StoreIndex, timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while appliedIndex < index {
+            guard ContinuousClock.now < deadline, (try? await Task.sleep(for: .milliseconds(2))) != nil else { return false }
+        }
+        return true
+    }
+
     private static func decode(key: String, value: Data?, tokens: [String: Token]) -> Update? {
         // A record that does not decode cannot verify or grant; treat it as gone.
         if key.hasPrefix(KeySpace.tokenPrefix) {
