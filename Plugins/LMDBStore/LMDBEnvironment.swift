@@ -6,12 +6,12 @@ import JacoKernel
 enum LMDB {
     /// Turns an LMDB return code into a Jaco error: a full map, or a full disk under `path`, is
     /// `store_full`; a read-only one names the path.
-    static func check(_ rc: Int32, _ context: @autoclosure () -> String, mapSize: Int, path: String? = nil) throws(JacoError) {
+    static func check(_ rc: Int32, _ context: @autoclosure () -> String, mapSize: Int, path: @autoclosure () -> String? = nil) throws(JacoError) {
         guard rc != MDB_SUCCESS else { return }
         if rc == MDB_MAP_FULL {
             throw JacoError(.storeFull, "the LMDB map is full (map_size = \(mapSize) bytes); raise [storage] map_size in the config and restart", cause: context())
         }
-        let place = path.map { " '\($0)'" } ?? ""
+        let place = path().map { " '\($0)'" } ?? ""
         if rc == ENOSPC || rc == EDQUOT {
             throw JacoError(.storeFull, "the disk holding the LMDB environment\(place) is full: free disk space; writes resume by themselves", cause: context())
         }

@@ -130,4 +130,18 @@ struct GroupCommitTests {
             #expect(try await !overlay.holds(.absent("k/8")))
         }
     }
+
+    @Test("Merging: a key written twice keeps its last write, once, also within one write's plan; conditions are not repeated")
+    func mergeKeepsLastWrite() {
+        func member(_ writes: [Write]) -> BatchMember {
+            BatchMember(request: PendingWrite(plan: { _ in throw CancellationError() }, deliver: { _ in }), transaction: Transaction(writes: writes), result: 0, tokens: [], types: [])
+        }
+        let (one, two, three) = (Data("1".utf8), Data("2".utf8), Data("3".utf8))
+        let lone = GroupCommit.merge([member([.put("a", one), .put("b", two)])], conditionsChecked: [[.absent("a")]])
+        #expect(lone == Transaction(conditions: [.absent("a")], writes: [.put("a", one), .put("b", two)]))
+        let repeated = GroupCommit.merge([member([.put("a", one), .put("b", two), .put("a", three)])], conditionsChecked: [[.absent("a"), .absent("a")]])
+        #expect(repeated == Transaction(conditions: [.absent("a")], writes: [.put("b", two), .put("a", three)]))
+        let pair = GroupCommit.merge([member([.put("a", one), .put("h", one)]), member([.put("a", two), .delete("b")])], conditionsChecked: [[.absent("a")], [.absent("a")]])
+        #expect(pair == Transaction(conditions: [.absent("a")], writes: [.put("h", one), .put("a", two), .delete("b")]))
+    }
 }

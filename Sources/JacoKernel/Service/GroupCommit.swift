@@ -52,6 +52,13 @@ struct BatchMember {
 enum GroupCommit {
     /// The merged transaction of `members`, in order.
     static func merge(_ members: [BatchMember], conditionsChecked: [[Condition]]) -> Transaction {
+        // A lone caller's few writes (an issue has five): pairwise compares instead of hashing
+        // every key, when no key repeats.
+        if members.count == 1, let writes = members.first?.transaction.writes, writes.count <= 16,
+            let conditions = conditionsChecked.first, !hasRepeatedKey(writes), !hasRepeatedKey(conditions)
+        {
+            return Transaction(conditions: conditions, writes: writes)
+        }
         var seen = Set<Condition>()
         let conditions = conditionsChecked.joined().filter { seen.insert($0).inserted }
         let all = members.flatMap(\.transaction.writes)
@@ -59,5 +66,13 @@ enum GroupCommit {
         for (position, write) in all.enumerated() { lastPosition[write.key] = position }
         let writes = all.enumerated().filter { lastPosition[$0.element.key] == $0.offset }.map(\.element)
         return Transaction(conditions: conditions, writes: writes)
+    }
+
+    private static func hasRepeatedKey(_ writes: [Write]) -> Bool {
+        writes.indices.contains { i in writes[(i + 1)...].contains { $0.key == writes[i].key } }
+    }
+
+    private static func hasRepeatedKey(_ conditions: [Condition]) -> Bool {
+        conditions.indices.contains { i in conditions[(i + 1)...].contains { $0 == conditions[i] } }
     }
 }
