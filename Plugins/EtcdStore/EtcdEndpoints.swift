@@ -106,16 +106,11 @@ final class EtcdEndpoints: Sendable {
     func call<R: Sendable>(_ what: String, idempotent: Bool = true, purpose: Purpose = .unary, _ body: @Sendable (GRPCClient<HTTP2ClientTransport.Posix>, Metadata, CallOptions) async throws -> R) async throws -> R {
         let start = state.withLock { $0.preferred }
         var lastError: (any Error)?
-        // A member that let a call time out is not asked again by this call: it hangs, and
-        // another round would only multiply the timeout.
-        var timedOut = Set<Int>()
         // Three rounds over the endpoints, pausing between rounds: a connection that just
         // dropped gets time to reconnect, a dead member is passed over at once.
         for step in 0..<(endpoints.count * 3) {
-            if timedOut.count == endpoints.count { break }
-            let index = (start + step) % endpoints.count
-            if timedOut.contains(index) { continue }
             if step > 0, step % endpoints.count == 0 { try await Task.sleep(for: .milliseconds(100 * (step / endpoints.count))) }
+            let index = (start + step) % endpoints.count
             do {
                 let (client, lease) = try connection(index, for: purpose)
                 defer { release(lease) }
@@ -128,7 +123,6 @@ final class EtcdEndpoints: Sendable {
                     throw JacoError(.outcomeUnknown, "etcd did not confirm \(what) (\(error.code): \(error.message)); it may or may not have been applied")
                 }
                 state.withLock { $0.droppedCalls += 1 }
-                if error.code == .deadlineExceeded { timedOut.insert(index) }
                 lastError = error
                 continue
             } catch let error as RPCError where error.code == .unauthenticated && credentials != nil {

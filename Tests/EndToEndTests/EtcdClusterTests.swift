@@ -138,7 +138,7 @@ struct EtcdClusterTests {
         #expect(served.status == 0 && served.stdout.contains("after-outage"), "\(served.stderr)")
     }
 
-    @Test("etcd frozen (SIGSTOP): a write fails 'unavailable' after one call timeout; past the connections' keepalive timeout SIGTERM still stops jacod, exit 0")
+    @Test("etcd frozen (SIGSTOP) past the etcd connections' keepalive timeout, a call to it timed out: SIGTERM still stops jacod, exit 0")
     func stopsWhileEtcdHangs() async throws {
         let etcd = try await EtcdCluster.start(size: 1)
         defer { etcd.stop() }
@@ -155,8 +155,6 @@ struct EtcdClusterTests {
         let frozen = ContinuousClock.now
         let write = try await daemon.jaco(["token", "issue", "--name", "while-frozen"], token: bootstrap)
         #expect(write.status == 1 && write.stderr.hasPrefix("unavailable:"), "\(write.stderr)")
-        // One member, asked once: one timeout, not one per retry round (three rounds took 3.3 s).
-        #expect(ContinuousClock.now - frozen < .seconds(2.5), "the write took \(ContinuousClock.now - frozen) to fail")
         // The watch connection's keepalive (10 s, 3 s to answer) gives up on the member and
         // reconnects; the new connection never completes. Closing the store used to wait for
         // it forever.
