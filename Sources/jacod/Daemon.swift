@@ -74,9 +74,14 @@ struct Daemon {
         for listener in listeners {
             services.append(ListenerService(transport: listener, kernel: kernel, logger: logger, announcer: announcer, census: census))
         }
-        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = Self.drainLimit
+        try await ServiceGroup(configuration: configuration).run()
     }
+
+    /// How long a shutdown lets in-flight calls finish before it cancels them and closes the
+    /// store: a call stuck on an unresponsive store does not hold the daemon up.
+    static let drainLimit = Duration.seconds(10)
 
     /// Fails naming the listener, the address and how to move it when an address is taken.
     private func checkListenAddresses(_ config: JacoConfig) throws {
@@ -178,7 +183,9 @@ struct KernelService: Service {
     let logger: Logger
 
     func run() async throws {
-        try await gracefulShutdown()
+        // Returns on shutdown, or with an error when calls outlived the drain limit and the
+        // group cancels its services: the store is closed either way.
+        try? await gracefulShutdown()
         try await kernel.shutdown()
         logger.info("store closed")
     }

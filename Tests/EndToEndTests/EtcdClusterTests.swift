@@ -138,29 +138,49 @@ struct EtcdClusterTests {
         #expect(served.status == 0 && served.stdout.contains("after-outage"), "\(served.stderr)")
     }
 
-    @Test("etcd frozen (SIGSTOP) past the etcd connections' keepalive timeout, a call to it timed out: SIGTERM still stops jacod, exit 0")
-    func stopsWhileEtcdHangs() async throws {
+    /// One etcd member and one jacod on it with `timeout_ms` = `callTimeout`, bootstrapped;
+    /// then the member is frozen (SIGSTOP: connections stay open, nothing answers) for `body`.
+    static func withFrozenEtcd(callTimeout milliseconds: Int, _ body: (Daemon, _ bootstrap: String) async throws -> Void) async throws {
         let etcd = try await EtcdCluster.start(size: 1)
         defer { etcd.stop() }
-        // A 1 s call timeout, so the failing call is short.
-        let config = try Self.shippedConfig(replacing: "timeout_ms = 5000", with: "timeout_ms = 1000")
+        let config = try shippedConfig(replacing: "timeout_ms = 5000", with: "timeout_ms = \(milliseconds)")
         defer { try? FileManager.default.removeItem(at: config) }
         let daemon = try Daemon(config: config.path, extraArguments: ["--etcd-endpoints", etcd.endpoints])
         defer { daemon.remove() }
         try await daemon.start()
         let bootstrap = try await daemon.jaco(["cluster", "init"]).lastWord
-
         etcd.freeze(0)
         defer { etcd.thaw(0) }
-        let frozen = ContinuousClock.now
-        let write = try await daemon.jaco(["token", "issue", "--name", "while-frozen"], token: bootstrap)
-        #expect(write.status == 1 && write.stderr.hasPrefix("unavailable:"), "\(write.stderr)")
-        // The watch connection's keepalive (10 s, 3 s to answer) gives up on the member and
-        // reconnects; the new connection never completes. Closing the store used to wait for
-        // it forever.
-        try await Task.sleep(until: frozen + .seconds(15))
-        // stop() sends SIGTERM and reports -1 when it had to SIGKILL after 15 s.
-        #expect(await daemon.stop() == 0, "\(daemon.logText.suffix(2000))")
+        try await body(daemon, bootstrap)
+    }
+
+    @Test("etcd frozen (SIGSTOP) past the etcd connections' keepalive timeout, a call to it timed out: SIGTERM still stops jacod, exit 0")
+    func stopsWhileEtcdHangs() async throws {
+        // A 1 s call timeout, so the failing call is short.
+        try await Self.withFrozenEtcd(callTimeout: 1000) { daemon, bootstrap in
+            let frozen = ContinuousClock.now
+            let write = try await daemon.jaco(["token", "issue", "--name", "while-frozen"], token: bootstrap)
+            #expect(write.status == 1 && write.stderr.hasPrefix("unavailable:"), "\(write.stderr)")
+            // The watch connection's keepalive (10 s, 3 s to answer) gives up on the member and
+            // reconnects; the new connection never completes. Closing the store used to wait
+            // for it forever.
+            try await Task.sleep(until: frozen + .seconds(15))
+            // stop() sends SIGTERM and reports -1 when it had to SIGKILL after 15 s.
+            #expect(await daemon.stop() == 0, "\(daemon.logText.suffix(2000))")
+        }
+    }
+
+    @Test("SIGTERM while a call waits on a frozen etcd (20 s call timeout): the call is cut off after the 10 s drain limit, jacod exits 0")
+    func drainLimit() async throws {
+        try await Self.withFrozenEtcd(callTimeout: 20000) { daemon, bootstrap in
+            // Three rounds of 20 s: this write would keep the daemon draining for a minute.
+            async let write = daemon.jaco(["token", "issue", "--name", "while-frozen"], token: bootstrap)
+            try await Task.sleep(for: .seconds(1))
+            #expect(await daemon.stop() == 0, "\(daemon.logText.suffix(2000))")
+            let cutOff = try await write
+            #expect(cutOff.status == 1 && !cutOff.stderr.isEmpty, "\(cutOff.stderr)")
+            #expect(daemon.logText.contains("store closed"))
+        }
     }
 
     @Test("Two daemons on an etcd that takes only TLS with client certificates: init, issue on one, revoke on the other, rejected on the first")
