@@ -37,6 +37,7 @@ struct ConsulHTTPError: Error {
 
     /// The answer for a kernel error.
     init(_ error: JacoError) {
+        let error = error.forCaller
         switch error.code {
         case .tokenInvalid, .tokenRevoked, .tokenExpired:
             self.init(status: .forbidden, message: Self.aclNotFound.message, code: error.code)
@@ -46,7 +47,7 @@ struct ConsulHTTPError: Error {
             self.init(status: .badRequest, message: error.message, code: error.code)
         case .notFound:
             self.init(status: .notFound, message: error.message, code: error.code)
-        case .unavailable, .closed:
+        case .unavailable:
             self.init(status: .serviceUnavailable, message: error.message, code: error.code)
         case .rateLimited:
             self.init(status: .tooManyRequests, message: error.message, code: error.code)

@@ -34,7 +34,7 @@ extension JacoError {
         case .clusterUninitialized, .failedPrecondition: .failedPrecondition
         case .conflict: .aborted
         case .storeFull, .rateLimited: .resourceExhausted
-        case .unavailable, .closed: .unavailable
+        case .unavailable: .unavailable
         default: .internalError
         }
     }
@@ -61,6 +61,6 @@ func handlingErrors<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
     } catch let error as JacoError {
-        throw error.rpcError
+        throw error.forCaller.rpcError
     }
 }

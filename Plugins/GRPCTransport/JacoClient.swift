@@ -122,7 +122,9 @@ public struct JacoClient: Sendable {
 
     private func translate(_ error: RPCError) -> JacoError {
         let translated = JacoError(error)
-        guard translated.code == .unavailable, case .tls(_, _, let ca) = target else { return translated }
+        // An error jacod sent (it carries Jaco's code) is the server's own answer, not a failure to reach it.
+        let fromServer = error.metadata[stringValues: errorCodeKey].contains { _ in true }
+        guard translated.code == .unavailable, !fromServer, case .tls(_, _, let ca) = target else { return translated }
         let text = "\(error)".lowercased()
         // The server's alerts: this listener has verify_incoming and did not take our certificate.
         if text.contains("alert_certificate_required") {

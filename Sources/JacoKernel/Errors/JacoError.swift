@@ -75,4 +75,11 @@ public struct JacoError: Error, Sendable, Equatable, CustomStringConvertible {
         if let cause { return "\(code): \(message) (\(cause))" }
         return "\(code): \(message)"
     }
+
+    /// This error as a transport answers a caller with it: a store closed under a call (the
+    /// daemon is shutting down and cut the call off) is `unavailable`, which clients retry.
+    public var forCaller: JacoError {
+        guard code == .closed else { return self }
+        return JacoError(.unavailable, "jacod is shutting down (\(message)); try again once it is back, or on another daemon")
+    }
 }
