@@ -10,6 +10,19 @@ struct StartupFailureTests {
         try await offPool { try runToCompletion(Build.products.appendingPathComponent("jacod"), arguments, timeout: 60) }
     }
 
+    /// `jacod` with `arguments` and its three TCP listeners on free ports; when one of them was
+    /// taken between picking and binding (tests run in parallel), again on new ports, so the
+    /// failure a test provokes is not hidden behind `listen_failed`.
+    static func jacodOnFreePorts(_ arguments: [String]) async throws -> CommandResult {
+        var result = CommandResult(status: 1, stdout: "", stderr: "")
+        for _ in 0..<3 {
+            let ports = ["--grpc-listen", "127.0.0.1:\(freePort())", "--http-listen", "127.0.0.1:\(freePort())", "--metrics-listen", "127.0.0.1:\(freePort())"]
+            result = try await jacod(arguments + ports)
+            guard result.stderr.contains("listen_failed"), result.stderr.contains("address already in use") else { return result }
+        }
+        return result
+    }
+
     static func scratch() -> URL {
         FileManager.default.temporaryDirectory.appendingPathComponent("jaco-start-\(UUID().uuidString)")
     }
@@ -50,9 +63,8 @@ struct StartupFailureTests {
         try await first.start()
         let data = Self.scratch()
         defer { try? FileManager.default.removeItem(at: data) }
-        let second = try await Self.jacod([
+        let second = try await Self.jacodOnFreePorts([
             "--config", Build.config("memory.toml"), "--data-dir", data.path, "--socket", first.socket,
-            "--grpc-listen", "127.0.0.1:\(freePort())", "--http-listen", "127.0.0.1:\(freePort())", "--metrics-listen", "127.0.0.1:\(freePort())",
         ])
         #expect(second.status == 1)
         #expect(second.stderr.contains("the grpc-unix listener cannot listen on \(first.socket): another process is serving this socket"), "\(second.stderr)")
@@ -88,9 +100,8 @@ struct StartupFailureTests {
         let data = Self.scratch()
         defer { try? FileManager.default.removeItem(at: data) }
         try Data("not a directory".utf8).write(to: data)
-        let result = try await Self.jacod([
+        let result = try await Self.jacodOnFreePorts([
             "--config", Build.config("memory.toml"), "--data-dir", data.appendingPathComponent("inner").path,
-            "--grpc-listen", "127.0.0.1:\(freePort())", "--http-listen", "127.0.0.1:\(freePort())", "--metrics-listen", "127.0.0.1:\(freePort())",
             "--socket", FileManager.default.temporaryDirectory.appendingPathComponent("jaco-\(UUID().uuidString).sock").path,
         ])
         #expect(result.status == 1)
@@ -148,9 +159,8 @@ extension StartupFailureTests {
         let data = Self.scratch()
         defer { try? FileManager.default.removeItem(at: data) }
         let endpoint = "http://127.0.0.1:\(freePort())"
-        let result = try await Self.jacod([
+        let result = try await Self.jacodOnFreePorts([
             "--config", Build.config("etcd.toml"), "--etcd-endpoints", endpoint, "--data-dir", data.path,
-            "--grpc-listen", "127.0.0.1:\(freePort())", "--http-listen", "127.0.0.1:\(freePort())", "--metrics-listen", "127.0.0.1:\(freePort())",
             "--socket", data.appendingPathComponent("s.sock").path,
         ])
         #expect(result.status == 1)
@@ -204,9 +214,8 @@ extension StartupFailureTests {
         let data = Self.scratch()
         defer { try? FileManager.default.removeItem(at: data) }
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        let refused = try await Self.jacod([
-            "--config", Build.config("memory.toml"), "--data-dir", data.path, "--grpc-listen", "127.0.0.1:\(freePort())",
-            "--http-listen", "127.0.0.1:\(freePort())", "--metrics-listen", "127.0.0.1:\(freePort())", "--socket", data.appendingPathComponent("s.sock").path,
+        let refused = try await Self.jacodOnFreePorts([
+            "--config", Build.config("memory.toml"), "--data-dir", data.path, "--socket", data.appendingPathComponent("s.sock").path,
         ])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("jacod: config_invalid: '\(data.path)' can be read or written by other users (mode 755); run 'chmod 700 \(data.path)'"), "\(refused.stderr)")
