@@ -18,7 +18,7 @@ public final class EtcdCluster: @unchecked Sendable {
     /// The members, in order.
     public let members: [Member]
     private let lock = NSLock()
-    private var processes: [Int: Process] = [:]
+    private var processes: [Int: SpawnedProcess] = [:]
     private let directory: URL
     /// The cluster's TLS material when it was started with `tls: true`: clients must trust
     /// `caCertificate` and present `clientCertificate` (etcd runs with `--client-cert-auth`).
@@ -66,9 +66,7 @@ public final class EtcdCluster: @unchecked Sendable {
     private func launch(_ index: Int) throws {
         guard let binary = Self.binary else { throw EtcdClusterError.notInstalled }
         let member = members[index]
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = [
+        var arguments = [
             "--name", member.name, "--data-dir", member.dataDirectory.path,
             "--listen-client-urls", member.clientURL, "--advertise-client-urls", member.clientURL,
             "--listen-peer-urls", member.peerURL, "--initial-advertise-peer-urls", member.peerURL,
@@ -76,7 +74,7 @@ public final class EtcdCluster: @unchecked Sendable {
             "--initial-cluster-state", "new", "--initial-cluster-token", directory.lastPathComponent,
         ]
         if let certificates {
-            process.arguments! += [
+            arguments += [
                 "--cert-file", certificates.serverCertificate.path, "--key-file", certificates.serverKey.path,
                 "--client-cert-auth", "--trusted-ca-file", certificates.caCertificate.path,
             ]
@@ -84,11 +82,10 @@ public final class EtcdCluster: @unchecked Sendable {
         let log = directory.appendingPathComponent("\(member.name).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        defer { try? handle.close() }
+        let process = try SpawnedProcess(executable: binary, arguments: arguments, stdout: handle.fileDescriptor, stderr: handle.fileDescriptor)
         lock.withLock { processes[index] = process }
-        ExitReaper.register(process.processIdentifier)
+        ExitReaper.register(process.pid)
     }
 
     /// Waits until every running member says it serves clients (after joining the cluster).
@@ -108,21 +105,19 @@ public final class EtcdCluster: @unchecked Sendable {
     /// Kills member `index` with SIGKILL (as a crash would) and waits for it to exit.
     public func kill(_ index: Int) {
         guard let process = lock.withLock({ processes.removeValue(forKey: index) }) else { return }
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        // Reaped here with waitpid, not by waiting for Foundation: its reaper runs on a dispatch
-        // thread that blocked cooperative threads (a test's defer) can starve on 2 cores.
-        _ = waitpid(process.processIdentifier, nil, 0)
+        process.send(SIGKILL)
+        process.waitForExit()
     }
 
     /// Stops member `index` with SIGSTOP: its connections stay open and nothing answers, as a
     /// member that hangs (or a host that stalls) would behave. ``thaw(_:)`` resumes it.
     public func freeze(_ index: Int) {
-        if let process = lock.withLock({ processes[index] }) { Foundation.kill(process.processIdentifier, SIGSTOP) }
+        lock.withLock { processes[index] }?.send(SIGSTOP)
     }
 
     /// Resumes member `index` after ``freeze(_:)``.
     public func thaw(_ index: Int) {
-        if let process = lock.withLock({ processes[index] }) { Foundation.kill(process.processIdentifier, SIGCONT) }
+        lock.withLock { processes[index] }?.send(SIGCONT)
     }
 
     /// Restarts member `index` on its data directory and ports.

@@ -83,23 +83,23 @@ private func runJaco(_ arguments: [String], environment: [String: String]) throw
 func runToCompletion(
     _ executable: URL, _ arguments: [String], environment: [String: String]? = nil, directory: URL? = nil, timeout: TimeInterval = 300
 ) throws -> CommandResult {
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    if let directory { process.currentDirectoryURL = directory }
-    let out = Pipe(), err = Pipe()
-    process.standardInput = FileHandle.nullDevice
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let killer = DispatchWorkItem { if process.isRunning { process.terminate() } }
+    let out = try SpawnedProcess.pipe(), err = try SpawnedProcess.pipe()
+    let child: SpawnedProcess
+    do {
+        child = try SpawnedProcess(
+            executable: executable.path, arguments: arguments, environment: environment, directory: directory?.path, stdout: out.write, stderr: err.write)
+    } catch {
+        for fd in [out.read, out.write, err.read, err.write] { close(fd) }
+        throw error
+    }
+    close(out.write)
+    close(err.write)
+    let killer = DispatchWorkItem { child.send(SIGTERM) }
     DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    while process.isRunning { usleep(5_000) }  // not waitUntilExit: see Daemon.awaitExit
+    let printed = SpawnedProcess.readToEnd([out.read, err.read])
+    let status = child.waitForExit()
     killer.cancel()
-    return CommandResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    return CommandResult(status: status, stdout: String(decoding: printed[0], as: UTF8.self), stderr: String(decoding: printed[1], as: UTF8.self))
 }
 
 /// A running `jacod` on a temporary data directory and a free port.
@@ -113,7 +113,7 @@ final class Daemon: @unchecked Sendable {
     private(set) var metricsPort: Int
     /// Extra environment for the daemon.
     let environment: [String: String]
-    private var process: Process?
+    private var process: SpawnedProcess?
     private let log: URL
     private var bindRetries = 0
 
@@ -149,29 +149,20 @@ final class Daemon: @unchecked Sendable {
 
     /// Starts the daemon and waits until it accepts calls.
     func start() async throws {
-        let process = Process()
         let jacod = Build.products.appendingPathComponent("jacod")
         let arguments = [
             "--config", Build.config(config), "--data-dir", dataDirectory.path, "--grpc-listen", server, "--socket", socket,
             "--http-listen", "127.0.0.1:\(httpPort)", "--metrics-listen", "127.0.0.1:\(metricsPort)",
         ] + extraArguments
-        if let command = launcher.first {
-            process.executableURL = URL(fileURLWithPath: command)
-            process.arguments = Array(launcher.dropFirst()) + [jacod.path] + arguments
-        } else {
-            process.executableURL = jacod
-            process.arguments = arguments
-        }
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        if let workingDirectory { process.currentDirectoryURL = workingDirectory }
+        let (executable, commandLine) = launcher.first.map { ($0, Array(launcher.dropFirst()) + [jacod.path] + arguments) } ?? (jacod.path, arguments)
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
         // The child has its own copy: the test's is closed, so the data directory holds no
         // file open once the daemon stops (a test may unmount it).
-        try? handle.close()
+        defer { try? handle.close() }
+        let process = try SpawnedProcess(
+            executable: executable, arguments: commandLine, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+            directory: workingDirectory?.path, stdout: handle.fileDescriptor, stderr: handle.fileDescriptor)
         self.process = process
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
@@ -200,17 +191,17 @@ final class Daemon: @unchecked Sendable {
     }
 
     private func stopNow() -> Int32 {
-        guard let process, process.isRunning else { return process?.terminationStatus ?? 0 }
-        process.terminate()
+        guard let process else { return 0 }
+        guard process.isRunning else { return process.waitForExit() }
+        process.send(SIGTERM)
         let deadline = Date().addingTimeInterval(15)
         while process.isRunning, Date() < deadline { usleep(20_000) }
         if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            Self.awaitExit(process)
-            self.process = nil  // reaped: Foundation never learns it ended
+            process.send(SIGKILL)
+            process.waitForExit()
             return -1
         }
-        return process.terminationStatus
+        return process.waitForExit()
     }
 
     var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
@@ -224,37 +215,21 @@ final class Daemon: @unchecked Sendable {
 
     /// Sends `signal` (e.g. SIGHUP) to the running daemon.
     func send(_ signal: Int32) {
-        if let process, process.isRunning { Foundation.kill(process.processIdentifier, signal) }
+        process?.send(signal)
     }
 
     /// Kills the daemon with SIGKILL, as a crash would, and waits until it is gone.
     func crash() {
         if let process, process.isRunning {
-            Foundation.kill(process.processIdentifier, SIGKILL)
-            Self.awaitExit(process)
-            self.process = nil  // reaped: Foundation never learns it ended
+            process.send(SIGKILL)
+            process.waitForExit()
         }
     }
 
     /// Kills the daemon if it still runs and removes its data directory (for `defer`).
     func remove() {
-        if let process, process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            Self.awaitExit(process)
-            self.process = nil
-        }
+        crash()
         try? FileManager.default.removeItem(at: dataDirectory)
-    }
-
-    /// Waits until a killed `process` is gone, without Foundation (which then never learns its
-    /// status: `terminationStatus` traps afterwards). Not
-    /// `waitUntilExit()`: it spins a run loop on the calling thread, and called from the 2-core
-    /// machine's cooperative threads (a test's `defer`) it once starved the dispatch thread that
-    /// reaps children, so it never returned and the whole run hung.
-    static func awaitExit(_ process: Process) {
-        // Reaped here: Foundation's own reaper needs a dispatch thread that blocked cooperative
-        // threads can starve (ECHILD when it got there first is fine).
-        _ = waitpid(process.processIdentifier, nil, 0)
     }
 }
 

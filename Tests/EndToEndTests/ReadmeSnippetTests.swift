@@ -1,4 +1,5 @@
 import Foundation
+import JacoTestKit
 import Testing
 
 /// The documentation's shell snippets, run as a reader would paste them: as one block, with
@@ -57,13 +58,8 @@ struct ReadmeSnippetTests {
     func etcdQuickstart() async throws {
         let result = try await Self.run(try Self.snippet("etcd", in: "docs/etcd.md"))
         // The members were started by a script, not as the shell's jobs: stop them whatever happened.
-        // (Reaped with waitpid, so Foundation never learns its status: do not ask for it.)
         _ = try? await offPool {
-            let pkill = Process()
-            pkill.executableURL = URL(fileURLWithPath: "/usr/bin/pkill")
-            pkill.arguments = ["-f", "etcd --name infra[123] --data-dir etcd/infra"]
-            try pkill.run()
-            Daemon.awaitExit(pkill)
+            try SpawnedProcess(executable: "/usr/bin/pkill", arguments: ["-f", "etcd --name infra[123] --data-dir etcd/infra"]).waitForExit()
         }
         #expect(result.status == 0, "stdout:\n\(result.stdout)\nstderr:\n\(result.stderr)")
         #expect(result.stdout.contains("alice"))
