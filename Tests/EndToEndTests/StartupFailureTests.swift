@@ -10,15 +10,19 @@ struct StartupFailureTests {
         try await offPool { try runToCompletion(Build.products.appendingPathComponent("jacod"), arguments, timeout: 60) }
     }
 
-    /// `jacod` with `arguments` and its three TCP listeners on free ports; when one of them was
-    /// taken between picking and binding (tests run in parallel), again on new ports, so the
-    /// failure a test provokes is not hidden behind `listen_failed`.
-    static func jacodOnFreePorts(_ arguments: [String]) async throws -> CommandResult {
+    /// `jacod` with `arguments` and its three TCP listeners on free ports (but the flags in
+    /// `fixed`, e.g. a port a test took on purpose); when a free port was taken between picking
+    /// and binding (tests run in parallel), again on new ports, so the failure a test provokes is
+    /// not hidden behind another `listen_failed`.
+    static func jacodOnFreePorts(_ arguments: [String], fixed: [String: String] = [:]) async throws -> CommandResult {
         var result = CommandResult(status: 1, stdout: "", stderr: "")
         for _ in 0..<3 {
-            let ports = ["--grpc-listen", "127.0.0.1:\(freePort())", "--http-listen", "127.0.0.1:\(freePort())", "--metrics-listen", "127.0.0.1:\(freePort())"]
-            result = try await jacod(arguments + ports)
-            guard result.stderr.contains("listen_failed"), result.stderr.contains("address already in use") else { return result }
+            var ports = ["--grpc-listen": "127.0.0.1:\(freePort())", "--http-listen": "127.0.0.1:\(freePort())", "--metrics-listen": "127.0.0.1:\(freePort())"]
+            ports.merge(fixed) { $1 }
+            result = try await jacod(arguments + ports.sorted { $0.key < $1.key }.flatMap { [$0.key, $0.value] })
+            let takenMeanwhile = result.stderr.contains("listen_failed") && result.stderr.contains("address already in use")
+                && !fixed.values.contains { result.stderr.contains("cannot listen on \($0)") }
+            if !takenMeanwhile { return result }
         }
         return result
     }
@@ -39,16 +43,10 @@ struct StartupFailureTests {
         case "consul-http": (taken, flag) = ("127.0.0.1:\(first.httpPort)", "--http-listen")
         default: (taken, flag) = ("127.0.0.1:\(first.metricsPort)", "--metrics-listen")
         }
-        var arguments = [
-            "--grpc-listen": "127.0.0.1:\(freePort())", "--http-listen": "127.0.0.1:\(freePort())",
-            "--metrics-listen": "127.0.0.1:\(freePort())",
-        ]
-        arguments[flag] = taken
         let data = Self.scratch()
         defer { try? FileManager.default.removeItem(at: data) }
-        let second = try await Self.jacod(
-            ["--config", Build.config("sqlite.toml"), "--data-dir", data.path, "--socket", data.appendingPathComponent("s.sock").path]
-                + arguments.flatMap { [$0.key, $0.value] })
+        let second = try await Self.jacodOnFreePorts(
+            ["--config", Build.config("sqlite.toml"), "--data-dir", data.path, "--socket", data.appendingPathComponent("s.sock").path], fixed: [flag: taken])
         #expect(second.status == 1)
         #expect(second.stderr.contains("jacod: listen_failed: the \(kind) listener cannot listen on \(taken): address already in use"), "\(second.stderr)")
         #expect(second.stderr.contains("move it with \(flag) host:port"))
