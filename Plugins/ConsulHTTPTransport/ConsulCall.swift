@@ -66,13 +66,7 @@ struct ConsulCall {
             return kernel.cache.principal(accessorID: BuiltIn.anonymousTokenID) ?? .anonymousWithoutRights
         }
         do throws(JacoError) {
-            do {
-                return try verify(secret)
-            } catch {
-                // A token issued on another daemon of a shared store moments ago.
-                guard await kernel.tokens.catchUp(after: error, secret: secret) else { throw error }
-                return try verify(secret)
-            }
+            return try await kernel.tokens.verifyCatchingUp(secret: secret) { secret throws(JacoError) in try verify(secret) }
         } catch where error.code == .rateLimited {
             throw ConsulHTTPError(error)
         } catch {

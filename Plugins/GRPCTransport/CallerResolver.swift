@@ -40,13 +40,7 @@ struct CallerResolver: Sendable {
             return Self.local
         case .bearerToken:
             let secret = try Self.bearerToken(metadata)
-            do {
-                return try verify(secret, peer: peer)
-            } catch {
-                // A token issued on another daemon of a shared store moments ago.
-                guard await kernel.tokens.catchUp(after: error, secret: secret) else { throw error }
-                return try verify(secret, peer: peer)
-            }
+            return try await kernel.tokens.verifyCatchingUp(secret: secret) { secret throws(JacoError) in try verify(secret, peer: peer) }
         }
     }
 

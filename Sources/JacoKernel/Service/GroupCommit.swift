@@ -55,7 +55,7 @@ enum GroupCommit {
         // A lone caller's few writes (an issue has five): pairwise compares instead of hashing
         // every key, when no key repeats.
         if members.count == 1, let writes = members.first?.transaction.writes, writes.count <= 16,
-            let conditions = conditionsChecked.first, !hasRepeatedKey(writes), !hasRepeatedKey(conditions)
+            let conditions = conditionsChecked.first, !hasRepeated(writes, { $0.key == $1.key }), !hasRepeated(conditions, ==)
         {
             return Transaction(conditions: conditions, writes: writes)
         }
@@ -68,11 +68,8 @@ enum GroupCommit {
         return Transaction(conditions: conditions, writes: writes)
     }
 
-    private static func hasRepeatedKey(_ writes: [Write]) -> Bool {
-        writes.indices.contains { i in writes[(i + 1)...].contains { $0.key == writes[i].key } }
-    }
-
-    private static func hasRepeatedKey(_ conditions: [Condition]) -> Bool {
-        conditions.indices.contains { i in conditions[(i + 1)...].contains { $0 == conditions[i] } }
+    /// Whether two of `items` are `same`, by pairwise compares (for a handful of items).
+    private static func hasRepeated<T>(_ items: [T], _ same: (T, T) -> Bool) -> Bool {
+        items.indices.contains { i in items[(i + 1)...].contains { same($0, items[i]) } }
     }
 }

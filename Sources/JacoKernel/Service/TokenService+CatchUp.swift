@@ -11,9 +11,20 @@ extension TokenService {
     /// daemon moments ago then verifies here as well, not only once the change feed brings it.
     /// Costs one store read (etcd: one linearizable range) per such failure; transports count
     /// the first attempt against the caller's address as any failed verify.
-    public func catchUp(after error: JacoError, secret: String) async -> Bool {
+    func catchUp(after error: JacoError, secret: String) async -> Bool {
         guard storeIsShared, error.code == .tokenInvalid, SecretFormat.problem(with: secret) == nil else { return false }
         guard let current = try? await storage.read({ $0.index }), cache.appliedIndex < current else { return false }
         return await cache.waitUntilApplied(current, timeout: Self.catchUpLimit)
+    }
+
+    /// `verify(secret)` (a transport's verify, e.g. through its throttle); when that fails and
+    /// ``catchUp(after:secret:)`` says the cache has caught up with a shared store, once more.
+    public func verifyCatchingUp(secret: String, _ verify: (String) throws(JacoError) -> Principal) async throws(JacoError) -> Principal {
+        do {
+            return try verify(secret)
+        } catch {
+            guard await catchUp(after: error, secret: secret) else { throw error }
+            return try verify(secret)
+        }
     }
 }
