@@ -79,7 +79,7 @@ struct ConfigTests {
     @Test("An unknown key is named, with the engine's valid keys")
     func unknownKey() async throws {
         let error = try await startError("[storage]\nengine = \"sqlite\"\nsynchronus = \"full\"\n")
-        #expect(error?.message == "jaco.toml: [storage] unknown key 'synchronus' (valid: engine, allow_shared_permissions, path, synchronous, retain_changes, busy_timeout_ms)")
+        #expect(error?.message == "jaco.toml: [storage] unknown key 'synchronus' (valid: engine, allow_shared_permissions, path, synchronous, retain_changes, busy_timeout_ms, wal_autocheckpoint)")
     }
 
     @Test("An unknown section is named, with the valid ones")

@@ -45,6 +45,23 @@ struct EngineSpecificTests {
         try await store.close()
     }
 
+    @Test("SQLite: 'wal_autocheckpoint' bounds the WAL; the default lets it grow past SQLite's own 1000 pages")
+    func sqliteCheckpointInterval() async throws {
+        /// The WAL's size in pages after 1200 commits of one 2 KiB value each (at least one page each).
+        func walPages(extraConfig: String) async throws -> Int {
+            let fixture = try EngineFixture(kind: .sqlite, extraConfig: extraConfig)
+            defer { fixture.remove() }
+            let store = try await fixture.open()
+            for n in 0..<1200 { try await store.commit(Transaction(writes: [.put("k/\(n)", Data(repeating: 7, count: 2048))])) }
+            let wal = fixture.directory.appendingPathComponent("jaco.sqlite-wal").path
+            let bytes = try FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int ?? 0
+            try await store.close()
+            return bytes / 4096
+        }
+        #expect(try await walPages(extraConfig: "wal_autocheckpoint = 50") < 200)
+        #expect(try await walPages(extraConfig: "") > 1200)
+    }
+
     @Test("The change feed reports 'compacted' when asked for changes it no longer keeps", arguments: [StoreKind.sqlite, .lmdb, .memory])
     func compactedFeed(kind: StoreKind) async throws {
         let fixture = try EngineFixture(kind: kind, extraConfig: "retain_changes = 3")
