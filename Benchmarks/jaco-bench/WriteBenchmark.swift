@@ -11,6 +11,7 @@ let concurrentIssuers = 64
 func writeBenchmark(scratch: URL, writes: Int, syncOff: Bool) async throws {
     print("durable issue: one caller (one commit each) and \(concurrentIssuers) at once (group commits)")
     print("  engine   issue/s   raw 1-key commit/s   ratio   raw 5-key commit/s   ratio   \(concurrentIssuers) callers issue/s   vs one")
+    var latencyLines: [(String, String)] = []
     for engine in ["sqlite", "lmdb"] {
         let directory = scratch.appendingPathComponent(engine)
         let noSync = syncOff ? (engine == "sqlite" ? "synchronous = \"off\"\n" : "sync = false\n") : ""
@@ -26,6 +27,7 @@ func writeBenchmark(scratch: URL, writes: Int, syncOff: Bool) async throws {
         let rounds = 10
         let perRound = max(1, writes / rounds)
         var oneKey: [Double] = [], fiveKeys: [Double] = [], issues: [Double] = [], concurrent: [Double] = []
+        var issueLatencies: [Double] = []
         var n = 0
         for round in 0..<rounds {
             var start = ContinuousClock.now
@@ -41,7 +43,11 @@ func writeBenchmark(scratch: URL, writes: Int, syncOff: Bool) async throws {
             }
             fiveKeys.append(rate(perRound, since: start))
             start = ContinuousClock.now
-            for i in n..<n + perRound { _ = try await kernel.tokens.issue(identity: "bench-\(i)", by: op) }
+            for i in n..<n + perRound {
+                let issueStart = ContinuousClock.now
+                _ = try await kernel.tokens.issue(identity: "bench-\(i)", by: op)
+                issueLatencies.append(microseconds(ContinuousClock.now - issueStart))
+            }
             issues.append(rate(perRound, since: start))
             // Many callers: each issues its share, all at once.
             let each = max(1, perRound * 4 / concurrentIssuers)
@@ -60,10 +66,27 @@ func writeBenchmark(scratch: URL, writes: Int, syncOff: Bool) async throws {
         try await oneKeyStore.close()
         try await fiveKeyStore.close()
         try await kernel.shutdown()
+        latencyLines.append((engine, latencySummary(issueLatencies)))
         let (issueRate, oneRate, fiveRate, manyRate) = (median(issues), median(oneKey), median(fiveKeys), median(concurrent))
         print(
             "  \(engine.padding(toLength: 8, withPad: " ", startingAt: 0)) \(format(issueRate, 0).leftPadded(7))   \(format(oneRate, 0).leftPadded(18))   \(format(issueRate / oneRate, 2))x"
                 + "   \(format(fiveRate, 0).leftPadded(18))   \(format(issueRate / fiveRate, 2))x   \(format(manyRate, 0).leftPadded(18))   \(format(manyRate / issueRate, 1))x")
     }
+    for (engine, latencies) in latencyLines {
+        print("  \(engine) one caller's issue latency: \(latencies)")
+    }
     print("  (goals: one caller ≥ 0.8x the raw 1-key rate; \(concurrentIssuers) callers ≥ 10x one; medians of 10 alternating rounds)\n")
+}
+
+/// A duration in microseconds.
+private func microseconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) * 1e6 + Double(duration.components.attoseconds) / 1e12
+}
+
+/// Median, 99th and 99.9th percentile and maximum of `latencies` (microseconds), as one line.
+private func latencySummary(_ latencies: [Double]) -> String {
+    let sorted = latencies.sorted()
+    guard let last = sorted.last else { return "no samples" }
+    func at(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)] }
+    return "p50 \(format(at(0.5), 0)) µs, p99 \(format(at(0.99), 0)) µs, p99.9 \(format(at(0.999), 0)) µs, max \(format(last, 0)) µs (\(sorted.count) issues)"
 }
