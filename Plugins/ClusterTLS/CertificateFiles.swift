@@ -1,4 +1,8 @@
 import Foundation
+#if canImport(Glibc)
+import CoreFoundation  // on Linux, where Foundation's headers make `struct stat`'s members its own
+import Glibc
+#endif
 import JacoKernel
 import SwiftASN1
 import Synchronization
@@ -9,8 +13,7 @@ public enum CertificateFiles {
     /// The first certificate in `path` as a summary with `role`; nil when it cannot be read.
     public static func summary(role: String, path: String) -> CertificateSummary? {
         // Parsed once per version of the file (status calls are frequent; renewals replace it).
-        let version = try? FileManager.default.attributesOfItem(atPath: path)
-        let stamp = version.map { FileStamp(modified: $0[.modificationDate] as? Date, size: $0[.size] as? Int, inode: $0[.systemFileNumber] as? Int) }
+        let stamp = FileStamp(path: path)
         if let stamp, let cached = parsed.withLock({ $0[path] }), cached.stamp == stamp {
             var summary = cached.summary
             summary.role = role
@@ -24,11 +27,26 @@ public enum CertificateFiles {
         return summary
     }
 
-    /// What tells one version of a file from the next.
+    /// What tells one version of a file from the next: one `stat`. (Foundation's
+    /// `attributesOfItem` also looks up the owner's user and group names, which made every
+    /// status call read the user and group databases.)
     private struct FileStamp: Equatable {
-        var modified: Date?
-        var size: Int?
-        var inode: Int?
+        var modifiedSeconds: Int
+        var modifiedNanoseconds: Int
+        var size: Int
+        var inode: UInt64
+        var device: UInt64
+
+        /// The file's stamp now; nil when it cannot be stat'ed.
+        init?(path: String) {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return nil }
+            modifiedSeconds = Int(info.st_mtim.tv_sec)
+            modifiedNanoseconds = Int(info.st_mtim.tv_nsec)
+            size = Int(info.st_size)
+            inode = UInt64(info.st_ino)
+            device = UInt64(info.st_dev)
+        }
     }
 
     /// Summaries by path, with the version of the file they were read from.
