@@ -46,7 +46,7 @@ func writeBenchmark(scratch: URL, writes: Int, syncOff: Bool) async throws {
             for i in n..<n + perRound {
                 let issueStart = ContinuousClock.now
                 _ = try await kernel.tokens.issue(identity: "bench-\(i)", by: op)
-                issueLatencies.append(microseconds(ContinuousClock.now - issueStart))
+                issueLatencies.append((ContinuousClock.now - issueStart).inSeconds * 1e6)
             }
             issues.append(rate(perRound, since: start))
             // Many callers: each issues its share, all at once.
@@ -78,15 +78,9 @@ func writeBenchmark(scratch: URL, writes: Int, syncOff: Bool) async throws {
     print("  (goals: one caller ≥ 0.8x the raw 1-key rate; \(concurrentIssuers) callers ≥ 10x one; medians of 10 alternating rounds)\n")
 }
 
-/// A duration in microseconds.
-private func microseconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) * 1e6 + Double(duration.components.attoseconds) / 1e12
-}
-
 /// Median, 99th and 99.9th percentile and maximum of `latencies` (microseconds), as one line.
 private func latencySummary(_ latencies: [Double]) -> String {
     let sorted = latencies.sorted()
     guard let last = sorted.last else { return "no samples" }
-    func at(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)] }
-    return "p50 \(format(at(0.5), 0)) µs, p99 \(format(at(0.99), 0)) µs, p99.9 \(format(at(0.999), 0)) µs, max \(format(last, 0)) µs (\(sorted.count) issues)"
+    return "p50 \(format(percentile(sorted, 0.5), 0)) µs, p99 \(format(percentile(sorted, 0.99), 0)) µs, p99.9 \(format(percentile(sorted, 0.999), 0)) µs, max \(format(last, 0)) µs (\(sorted.count) issues)"
 }

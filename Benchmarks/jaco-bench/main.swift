@@ -181,6 +181,11 @@ func median(_ values: [Double]) -> Double {
     values.sorted()[values.count / 2]
 }
 
+/// The nearest-rank `p` quantile (0 < p ≤ 1) of `sorted`, which is in ascending order and not empty.
+func percentile(_ sorted: [Double], _ p: Double) -> Double {
+    sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * p).rounded(.up)) - 1))]
+}
+
 func rate(_ count: Int, since start: ContinuousClock.Instant) -> Double {
     let elapsed = ContinuousClock.now - start
     return Double(count) / elapsed.inSeconds
