@@ -1,8 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import CoreFoundation  // on Linux, where Foundation's headers make `struct stat`'s members its own
-import Glibc
-#endif
 import JacoKernel
 import SwiftASN1
 import Synchronization
@@ -13,7 +9,7 @@ public enum CertificateFiles {
     /// The first certificate in `path` as a summary with `role`; nil when it cannot be read.
     public static func summary(role: String, path: String) -> CertificateSummary? {
         // Parsed once per version of the file (status calls are frequent; renewals replace it).
-        let stamp = FileStamp(path: path)
+        let stamp = FileVersion(path: path)
         if let stamp, let cached = parsed.withLock({ $0[path] }), cached.stamp == stamp {
             var summary = cached.summary
             summary.role = role
@@ -27,30 +23,8 @@ public enum CertificateFiles {
         return summary
     }
 
-    /// What tells one version of a file from the next: one `stat`. (Foundation's
-    /// `attributesOfItem` also looks up the owner's user and group names, which made every
-    /// status call read the user and group databases.)
-    private struct FileStamp: Equatable {
-        var modifiedSeconds: Int
-        var modifiedNanoseconds: Int
-        var size: Int
-        var inode: UInt64
-        var device: UInt64
-
-        /// The file's stamp now; nil when it cannot be stat'ed.
-        init?(path: String) {
-            var info = stat()
-            guard stat(path, &info) == 0 else { return nil }
-            modifiedSeconds = Int(info.st_mtim.tv_sec)
-            modifiedNanoseconds = Int(info.st_mtim.tv_nsec)
-            size = Int(info.st_size)
-            inode = UInt64(info.st_ino)
-            device = UInt64(info.st_dev)
-        }
-    }
-
     /// Summaries by path, with the version of the file they were read from.
-    private static let parsed = Mutex<[String: (stamp: FileStamp, summary: CertificateSummary)]>([:])
+    private static let parsed = Mutex<[String: (stamp: FileVersion, summary: CertificateSummary)]>([:])
 
     /// The first certificate in the PEM file at `path`.
     static func first(in path: String) throws -> Certificate {

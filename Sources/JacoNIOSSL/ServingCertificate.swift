@@ -15,7 +15,7 @@ public final class ServingCertificate: Sendable {
     private struct Loaded: @unchecked Sendable {
         var chain: [NIOSSLCertificate]
         var key: NIOSSLPrivateKey
-        var stamps: [FileStamp]
+        var stamps: [FileVersion?]
     }
 
     private init(files: TLSFiles) throws(JacoError) {
@@ -99,18 +99,8 @@ public final class ServingCertificate: Sendable {
         }
     }
 
-    /// What identifies a file's version: its inode, size and modification time.
-    struct FileStamp: Equatable {
-        var inode: UInt64
-        var size: Int64
-        var modified: Double
-    }
-
-    private static func stamps(_ files: TLSFiles) -> [FileStamp] {
-        [files.certificateChain, files.privateKey].map { url in
-            var info = stat()
-            guard stat(url.path, &info) == 0 else { return FileStamp(inode: 0, size: -1, modified: 0) }
-            return FileStamp(inode: UInt64(info.st_ino), size: Int64(info.st_size), modified: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
-        }
+    /// The versions of the chain and key files (nil for one that cannot be stat'ed).
+    private static func stamps(_ files: TLSFiles) -> [FileVersion?] {
+        [files.certificateChain, files.privateKey].map { FileVersion(path: $0.path) }
     }
 }
